@@ -1,0 +1,55 @@
+//! Headless Bevy apps for examples and tests: Bevy's renderer without a
+//! window when a GPU adapter exists (software ones like lavapipe included),
+//! and no renderer at all otherwise.
+
+use bevy::app::PluginsState;
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
+use bevy::render::settings::{Backends, WgpuSettings};
+use bevy::window::ExitCondition;
+use bevy::winit::WinitPlugin;
+use bevy_gan_style::GanStylePlugin;
+
+/// Graphics APIs the headless apps try.
+pub const BACKENDS: Backends = Backends::PRIMARY;
+
+/// `DefaultPlugins` without a window plus [`GanStylePlugin`]; the renderer is
+/// created only when `renderer` is true. Pipelined rendering is off so that
+/// the render world stays reachable from `app`.
+pub fn headless_app(renderer: bool) -> App {
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .build()
+            .disable::<WinitPlugin>()
+            .disable::<PipelinedRenderingPlugin>()
+            .set(WindowPlugin {
+                primary_window: None,
+                exit_condition: ExitCondition::DontExit,
+                close_when_requested: false,
+                ..default()
+            })
+            .set(RenderPlugin {
+                render_creation: WgpuSettings {
+                    backends: renderer.then_some(BACKENDS),
+                    ..default()
+                }
+                .into(),
+                synchronous_pipeline_compilation: true,
+                ..default()
+            }),
+    )
+    .add_plugins(GanStylePlugin);
+    app
+}
+
+/// Completes plugin set-up (what `App::run` does first) so that resources
+/// such as the render device and the burn device can be used directly.
+pub fn finish_setup(app: &mut App) {
+    while app.plugins_state() == PluginsState::Adding {
+        bevy::tasks::tick_global_task_pools_on_main_thread();
+    }
+    app.finish();
+    app.cleanup();
+}

@@ -1,0 +1,81 @@
+//! The burn device networks run on: Bevy's own wgpu device when the app
+//! renders, burn's CPU backend when there is no GPU adapter at all.
+
+use bevy::prelude::*;
+use bevy::render::renderer::{RenderAdapter, RenderDevice, RenderInstance, RenderQueue};
+use burn::backend::wgpu::{RuntimeOptions, WgpuDevice, WgpuRuntime, WgpuSetup, init_device};
+use burn::tensor::backend::Backend;
+
+/// Backend of networks on the GPU: burn's cubecl backend on the wgpu device
+/// shared with Bevy. Not the fused variant: the bridge hands tensors'
+/// storage buffers to its own passes, which needs concrete buffers.
+pub type GpuBackend = burn_cubecl::CubeBackend<WgpuRuntime, f32, i32, u32>;
+
+/// Backend of networks when no GPU adapter exists (chosen by measurement,
+/// see `BENCHMARKS.md`).
+pub type CpuBackend = burn::backend::NdArray<f32>;
+
+/// Where the crate's networks run. Inserted by [`crate::GanStylePlugin`] into
+/// the main world and, when rendering, into the render world.
+///
+/// ```no_run
+/// # use bevy::prelude::*;
+/// use bevy_gan_style::prelude::*;
+/// fn report(device: Res<BurnDevice>) {
+///     info!("networks run on {}", if device.is_gpu() { "the GPU" } else { "the CPU" });
+/// }
+/// ```
+#[derive(Resource, Clone, Debug)]
+pub enum BurnDevice {
+    /// Bevy's render device, registered with burn once.
+    Gpu(WgpuDevice),
+    /// burn's CPU backend.
+    Cpu(<CpuBackend as Backend>::Device),
+}
+
+impl BurnDevice {
+    /// `true` when networks run on Bevy's render device.
+    pub fn is_gpu(&self) -> bool {
+        matches!(self, BurnDevice::Gpu(_))
+    }
+}
+
+/// Registers Bevy's wgpu device and queue with burn. Must be called at most
+/// once per [`RenderDevice`]: every call creates a new burn compute server.
+pub(crate) fn share_render_device(
+    device: &RenderDevice,
+    queue: &RenderQueue,
+    adapter: &RenderAdapter,
+    instance: &RenderInstance,
+) -> WgpuDevice {
+    let adapter: &wgpu::Adapter = &adapter.0;
+    let queue: &wgpu::Queue = &queue.0;
+    let instance: &wgpu::Instance = &instance.0;
+    let setup = WgpuSetup {
+        instance: instance.clone(),
+        adapter: adapter.clone(),
+        device: device.wgpu_device().clone(),
+        queue: queue.clone(),
+        backend: adapter.get_info().backend,
+    };
+    init_device(setup, RuntimeOptions::default())
+}
+
+/// `true` when wgpu finds any adapter on `backends` (software ones such as
+/// lavapipe included). Headless tools use it to decide whether to build the
+/// renderer at all: Bevy's renderer panics when no adapter exists.
+///
+/// ```no_run
+/// let backends = if bevy_gan_style::device::gpu_adapter_available(wgpu::Backends::all()) {
+///     Some(wgpu::Backends::all())
+/// } else {
+///     None // no renderer: GanStylePlugin falls back to the CPU backend
+/// };
+/// ```
+pub fn gpu_adapter_available(backends: wgpu::Backends) -> bool {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    bevy::tasks::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default())).is_ok()
+}

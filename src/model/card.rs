@@ -1,0 +1,71 @@
+//! The RON card that describes a style model: architecture, weights, ranges.
+
+use serde::{Deserialize, Serialize};
+
+use crate::nn::MultiStyleConfig;
+
+/// Network architecture of a style model, with its configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StyleArchitecture {
+    /// Conditional-instance-norm multi-style transformer ([`crate::nn::MultiStyleNet`]).
+    MultiStyle(MultiStyleConfig),
+}
+
+/// Contents of a `*.style.ron` card. Unknown fields are rejected so that a
+/// typo is an error rather than a silently ignored setting.
+///
+/// ```
+/// use bevy_gan_style::model::StyleModelCard;
+/// let card: StyleModelCard = ron::from_str(r#"(
+///     name: "tiny",
+///     architecture: MultiStyle((num_styles: 2, contract: (8, 8, 8), residual_blocks: 1,
+///                               expand: (8, 8), epsilon: 1e-5)),
+///     weights: "tiny.safetensors",
+///     input_range: (0.0, 1.0),
+///     output_range: (0.0, 1.0),
+/// )"#).unwrap();
+/// assert_eq!(card.num_styles(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StyleModelCard {
+    /// Short name shown in tools and panels.
+    pub name: String,
+    /// One line on what the model is and where its weights come from.
+    #[serde(default)]
+    pub description: String,
+    /// Architecture and its configuration.
+    pub architecture: StyleArchitecture,
+    /// Weights file (safetensors), relative to the card.
+    pub weights: String,
+    /// Value range of the network's RGB input: images in `[0, 1]` are mapped
+    /// linearly onto it.
+    pub input_range: (f32, f32),
+    /// Value range of the network's RGB output, mapped back onto `[0, 1]`.
+    pub output_range: (f32, f32),
+    /// Optional display names of the styles (empty, or one per style).
+    #[serde(default)]
+    pub styles: Vec<String>,
+}
+
+impl StyleModelCard {
+    /// Number of styles the model holds.
+    pub fn num_styles(&self) -> usize {
+        match &self.architecture {
+            StyleArchitecture::MultiStyle(config) => config.num_styles,
+        }
+    }
+
+    /// Smallest width / height the network accepts; both must also be
+    /// multiples of [`Self::size_multiple`].
+    pub fn min_input_size(&self) -> usize {
+        match &self.architecture {
+            StyleArchitecture::MultiStyle(config) => config.min_input_size(),
+        }
+    }
+
+    /// Width and height must be multiples of this.
+    pub fn size_multiple(&self) -> usize {
+        4
+    }
+}

@@ -1,0 +1,208 @@
+//! Style models as Bevy assets: a RON card next to safetensors weights.
+
+mod card;
+mod loader;
+mod style;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use burn::prelude::*;
+use thiserror::Error;
+
+pub use card::{StyleArchitecture, StyleModelCard};
+pub use loader::StyleModelLoader;
+pub use style::{StyleError, StyleWeights};
+
+use crate::device::CpuBackend;
+use crate::nn::{MultiStyleNet, WeightsError, load_safetensors};
+
+/// Why a style model cannot be loaded or used.
+#[derive(Debug, Error)]
+pub enum ModelError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// File that failed.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// The card is not valid RON for a [`StyleModelCard`].
+    #[error("invalid model card {path}: {message}")]
+    Card {
+        /// Card path.
+        path: PathBuf,
+        /// Position and cause, as reported by the RON parser.
+        message: String,
+    },
+    /// The weights do not fit the card's architecture.
+    #[error("weights {path} do not fit the card's architecture: {source}")]
+    Weights {
+        /// Weights path.
+        path: PathBuf,
+        /// What does not fit.
+        source: WeightsError,
+    },
+    /// The card is readable but inconsistent.
+    #[error("invalid model card {path}: {message}")]
+    Invalid {
+        /// Card path.
+        path: PathBuf,
+        /// What is inconsistent.
+        message: String,
+    },
+    /// An image does not have a size the network accepts.
+    #[error("image of {width}×{height} cannot be stylized: {reason}")]
+    ImageSize {
+        /// Image width.
+        width: u32,
+        /// Image height.
+        height: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The style selection does not fit the model.
+    #[error(transparent)]
+    Style(#[from] StyleError),
+}
+
+/// A style model: its card and validated weights. Load it with the asset
+/// server (`*.style.ron`) or, in tools, with [`StyleModel::load_file`], then
+/// [`instantiate`](StyleModel::instantiate) it on a burn device.
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style::prelude::*;
+/// fn setup(assets: Res<AssetServer>) {
+///     let model: Handle<StyleModel> = assets.load("models/multistyle26.style.ron");
+/// }
+/// ```
+#[derive(Asset, TypePath, Debug, Clone)]
+pub struct StyleModel {
+    card: StyleModelCard,
+    weights: Arc<Vec<u8>>,
+}
+
+impl StyleModel {
+    /// Checks that `weights` (safetensors bytes) fit `card` and builds the
+    /// model. `path` only names the card in error messages.
+    pub fn from_parts(
+        card: StyleModelCard,
+        weights: Vec<u8>,
+        card_path: &Path,
+    ) -> Result<Self, ModelError> {
+        let invalid = |message: String| ModelError::Invalid {
+            path: card_path.to_path_buf(),
+            message,
+        };
+        let num_styles = card.num_styles();
+        if num_styles == 0 {
+            return Err(invalid("the architecture must hold at least one style".into()));
+        }
+        if !card.styles.is_empty() && card.styles.len() != num_styles {
+            return Err(invalid(format!(
+                "`styles` names {} styles but the architecture holds {num_styles}",
+                card.styles.len()
+            )));
+        }
+        for (field, (lo, hi)) in [("input_range", card.input_range), ("output_range", card.output_range)] {
+            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                return Err(invalid(format!("`{field}` must be (low, high) with low < high")));
+            }
+        }
+        let model = Self {
+            card,
+            weights: Arc::new(weights),
+        };
+        // Building once on the CPU validates every tensor name and shape now,
+        // so that a bad file is a load error rather than a failure at use.
+        model
+            .instantiate::<CpuBackend>(&Default::default())
+            .map_err(|source| match source {
+                ModelError::Weights { source, .. } => ModelError::Weights {
+                    path: card_path.with_file_name(&model.card.weights),
+                    source,
+                },
+                other => other,
+            })?;
+        Ok(model)
+    }
+
+    /// Reads a card and the weights it names (relative to the card) from the
+    /// file system.
+    pub fn load_file(card_path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        let card_path = card_path.as_ref();
+        let text = std::fs::read_to_string(card_path).map_err(|source| ModelError::Io {
+            path: card_path.to_path_buf(),
+            source,
+        })?;
+        let card = parse_card(&text, card_path)?;
+        let weights_path = card_path.with_file_name(&card.weights);
+        let weights = std::fs::read(&weights_path).map_err(|source| ModelError::Io {
+            path: weights_path,
+            source,
+        })?;
+        Self::from_parts(card, weights, card_path)
+    }
+
+    /// The model's card.
+    pub fn card(&self) -> &StyleModelCard {
+        &self.card
+    }
+
+    /// Number of styles the model holds.
+    pub fn num_styles(&self) -> usize {
+        self.card.num_styles()
+    }
+
+    /// Builds the network on `device` with the model's weights.
+    pub fn instantiate<B: Backend>(&self, device: &B::Device) -> Result<MultiStyleNet<B>, ModelError> {
+        match &self.card.architecture {
+            StyleArchitecture::MultiStyle(config) => {
+                load_safetensors(config.init::<B>(device), self.weights.as_ref().clone()).map_err(
+                    |source| ModelError::Weights {
+                        path: PathBuf::from(&self.card.weights),
+                        source,
+                    },
+                )
+            }
+        }
+    }
+
+    /// Dense `[1, num_styles]` style tensor for `style`.
+    pub fn style_tensor<B: Backend>(
+        &self,
+        style: &StyleWeights,
+        device: &B::Device,
+    ) -> Result<Tensor<B, 2>, ModelError> {
+        let dense = style.to_dense(self.num_styles())?;
+        Ok(Tensor::<B, 1>::from_floats(dense.as_slice(), device).reshape([1, self.num_styles()]))
+    }
+
+    /// Checks that an image of `width × height` can go through the network.
+    pub fn check_size(&self, width: u32, height: u32) -> Result<(), ModelError> {
+        let (min, multiple) = (self.card.min_input_size(), self.card.size_multiple());
+        let error = |reason: String| ModelError::ImageSize {
+            width,
+            height,
+            reason,
+        };
+        if (width as usize) < min || (height as usize) < min {
+            return Err(error(format!("both sides must be at least {min} pixels")));
+        }
+        if width as usize % multiple != 0 || height as usize % multiple != 0 {
+            return Err(error(format!("both sides must be multiples of {multiple}")));
+        }
+        Ok(())
+    }
+}
+
+/// Parses card text; `path` names it in errors.
+pub(crate) fn parse_card(text: &str, path: &Path) -> Result<StyleModelCard, ModelError> {
+    ron::from_str(text).map_err(|e| ModelError::Card {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}

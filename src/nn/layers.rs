@@ -1,0 +1,197 @@
+//! Reusable layers shared by the crate's networks: reflection-padded
+//! convolution, conditional instance normalisation and nearest upsampling.
+
+use burn::module::{Ignored, Param};
+use burn::nn::Initializer;
+use burn::prelude::*;
+use burn::tensor::activation;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::{ConvOptions, PadMode};
+
+/// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by mirroring
+/// (the edge pixel itself is not repeated), like ONNX / PyTorch `reflect`.
+///
+/// The pad must be smaller than both spatial sizes; callers check image sizes
+/// before running a network (see [`crate::nn::MultiStyleConfig::min_input_size`]).
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use bevy_gan_style::device::CpuBackend;
+/// use bevy_gan_style::nn::reflect_pad;
+/// let x = Tensor::<CpuBackend, 4>::from_floats([[[[1.0, 2.0, 3.0]]]], &Default::default());
+/// let y = reflect_pad(x.reshape([1, 1, 1, 3]).repeat_dim(2, 2), 1);
+/// assert_eq!(y.dims(), [1, 1, 4, 5]);
+/// ```
+pub fn reflect_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
+    if pad == 0 {
+        return x;
+    }
+    x.pad([(pad, pad), (pad, pad)], PadMode::Reflect)
+}
+
+/// 2-D convolution without bias, reflection-padded by `k / 2` so that stride 1
+/// keeps the spatial size (stride 2 halves it).
+///
+/// `weight` is `[out, in, k, k]` (PyTorch / ONNX layout).
+pub fn reflect_conv2d<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, stride: usize) -> Tensor<B, 4> {
+    let [_, _, kernel, _] = weight.dims();
+    let x = reflect_pad(x, kernel / 2);
+    conv2d(x, weight, None, ConvOptions::new([stride, stride], [0, 0], [1, 1], 1))
+}
+
+/// Nearest-neighbour ×2 upsampling: `out[2i + a][2j + b] = in[i][j]`.
+///
+/// Built from reshape + broadcast so that it is exact on every backend and
+/// differentiable for training.
+pub fn upsample_nearest2x<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, c, h, w] = x.dims();
+    x.reshape([n, c, h, 1, w, 1])
+        .expand([n, c, h, 2, w, 2])
+        .reshape([n, c, h * 2, w * 2])
+}
+
+/// Configuration of a [`CondInstanceNorm`].
+#[derive(Config, Debug)]
+pub struct CondInstanceNormConfig {
+    /// Number of styles (rows of `gamma` / `beta`).
+    pub num_styles: usize,
+    /// Number of channels normalised.
+    pub channels: usize,
+    /// Added to the variance before the square root.
+    #[config(default = 1e-5)]
+    pub epsilon: f64,
+}
+
+impl CondInstanceNormConfig {
+    /// Creates the layer with identity scale and zero shift for every style.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> CondInstanceNorm<B> {
+        CondInstanceNorm {
+            gamma: Param::from_tensor(Tensor::ones([self.num_styles, self.channels], device)),
+            beta: Param::from_tensor(Tensor::zeros([self.num_styles, self.channels], device)),
+            epsilon: self.epsilon,
+        }
+    }
+}
+
+/// Conditional instance normalisation (Dumoulin et al., 2017).
+///
+/// Each channel is normalised over its spatial extent (biased variance), then
+/// scaled and shifted by a *blend* of per-style parameters:
+/// `scale = Σ_s w_s · gamma[s]`, `shift = Σ_s w_s · beta[s]`.
+/// A one-hot `w` selects one style; any other weights mix styles.
+#[derive(Module, Debug)]
+pub struct CondInstanceNorm<B: Backend> {
+    /// Per-style scales, `[num_styles, channels]`.
+    pub gamma: Param<Tensor<B, 2>>,
+    /// Per-style shifts, `[num_styles, channels]`.
+    pub beta: Param<Tensor<B, 2>>,
+    /// Added to the variance before the square root.
+    pub epsilon: f64,
+}
+
+impl<B: Backend> CondInstanceNorm<B> {
+    /// Normalises `x` (`[N, C, H, W]`) with the style blend `style` (`[N, num_styles]`).
+    pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
+        let [n, c, h, w] = x.dims();
+        let flat = x.reshape([n, c, h * w]);
+        let (var, mean) = flat.clone().var_mean_bias(2);
+        let scale = style.clone().matmul(self.gamma.val()).reshape([n, c, 1]);
+        let shift = style.matmul(self.beta.val()).reshape([n, c, 1]);
+        // Fold normalisation and affine into one multiply-add over the image.
+        let a = scale / var.add_scalar(self.epsilon).sqrt();
+        let b = shift - mean * a.clone();
+        (flat * a + b).reshape([n, c, h, w])
+    }
+}
+
+/// Non-linearity applied after a [`ConvBlock`]'s normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum BlockActivation {
+    /// `max(x, 0)`.
+    Relu,
+    /// `1 / (1 + e^-x)`, mapping to `[0, 1]` (image outputs).
+    Sigmoid,
+    /// Identity (second conv of a residual block).
+    Identity,
+}
+
+/// Configuration of a [`ConvBlock`].
+#[derive(Config, Debug)]
+pub struct ConvBlockConfig {
+    /// Input channels.
+    pub channels_in: usize,
+    /// Output channels.
+    pub channels_out: usize,
+    /// Square kernel size (odd).
+    pub kernel: usize,
+    /// Number of styles of the conditional instance norm.
+    pub num_styles: usize,
+    /// Convolution stride.
+    #[config(default = 1)]
+    pub stride: usize,
+    /// Upsample ×2 (nearest) before the convolution.
+    #[config(default = false)]
+    pub upsample: bool,
+    /// Non-linearity after the norm.
+    #[config(default = "BlockActivation::Relu")]
+    pub activation: BlockActivation,
+    /// Instance-norm epsilon.
+    #[config(default = 1e-5)]
+    pub epsilon: f64,
+}
+
+impl ConvBlockConfig {
+    /// Creates the block with Kaiming-uniform weights.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> ConvBlock<B> {
+        let shape = [self.channels_out, self.channels_in, self.kernel, self.kernel];
+        let fan_in = self.channels_in * self.kernel * self.kernel;
+        let fan_out = self.channels_out * self.kernel * self.kernel;
+        let w = Initializer::KaimingUniform {
+            gain: 1.0 / 3f64.sqrt(),
+            fan_out_only: false,
+        }
+        .init_with(shape, Some(fan_in), Some(fan_out), device);
+        ConvBlock {
+            w,
+            norm: CondInstanceNormConfig::new(self.num_styles, self.channels_out)
+                .with_epsilon(self.epsilon)
+                .init(device),
+            stride: self.stride,
+            upsample: self.upsample,
+            activation: Ignored(self.activation),
+        }
+    }
+}
+
+/// `[upsample ×2] → reflection-padded conv (no bias) → conditional instance
+/// norm → activation`: the unit every style transformer here is built from.
+///
+/// Parameter names (`w`, `norm.gamma`, `norm.beta`) are the names in the
+/// safetensors files, so weights load by name without remapping.
+#[derive(Module, Debug)]
+pub struct ConvBlock<B: Backend> {
+    /// Convolution weight `[out, in, k, k]`.
+    pub w: Param<Tensor<B, 4>>,
+    /// Conditional instance norm after the convolution.
+    pub norm: CondInstanceNorm<B>,
+    /// Convolution stride.
+    pub stride: usize,
+    /// Nearest ×2 upsampling before the convolution.
+    pub upsample: bool,
+    /// Non-linearity after the norm.
+    pub activation: Ignored<BlockActivation>,
+}
+
+impl<B: Backend> ConvBlock<B> {
+    /// Applies the block to `x` with the style blend `style` (`[N, num_styles]`).
+    pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
+        let x = if self.upsample { upsample_nearest2x(x) } else { x };
+        let x = reflect_conv2d(x, self.w.val(), self.stride);
+        let x = self.norm.forward(x, style);
+        match *self.activation {
+            BlockActivation::Relu => activation::relu(x),
+            BlockActivation::Sigmoid => activation::sigmoid(x),
+            BlockActivation::Identity => x,
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Loading weights by name from safetensors into any burn module.
+
+use burn::prelude::*;
+use burn_store::{ApplyError, ModuleSnapshot, SafetensorsStore};
+use safetensors::{Dtype, SafeTensors};
+use thiserror::Error;
+
+/// Why a weights file does not fit a network.
+#[derive(Debug, Error)]
+pub enum WeightsError {
+    /// The bytes are not a readable safetensors file (e.g. truncated).
+    #[error("not a readable safetensors file: {0}")]
+    Format(String),
+    /// A tensor is stored with an element type other than `f32`.
+    #[error("tensor `{name}` is stored as {dtype}, only F32 weights are supported")]
+    Dtype {
+        /// Tensor name.
+        name: String,
+        /// Stored element type.
+        dtype: String,
+    },
+    /// A tensor has a different shape than the architecture needs.
+    #[error("tensor `{name}` has shape {found:?}, but the architecture expects {expected:?}")]
+    Shape {
+        /// Tensor name.
+        name: String,
+        /// Shape the module expects.
+        expected: Vec<usize>,
+        /// Shape in the file.
+        found: Vec<usize>,
+    },
+    /// Tensors the architecture needs are not in the file.
+    #[error("the weights lack {} tensor(s) the architecture needs: {}", .0.len(), .0.join(", "))]
+    Missing(Vec<String>),
+    /// The file holds tensors the architecture has no place for.
+    #[error("the weights hold {} tensor(s) the architecture has no place for: {}", .0.len(), .0.join(", "))]
+    Unused(Vec<String>),
+    /// Any other per-tensor failure.
+    #[error("tensor `{name}`: {message}")]
+    Tensor {
+        /// Tensor name.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Loads every parameter of `module` from safetensors `bytes`, matching by
+/// module path (e.g. `res.0.1.norm.gamma`). Every parameter must be present
+/// with its exact shape and every tensor in the file must be used.
+///
+/// ```no_run
+/// # use bevy_gan_style::{device::CpuBackend, nn::{MultiStyleConfig, load_safetensors}};
+/// let net = MultiStyleConfig::new(26, [32, 32, 32], 6, [8, 4]).init::<CpuBackend>(&Default::default());
+/// let bytes = std::fs::read("assets/models/multistyle26.safetensors").unwrap();
+/// let net = load_safetensors(net, bytes).expect("weights match the architecture");
+/// ```
+pub fn load_safetensors<B: Backend, M: Module<B>>(
+    mut module: M,
+    bytes: Vec<u8>,
+) -> Result<M, WeightsError> {
+    // Parse the header ourselves first: precise errors for truncated files
+    // and unsupported element types before any tensor is materialised.
+    {
+        let file = SafeTensors::deserialize(&bytes).map_err(|e| WeightsError::Format(e.to_string()))?;
+        let mut names = file.names();
+        names.sort();
+        for name in names {
+            let view = file
+                .tensor(name)
+                .map_err(|e| WeightsError::Format(e.to_string()))?;
+            if view.dtype() != Dtype::F32 {
+                return Err(WeightsError::Dtype {
+                    name: name.to_string(),
+                    dtype: format!("{:?}", view.dtype()),
+                });
+            }
+        }
+    }
+
+    let mut store = SafetensorsStore::from_bytes(Some(bytes))
+        .validate(false)
+        .allow_partial(true);
+    let result = module
+        .load_from(&mut store)
+        .map_err(|e| WeightsError::Format(e.to_string()))?;
+
+    if let Some(error) = result.errors.into_iter().next() {
+        return Err(match error {
+            ApplyError::ShapeMismatch {
+                path,
+                expected,
+                found,
+            } => WeightsError::Shape {
+                name: path,
+                expected: expected.to_vec(),
+                found: found.to_vec(),
+            },
+            ApplyError::DTypeMismatch { path, found, .. } => WeightsError::Dtype {
+                name: path,
+                dtype: format!("{found:?}"),
+            },
+            ApplyError::AdapterError { path, message } | ApplyError::LoadError { path, message } => {
+                WeightsError::Tensor {
+                    name: path,
+                    message,
+                }
+            }
+        });
+    }
+    if !result.missing.is_empty() {
+        let mut names: Vec<String> = result.missing.into_iter().map(|(path, _)| path).collect();
+        names.sort();
+        return Err(WeightsError::Missing(names));
+    }
+    if !result.unused.is_empty() {
+        let mut names = result.unused;
+        names.sort();
+        return Err(WeightsError::Unused(names));
+    }
+    Ok(module)
+}

@@ -1,0 +1,11 @@
+//! Integration tests. GPU tests run Bevy's renderer on whatever adapter
+//! exists (lavapipe in CI) — never a mock.
+
+#[path = "../../examples/common/headless.rs"]
+mod headless;
+
+mod bad_input;
+mod bridge;
+mod device;
+mod parity;
+mod util;

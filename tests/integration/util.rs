@@ -1,0 +1,77 @@
+//! Shared helpers: a rendering app, reference data.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use bevy::prelude::*;
+use bevy::render::renderer::{RenderDevice, RenderQueue};
+use bevy_gan_style::prelude::*;
+use burn::backend::wgpu::WgpuDevice;
+use safetensors::SafeTensors;
+
+use crate::headless;
+
+/// Crate root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A finished headless app with Bevy's renderer, and handles to its devices.
+pub struct Gpu {
+    pub app: App,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub burn: WgpuDevice,
+}
+
+impl Gpu {
+    /// Builds the app; fails with a clear message when no adapter exists
+    /// (install `mesa-vulkan-drivers libvulkan1` for lavapipe).
+    pub fn new() -> Self {
+        assert!(
+            bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS),
+            "no GPU adapter found: install software Vulkan (apt-get install -y mesa-vulkan-drivers libvulkan1)"
+        );
+        let mut app = headless::headless_app(true);
+        headless::finish_setup(&mut app);
+        let world = app.world();
+        let device = world.resource::<RenderDevice>().wgpu_device().clone();
+        let queue: wgpu::Queue = (*world.resource::<RenderQueue>().0).clone();
+        let BurnDevice::Gpu(burn) = world.resource::<BurnDevice>().clone() else {
+            panic!("GanStylePlugin chose the CPU although Bevy renders");
+        };
+        Self {
+            app,
+            device,
+            queue,
+            burn,
+        }
+    }
+
+    pub fn bridge(&self) -> &TensorBridge {
+        self.app.world().resource::<TensorBridge>()
+    }
+}
+
+/// All f32 tensors of a safetensors file: name → (shape, values).
+pub fn read_tensors(path: &Path) -> HashMap<String, (Vec<usize>, Vec<f32>)> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file = SafeTensors::deserialize(&bytes).expect("valid safetensors");
+    file.tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let values = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            (name, (view.shape().to_vec(), values))
+        })
+        .collect()
+}
+
+/// Largest absolute difference.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "length mismatch");
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
