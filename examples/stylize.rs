@@ -77,7 +77,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             let info = world.resource::<bevy::render::renderer::RenderAdapterInfo>();
             let name = format!("GPU: Bevy's render device ({}, {:?})", info.name, info.backend);
             let format = wgpu::TextureFormat::Rgba8UnormSrgb;
-            let source = host::upload_texture(&device, queue, input.as_raw(), width, height, format, wgpu::TextureUsages::TEXTURE_BINDING);
+            let source = host::upload_texture(&device, queue, input.as_raw(), width, height, format, wgpu::TextureUsages::COPY_SRC);
             let target = host::upload_texture(
                 &device,
                 queue,
@@ -85,7 +85,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 width,
                 height,
                 format,
-                wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+                wgpu::TextureUsages::COPY_SRC,
             );
             let net = model.instantiate::<GpuBackend>(&burn)?;
             let style = model.style_tensor::<GpuBackend>(&args.style, &burn)?;

@@ -1,26 +1,29 @@
-// Bevy texture -> burn tensor [1, 3, H, W] (f32), written straight into the
-// tensor's storage buffer. The tensor is addressed through its element
-// offset and strides, so it may live anywhere inside burn's pooled buffer.
+// Texels of a Bevy texture (copied raw into a staging buffer) -> burn tensor
+// [1, 3, H, W] (f32), written straight into the tensor's storage buffer.
+//
+// Working on raw texel bytes instead of sampling keeps 8-bit values exact:
+// sampling an sRGB texture decodes it in hardware, and some drivers
+// (lavapipe among them) decode with small errors.
 
 struct Params {
-    // Element offset of the tensor inside the bound buffer.
+    // Element offset of the tensor inside the bound buffer, and its strides.
     offset: u32,
     stride_c: u32,
     stride_h: u32,
     stride_w: u32,
     width: u32,
     height: u32,
-    // 1: the texture yields linear values (sRGB formats are decoded by the
-    // sampler hardware, float targets are linear): re-encode to sRGB, the
-    // space the networks were trained in. 0: store values as they are.
-    encode_srgb: u32,
-    _pad: u32,
+    // u32 words per staging row (rows are padded to 256 bytes).
+    row_words: u32,
+    // 0: RGBA8, 1: BGRA8 (bytes are the encoded values, kept as they are),
+    // 2: RGBA16 float (linear values, encoded to sRGB for the network).
+    kind: u32,
     // Maps [0, 1] onto the network's input range: v * scale + bias.
     scale: f32,
     bias: f32,
 }
 
-@group(0) @binding(0) var source: texture_2d<f32>;
+@group(0) @binding(0) var<storage, read> texels: array<u32>;
 @group(0) @binding(1) var<storage, read_write> tensor: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
@@ -30,14 +33,27 @@ fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
     return select(high, low, c <= vec3<f32>(0.0031308));
 }
 
+fn byte(word: u32, index: u32) -> f32 {
+    return f32((word >> (index * 8u)) & 0xffu) / 255.0;
+}
+
 @compute @workgroup_size(8, 8, 1)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.x >= params.width || id.y >= params.height {
         return;
     }
-    var rgb = textureLoad(source, vec2<i32>(id.xy), 0).rgb;
-    if params.encode_srgb == 1u {
-        rgb = linear_to_srgb(clamp(rgb, vec3<f32>(0.0), vec3<f32>(1.0)));
+    let row = id.y * params.row_words;
+    var rgb: vec3<f32>;
+    if params.kind == 2u {
+        let rg = unpack2x16float(texels[row + id.x * 2u]);
+        let ba = unpack2x16float(texels[row + id.x * 2u + 1u]);
+        rgb = linear_to_srgb(clamp(vec3<f32>(rg, ba.x), vec3<f32>(0.0), vec3<f32>(1.0)));
+    } else {
+        let word = texels[row + id.x];
+        rgb = vec3<f32>(byte(word, 0u), byte(word, 1u), byte(word, 2u));
+        if params.kind == 1u {
+            rgb = rgb.bgr;
+        }
     }
     let base = params.offset + id.y * params.stride_h + id.x * params.stride_w;
     for (var c = 0u; c < 3u; c++) {

@@ -4,7 +4,7 @@
 use bevy::prelude::*;
 use bevy::render::renderer::{RenderAdapter, RenderDevice, RenderInstance, RenderQueue};
 use burn::backend::wgpu::{RuntimeOptions, WgpuDevice, WgpuRuntime, WgpuSetup, init_device};
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::BackendTypes;
 
 /// Backend of networks on the GPU: burn's cubecl backend on the wgpu device
 /// shared with Bevy. Not the fused variant: the bridge hands tensors'
@@ -30,7 +30,7 @@ pub enum BurnDevice {
     /// Bevy's render device, registered with burn once.
     Gpu(WgpuDevice),
     /// burn's CPU backend.
-    Cpu(<CpuBackend as Backend>::Device),
+    Cpu(<CpuBackend as BackendTypes>::Device),
 }
 
 impl BurnDevice {

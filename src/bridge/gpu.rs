@@ -1,5 +1,10 @@
 //! Bevy textures ↔ burn tensors on the GPU, with no CPU copy in between.
 //!
+//! Each direction is one command buffer: a raw copy between the texture and
+//! a staging buffer, and a compute pass between the staging buffer and the
+//! tensor's own storage in burn's memory pool. Raw copies keep 8-bit values
+//! exact (no hardware sRGB conversion is involved).
+//!
 //! # Ordering on the shared queue
 //!
 //! burn (cubecl) and Bevy submit to the same `wgpu::Queue`, and a queue runs
@@ -9,19 +14,24 @@
 //!
 //! * **texture → tensor**: burn allocates the tensor; we flush burn (so any
 //!   earlier kernel that still reads the recycled memory is queued ahead of
-//!   us) and submit our compute pass. Every burn kernel that reads the
-//!   tensor is recorded later, hence submitted later, hence runs after the
-//!   copy. The texture's own content must already be submitted.
+//!   us) and submit our copy + compute pass. Every burn kernel that reads the
+//!   tensor is recorded later, hence submitted later, hence runs after it.
+//!   The texture's own content must already be submitted.
 //! * **tensor → texture**: we flush burn (so the kernels that produce the
-//!   tensor are queued) and submit our draw. The tensor's memory is held
-//!   until our submission is queued; any later reuse by burn is submitted,
-//!   and so runs, after our read.
+//!   tensor are queued) and submit our compute pass + copy. The tensor's
+//!   memory is held until our submission is queued; any later reuse by burn
+//!   is submitted, and so runs, after our read.
+//!
+//! The staging buffers are shared by all calls: wgpu orders and
+//! synchronises submissions on one queue, and each submission both fills
+//! and drains its staging buffer.
 
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 
+use burn::backend::wgpu::{WgpuDevice, WgpuRuntime};
 use burn::tensor::{Tensor, TensorPrimitive};
 use burn_cubecl::tensor::CubeTensor;
-use burn::backend::wgpu::{WgpuDevice, WgpuRuntime};
 use thiserror::Error;
 use wgpu::util::DeviceExt;
 
@@ -32,7 +42,7 @@ use crate::device::GpuBackend;
 pub enum BridgeError {
     /// The texture format is not one the bridge handles.
     #[error(
-        "texture format {0:?} is not supported (use Rgba8UnormSrgb, Rgba8Unorm or Rgba16Float)"
+        "texture format {0:?} is not supported (use Rgba8UnormSrgb, Rgba8Unorm, Bgra8UnormSrgb, Bgra8Unorm or Rgba16Float)"
     )]
     Format(wgpu::TextureFormat),
     /// The texture lacks a usage the bridge needs.
@@ -53,23 +63,36 @@ pub enum BridgeError {
     Runtime(String),
 }
 
-/// How a texture format stores colour, seen from a shader.
-fn linear_in_shader(format: wgpu::TextureFormat) -> Result<bool, BridgeError> {
-    match format {
-        // sRGB formats are decoded on load / encoded on store by the hardware,
-        // float targets hold linear values: the shader works in linear.
-        wgpu::TextureFormat::Rgba8UnormSrgb | wgpu::TextureFormat::Rgba16Float => Ok(true),
-        wgpu::TextureFormat::Rgba8Unorm => Ok(false),
-        other => Err(BridgeError::Format(other)),
-    }
+/// How the shaders read and write a texture format's texels.
+#[derive(Clone, Copy)]
+enum TexelKind {
+    /// 8-bit RGBA bytes; for sRGB formats these are the encoded values the
+    /// networks expect, so no conversion happens.
+    Rgba8 = 0,
+    /// 8-bit BGRA bytes.
+    Bgra8 = 1,
+    /// Half floats holding linear light (HDR view targets after tonemapping).
+    Rgba16Float = 2,
 }
 
-/// Formats the bridge writes into (render-pipeline targets).
-const TARGET_FORMATS: [wgpu::TextureFormat; 3] = [
-    wgpu::TextureFormat::Rgba8UnormSrgb,
-    wgpu::TextureFormat::Rgba8Unorm,
-    wgpu::TextureFormat::Rgba16Float,
-];
+impl TexelKind {
+    fn of(format: wgpu::TextureFormat) -> Result<Self, BridgeError> {
+        use wgpu::TextureFormat as F;
+        match format {
+            F::Rgba8Unorm | F::Rgba8UnormSrgb => Ok(Self::Rgba8),
+            F::Bgra8Unorm | F::Bgra8UnormSrgb => Ok(Self::Bgra8),
+            F::Rgba16Float => Ok(Self::Rgba16Float),
+            other => Err(BridgeError::Format(other)),
+        }
+    }
+
+    fn bytes(self) -> u32 {
+        match self {
+            Self::Rgba8 | Self::Bgra8 => 4,
+            Self::Rgba16Float => 8,
+        }
+    }
+}
 
 /// Uniforms shared by both shaders (see `shaders/*.wgsl`).
 #[repr(C)]
@@ -81,52 +104,26 @@ struct Params {
     stride_w: u32,
     width: u32,
     height: u32,
-    srgb: u32,
-    _pad: u32,
+    row_words: u32,
+    kind: u32,
     scale: f32,
     bias: f32,
-    _pad2: [u32; 2],
+    _pad: [u32; 2],
 }
 
-/// Compute and render pipelines that copy between textures and tensors on
-/// Bevy's wgpu device. Created once by [`crate::GanStylePlugin`] and inserted
-/// as a resource in the main and render worlds.
-///
-/// ```no_run
-/// # use bevy::prelude::*;
-/// # use bevy::render::renderer::{RenderDevice, RenderQueue};
-/// use bevy_gan_style::prelude::*;
-/// fn invert(bridge: Res<TensorBridge>, device: Res<RenderDevice>, queue: Res<RenderQueue>,
-///           burn: Res<BurnDevice>, texture: &wgpu::Texture) {
-///     let BurnDevice::Gpu(burn) = &*burn else { return };
-///     let x = bridge.texture_to_tensor(device.wgpu_device(), &queue, texture, (0.0, 1.0), burn).unwrap();
-///     bridge.tensor_to_texture(device.wgpu_device(), &queue, x.neg().add_scalar(1.0), (0.0, 1.0), texture).unwrap();
-/// }
-/// ```
-#[derive(bevy::prelude::Resource, Clone)]
-pub struct TensorBridge {
-    read_layout: wgpu::BindGroupLayout,
-    read_pipeline: wgpu::ComputePipeline,
-    write_layout: wgpu::BindGroupLayout,
-    write_pipelines: Vec<(wgpu::TextureFormat, wgpu::RenderPipeline)>,
+/// One direction: its pipeline and a staging buffer grown on demand.
+#[derive(Clone)]
+struct Pass {
+    layout: wgpu::BindGroupLayout,
+    pipeline: wgpu::ComputePipeline,
+    staging: Arc<Mutex<Option<wgpu::Buffer>>>,
 }
 
-impl TensorBridge {
-    /// Builds the pipelines on `device`.
-    pub fn new(device: &wgpu::Device) -> Self {
-        let uniform = |binding, visibility| wgpu::BindGroupLayoutEntry {
+impl Pass {
+    fn new(device: &wgpu::Device, name: &str, source: &'static str) -> Self {
+        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
             binding,
-            visibility,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let storage = |binding, visibility, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility,
+            visibility: wgpu::ShaderStages::COMPUTE,
             ty: wgpu::BindingType::Buffer {
                 ty: wgpu::BufferBindingType::Storage { read_only },
                 has_dynamic_offset: false,
@@ -134,105 +131,111 @@ impl TensorBridge {
             },
             count: None,
         };
-
-        let read_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("gan_style texture_to_tensor"),
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(name),
             entries: &[
+                // Input read-only, output read-write, for both directions.
+                storage(0, true),
+                storage(1, false),
                 wgpu::BindGroupLayoutEntry {
-                    binding: 0,
+                    binding: 2,
                     visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
                     },
                     count: None,
                 },
-                storage(1, wgpu::ShaderStages::COMPUTE, false),
-                uniform(2, wgpu::ShaderStages::COMPUTE),
             ],
         });
-        let read_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("gan_style texture_to_tensor"),
-            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(include_str!(
-                "../../shaders/texture_to_tensor.wgsl"
-            ))),
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(name),
+            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(source)),
         });
-        let read_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("gan_style texture_to_tensor"),
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(name),
             layout: Some(&device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("gan_style texture_to_tensor"),
-                bind_group_layouts: &[Some(&read_layout)],
+                label: Some(name),
+                bind_group_layouts: &[Some(&layout)],
                 immediate_size: 0,
             })),
-            module: &read_module,
+            module: &module,
             entry_point: Some("main"),
             compilation_options: Default::default(),
             cache: None,
         });
-
-        let write_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("gan_style tensor_to_texture"),
-            entries: &[
-                storage(0, wgpu::ShaderStages::FRAGMENT, true),
-                uniform(1, wgpu::ShaderStages::FRAGMENT),
-            ],
-        });
-        let write_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("gan_style tensor_to_texture"),
-            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(include_str!(
-                "../../shaders/tensor_to_texture.wgsl"
-            ))),
-        });
-        let write_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("gan_style tensor_to_texture"),
-            bind_group_layouts: &[Some(&write_layout)],
-            immediate_size: 0,
-        });
-        let write_pipelines = TARGET_FORMATS
-            .iter()
-            .map(|&format| {
-                let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                    label: Some("gan_style tensor_to_texture"),
-                    layout: Some(&write_pipeline_layout),
-                    vertex: wgpu::VertexState {
-                        module: &write_module,
-                        entry_point: Some("vertex"),
-                        compilation_options: Default::default(),
-                        buffers: &[],
-                    },
-                    primitive: wgpu::PrimitiveState::default(),
-                    depth_stencil: None,
-                    multisample: wgpu::MultisampleState::default(),
-                    fragment: Some(wgpu::FragmentState {
-                        module: &write_module,
-                        entry_point: Some("fragment"),
-                        compilation_options: Default::default(),
-                        targets: &[Some(wgpu::ColorTargetState {
-                            format,
-                            blend: None,
-                            write_mask: wgpu::ColorWrites::ALL,
-                        })],
-                    }),
-                    multiview_mask: None,
-                    cache: None,
-                });
-                (format, pipeline)
-            })
-            .collect();
-
         Self {
-            read_layout,
-            read_pipeline,
-            write_layout,
-            write_pipelines,
+            layout,
+            pipeline,
+            staging: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The staging buffer, re-created only when a larger one is needed.
+    fn staging(&self, device: &wgpu::Device, size: u64) -> wgpu::Buffer {
+        let mut slot = self.staging.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match slot.as_ref() {
+            Some(buffer) if buffer.size() >= size => buffer.clone(),
+            _ => {
+                let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("gan_style bridge staging"),
+                    size,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                *slot = Some(buffer.clone());
+                buffer
+            }
+        }
+    }
+}
+
+/// Copies between Bevy textures and burn tensors on Bevy's wgpu device.
+/// Created once by [`crate::GanStylePlugin`] and inserted as a resource in
+/// the main and render worlds.
+///
+/// ```no_run
+/// # use bevy::prelude::*;
+/// # use bevy::render::renderer::{RenderDevice, RenderQueue};
+/// use bevy_gan_style::prelude::*;
+/// fn invert(bridge: &TensorBridge, device: &RenderDevice, queue: &RenderQueue,
+///           burn: &BurnDevice, texture: &wgpu::Texture) {
+///     let BurnDevice::Gpu(burn) = burn else { return };
+///     let x = bridge.texture_to_tensor(device.wgpu_device(), queue, texture, (0.0, 1.0), burn).unwrap();
+///     bridge.tensor_to_texture(device.wgpu_device(), queue, x.neg().add_scalar(1.0), (0.0, 1.0), texture).unwrap();
+/// }
+/// ```
+#[derive(bevy::prelude::Resource, Clone)]
+pub struct TensorBridge {
+    read: Pass,
+    write: Pass,
+}
+
+impl TensorBridge {
+    /// Builds the pipelines on `device`.
+    pub fn new(device: &wgpu::Device) -> Self {
+        Self {
+            read: Pass::new(
+                device,
+                "gan_style texture_to_tensor",
+                include_str!("../../shaders/texture_to_tensor.wgsl"),
+            ),
+            write: Pass::new(
+                device,
+                "gan_style tensor_to_texture",
+                include_str!("../../shaders/tensor_to_texture.wgsl"),
+            ),
         }
     }
 
     /// Copies the RGB channels of `texture` into a new `[1, 3, H, W]` tensor
     /// on `burn_device`, mapping `[0, 1]` onto `range` (the network's input
-    /// range). sRGB and float textures yield sRGB-encoded values, `Rgba8Unorm`
-    /// its stored values. The texture needs `TEXTURE_BINDING` usage.
+    /// range). 8-bit textures yield their stored values `k / 255` (for sRGB
+    /// formats: the sRGB-encoded values), `Rgba16Float` textures (linear)
+    /// are encoded to sRGB. The texture needs `COPY_SRC` usage.
     pub fn texture_to_tensor(
         &self,
         device: &wgpu::Device,
@@ -241,69 +244,46 @@ impl TensorBridge {
         range: (f32, f32),
         burn_device: &WgpuDevice,
     ) -> Result<Tensor<GpuBackend, 4>, BridgeError> {
-        let srgb = linear_in_shader(texture.format())?;
-        if !texture.usage().contains(wgpu::TextureUsages::TEXTURE_BINDING) {
-            return Err(BridgeError::Usage(wgpu::TextureUsages::TEXTURE_BINDING));
+        let kind = TexelKind::of(texture.format())?;
+        if !texture.usage().contains(wgpu::TextureUsages::COPY_SRC) {
+            return Err(BridgeError::Usage(wgpu::TextureUsages::COPY_SRC));
         }
         let (width, height) = (texture.width(), texture.height());
         let tensor = Tensor::<GpuBackend, 4>::empty([1, 3, height as usize, width as usize], burn_device);
         let cube = tensor.into_primitive().tensor();
-        let resource = cube
+        let managed = cube
             .client
             .get_resource(cube.handle.clone())
             .map_err(|e| BridgeError::Runtime(format!("{e:?}")))?;
-        let resource = resource.resource();
+        let resource = managed.resource();
 
-        let params = tensor_params(&cube, resource.offset, srgb, range.1 - range.0, range.0);
-        let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("gan_style texture_to_tensor"),
-            contents: bytemuck::bytes_of(&params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("gan_style texture_to_tensor"),
-            layout: &self.read_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(&view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: resource.buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: uniforms.as_entire_binding(),
-                },
-            ],
-        });
+        let row_bytes = (width * kind.bytes()).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let staging = self.read.staging(device, u64::from(row_bytes * height));
+        let params = tensor_params(&cube, resource.offset, kind, row_bytes, range.1 - range.0, range.0);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("gan_style texture_to_tensor"),
         });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("gan_style texture_to_tensor"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.read_pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(width.div_ceil(8), height.div_ceil(8), 1);
-        }
+        encoder.copy_texture_to_buffer(
+            texture.as_image_copy(),
+            staging_copy(&staging, row_bytes, height),
+            extent(width, height),
+        );
+        self.read.dispatch(device, &mut encoder, &params, &staging, &resource.buffer);
         // See the module docs: earlier burn work first, then our copy.
         cube.client
             .flush()
             .map_err(|e| BridgeError::Runtime(format!("{e:?}")))?;
         queue.submit([encoder.finish()]);
+        drop(managed);
         Ok(Tensor::from_primitive(TensorPrimitive::Float(cube)))
     }
 
-    /// Draws `tensor` (`[1, 3, H, W]`, values in `range`, the network's output
-    /// range) into `texture`, which must be `H × W` with `RENDER_ATTACHMENT`
-    /// usage. sRGB and float textures receive the sRGB-decoded (linear)
-    /// colours, so they display as the network's output. Returns the queue
-    /// submission, for callers that want to wait for it.
+    /// Writes `tensor` (`[1, 3, H, W]`, values in `range`, the network's output
+    /// range) into `texture`, which must be `W × H` with `COPY_DST` usage.
+    /// 8-bit textures receive the values as bytes (for sRGB formats: the
+    /// network's sRGB output as encoded values), `Rgba16Float` textures the
+    /// linear colours. Returns the queue submission, for callers that want to
+    /// wait for it.
     pub fn tensor_to_texture(
         &self,
         device: &wgpu::Device,
@@ -312,9 +292,9 @@ impl TensorBridge {
         range: (f32, f32),
         texture: &wgpu::Texture,
     ) -> Result<wgpu::SubmissionIndex, BridgeError> {
-        let srgb = linear_in_shader(texture.format())?;
-        if !texture.usage().contains(wgpu::TextureUsages::RENDER_ATTACHMENT) {
-            return Err(BridgeError::Usage(wgpu::TextureUsages::RENDER_ATTACHMENT));
+        let kind = TexelKind::of(texture.format())?;
+        if !texture.usage().contains(wgpu::TextureUsages::COPY_DST) {
+            return Err(BridgeError::Usage(wgpu::TextureUsages::COPY_DST));
         }
         let (width, height) = (texture.width(), texture.height());
         let dims = tensor.dims();
@@ -325,77 +305,111 @@ impl TensorBridge {
                 height,
             });
         }
-        let pipeline = self
-            .write_pipelines
-            .iter()
-            .find(|(format, _)| *format == texture.format())
-            .map(|(_, pipeline)| pipeline)
-            .ok_or(BridgeError::Format(texture.format()))?;
-
         let cube = tensor.into_primitive().tensor();
-        let resource = cube
+        let managed = cube
             .client
             .get_resource(cube.handle.clone())
             .map_err(|e| BridgeError::Runtime(format!("{e:?}")))?;
+        let resource = managed.resource();
+
+        let row_bytes = (width * kind.bytes()).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let staging = self.write.staging(device, u64::from(row_bytes * height));
         let scale = 1.0 / (range.1 - range.0);
-        let params = tensor_params(&cube, resource.resource().offset, srgb, scale, -range.0 * scale);
-        let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("gan_style tensor_to_texture"),
-            contents: bytemuck::bytes_of(&params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("gan_style tensor_to_texture"),
-            layout: &self.write_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: resource.resource().buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: uniforms.as_entire_binding(),
-                },
-            ],
-        });
-        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let params = tensor_params(&cube, resource.offset, kind, row_bytes, scale, -range.0 * scale);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("gan_style tensor_to_texture"),
         });
-        {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("gan_style tensor_to_texture"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.draw(0..3, 0..1);
-        }
+        self.write.dispatch(device, &mut encoder, &params, &resource.buffer, &staging);
+        encoder.copy_buffer_to_texture(
+            staging_copy(&staging, row_bytes, height),
+            texture.as_image_copy(),
+            extent(width, height),
+        );
         // See the module docs: the producing kernels first, then our read.
         cube.client
             .flush()
             .map_err(|e| BridgeError::Runtime(format!("{e:?}")))?;
         let submission = queue.submit([encoder.finish()]);
-        // `resource` (and with it the tensor's memory) is released only now.
-        drop(resource);
+        // The tensor's memory returns to burn's pool only now.
+        drop(managed);
         Ok(submission)
     }
 }
 
+impl Pass {
+    /// Records the compute pass from buffer `input` (binding 0) to `output`
+    /// (binding 1).
+    fn dispatch(
+        &self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        params: &Params,
+        input: &wgpu::Buffer,
+        output: &wgpu::Buffer,
+    ) {
+        let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("gan_style bridge params"),
+            contents: bytemuck::bytes_of(params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        // Whole buffers are bound and the tensor is addressed by its element
+        // offset, which avoids storage-offset alignment limits.
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("gan_style bridge"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: input.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: output.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: uniforms.as_entire_binding(),
+                },
+            ],
+        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("gan_style bridge"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(params.width.div_ceil(8), params.height.div_ceil(8), 1);
+    }
+}
+
+fn extent(width: u32, height: u32) -> wgpu::Extent3d {
+    wgpu::Extent3d {
+        width,
+        height,
+        depth_or_array_layers: 1,
+    }
+}
+
+fn staging_copy(buffer: &wgpu::Buffer, row_bytes: u32, height: u32) -> wgpu::TexelCopyBufferInfo<'_> {
+    wgpu::TexelCopyBufferInfo {
+        buffer,
+        layout: wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(row_bytes),
+            rows_per_image: Some(height),
+        },
+    }
+}
+
 /// Shader parameters addressing `tensor` at byte `offset` of its buffer.
-fn tensor_params(tensor: &CubeTensor<WgpuRuntime>, offset: u64, srgb: bool, scale: f32, bias: f32) -> Params {
+fn tensor_params(
+    tensor: &CubeTensor<WgpuRuntime>,
+    offset: u64,
+    kind: TexelKind,
+    row_bytes: u32,
+    scale: f32,
+    bias: f32,
+) -> Params {
     let strides = tensor.meta.strides();
     let shape = tensor.meta.shape();
     Params {
@@ -405,10 +419,10 @@ fn tensor_params(tensor: &CubeTensor<WgpuRuntime>, offset: u64, srgb: bool, scal
         stride_w: strides[3] as u32,
         width: shape[3] as u32,
         height: shape[2] as u32,
-        srgb: srgb as u32,
-        _pad: 0,
+        row_words: row_bytes / 4,
+        kind: kind as u32,
         scale,
         bias,
-        _pad2: [0; 2],
+        _pad: [0; 2],
     }
 }

@@ -1,7 +1,7 @@
 //! Reusable layers shared by the crate's networks: reflection-padded
 //! convolution, conditional instance normalisation and nearest upsampling.
 
-use burn::module::{Ignored, Param};
+use burn::module::Param;
 use burn::nn::Initializer;
 use burn::prelude::*;
 use burn::tensor::activation;
@@ -158,7 +158,7 @@ impl ConvBlockConfig {
                 .init(device),
             stride: self.stride,
             upsample: self.upsample,
-            activation: Ignored(self.activation),
+            activation: self.activation,
         }
     }
 }
@@ -179,7 +179,8 @@ pub struct ConvBlock<B: Backend> {
     /// Nearest ×2 upsampling before the convolution.
     pub upsample: bool,
     /// Non-linearity after the norm.
-    pub activation: Ignored<BlockActivation>,
+    #[module(skip)]
+    pub activation: BlockActivation,
 }
 
 impl<B: Backend> ConvBlock<B> {
@@ -188,7 +189,7 @@ impl<B: Backend> ConvBlock<B> {
         let x = if self.upsample { upsample_nearest2x(x) } else { x };
         let x = reflect_conv2d(x, self.w.val(), self.stride);
         let x = self.norm.forward(x, style);
-        match *self.activation {
+        match self.activation {
             BlockActivation::Relu => activation::relu(x),
             BlockActivation::Sigmoid => activation::sigmoid(x),
             BlockActivation::Identity => x,

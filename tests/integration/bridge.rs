@@ -34,10 +34,12 @@ fn eight_bit_round_trip_is_exact() {
     let gpu = Gpu::new();
     let pattern = test_pattern();
     let plane = (W * H) as usize;
-    for format in [wgpu::TextureFormat::Rgba8UnormSrgb, wgpu::TextureFormat::Rgba8Unorm] {
-        let usage = wgpu::TextureUsages::TEXTURE_BINDING
-            | wgpu::TextureUsages::RENDER_ATTACHMENT
-            | wgpu::TextureUsages::COPY_SRC;
+    for format in [
+        wgpu::TextureFormat::Rgba8UnormSrgb,
+        wgpu::TextureFormat::Rgba8Unorm,
+        wgpu::TextureFormat::Bgra8UnormSrgb,
+    ] {
+        let usage = wgpu::TextureUsages::COPY_SRC;
         let source = host::upload_texture(&gpu.device, &gpu.queue, &pattern, W, H, format, usage);
         let target = host::upload_texture(&gpu.device, &gpu.queue, &vec![0; pattern.len()], W, H, format, usage);
 
@@ -47,13 +49,14 @@ fn eight_bit_round_trip_is_exact() {
             .expect("texture to tensor");
         assert_eq!(tensor.dims(), [1, 3, H as usize, W as usize]);
 
-        // The tensor holds the decoded pixel values k / 255 (for the sRGB
-        // format after the hardware decode and the shader's re-encode).
+        // The tensor holds the decoded pixel values k / 255 (for sRGB
+        // formats: the encoded values, as the networks expect them).
         let values = tensor_values(tensor.clone());
-        let tolerance = if format.is_srgb() { 2e-4 } else { 1e-6 };
+        let tolerance = 1e-6;
         for c in 0..3 {
             for i in 0..plane {
-                let expected = planar(&pattern, c, i) as f32 / 255.0;
+                let channel = if format == wgpu::TextureFormat::Bgra8UnormSrgb { 2 - c } else { c };
+                let expected = planar(&pattern, channel, i) as f32 / 255.0;
                 let got = values[c * plane + i];
                 assert!(
                     (got - expected).abs() <= tolerance,
@@ -86,9 +89,7 @@ fn float_target_round_trip_and_ranges() {
         .iter()
         .flat_map(|v| f16::from_f32(*v).to_le_bytes())
         .collect();
-    let usage = wgpu::TextureUsages::TEXTURE_BINDING
-        | wgpu::TextureUsages::RENDER_ATTACHMENT
-        | wgpu::TextureUsages::COPY_SRC;
+    let usage = wgpu::TextureUsages::COPY_SRC;
     let format = wgpu::TextureFormat::Rgba16Float;
     let source = host::upload_texture(&gpu.device, &gpu.queue, &halfs, W, H, format, usage);
     let target = host::upload_texture(&gpu.device, &gpu.queue, &vec![0; halfs.len()], W, H, format, usage);
@@ -126,7 +127,7 @@ fn float_target_round_trip_and_ranges() {
 #[test]
 fn mismatched_inputs_are_errors() {
     let gpu = Gpu::new();
-    let usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::RENDER_ATTACHMENT;
+    let usage = wgpu::TextureUsages::COPY_SRC;
     let pixels = vec![0; (W * H * 4) as usize];
     let target = host::upload_texture(&gpu.device, &gpu.queue, &pixels, W, H, wgpu::TextureFormat::Rgba8Unorm, usage);
     let wrong = Tensor::<GpuBackend, 4>::zeros([1, 3, 8, 8], &gpu.burn);
@@ -136,10 +137,26 @@ fn mismatched_inputs_are_errors() {
         .expect_err("size mismatch");
     assert!(matches!(error, BridgeError::Shape { .. }), "{error}");
 
-    let bgra = host::upload_texture(&gpu.device, &gpu.queue, &pixels, W, H, wgpu::TextureFormat::Bgra8Unorm, usage);
+    let red = host::upload_texture(&gpu.device, &gpu.queue, &pixels[..(W * H) as usize], W, H, wgpu::TextureFormat::R8Unorm, usage);
     let error = gpu
         .bridge()
-        .texture_to_tensor(&gpu.device, &gpu.queue, &bgra, (0.0, 1.0), &gpu.burn)
+        .texture_to_tensor(&gpu.device, &gpu.queue, &red, (0.0, 1.0), &gpu.burn)
         .expect_err("unsupported format");
-    assert!(error.to_string().contains("Bgra8Unorm"), "{error}");
+    assert!(error.to_string().contains("R8Unorm"), "{error}");
+
+    let sampled_only = gpu.device.create_texture(&wgpu::TextureDescriptor {
+        label: None,
+        size: wgpu::Extent3d { width: W, height: H, depth_or_array_layers: 1 },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: wgpu::TextureFormat::Rgba8UnormSrgb,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING,
+        view_formats: &[],
+    });
+    let error = gpu
+        .bridge()
+        .texture_to_tensor(&gpu.device, &gpu.queue, &sampled_only, (0.0, 1.0), &gpu.burn)
+        .expect_err("missing usage");
+    assert!(matches!(error, BridgeError::Usage(_)), "{error}");
 }

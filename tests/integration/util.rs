@@ -36,7 +36,8 @@ impl Gpu {
         headless::finish_setup(&mut app);
         let world = app.world();
         let device = world.resource::<RenderDevice>().wgpu_device().clone();
-        let queue: wgpu::Queue = (*world.resource::<RenderQueue>().0).clone();
+        let queue: &wgpu::Queue = &world.resource::<RenderQueue>().0;
+        let queue = queue.clone();
         let BurnDevice::Gpu(burn) = world.resource::<BurnDevice>().clone() else {
             panic!("GanStylePlugin chose the CPU although Bevy renders");
         };

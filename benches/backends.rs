@@ -1,0 +1,106 @@
+//! Forward-pass time of the multistyle26 network on each CPU backend, on the
+//! GPU adapter Bevy renders with, and in onnxruntime on the same weights,
+//! measured side by side in one run.
+//!
+//! ```text
+//! cargo bench --bench backends            # needs `pip install onnxruntime` for the ORT column
+//! ```
+
+#[path = "../examples/common/headless.rs"]
+mod headless;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use bevy_gan_style::prelude::*;
+use burn::prelude::*;
+
+const SIZES: [(usize, usize); 2] = [(256, 168), (640, 360)];
+const RUNS: usize = 5;
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Median milliseconds of `RUNS` forward passes (after one warm-up) at each size.
+fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> {
+    let net = model.instantiate::<B>(device).expect("weights load");
+    let style = model.style_tensor::<B>(&StyleWeights::single(0), device).expect("style");
+    SIZES
+        .iter()
+        .map(|&(w, h)| {
+            let input = Tensor::<B, 4>::random([1, 3, h, w], burn::tensor::Distribution::Default, device);
+            let mut times: Vec<f64> = (0..=RUNS)
+                .map(|_| {
+                    let start = Instant::now();
+                    let out = net.forward(input.clone(), style.clone());
+                    let _ = B::sync(device);
+                    drop(out);
+                    start.elapsed().as_secs_f64() * 1e3
+                })
+                .skip(1)
+                .collect();
+            times.sort_by(f64::total_cmp);
+            times[times.len() / 2]
+        })
+        .collect()
+}
+
+fn onnxruntime() -> Option<Vec<f64>> {
+    let onnx = Path::new("../shared/data/pretrained/magenta_onnx/multistyle26.onnx");
+    if !onnx.exists() {
+        println!("onnxruntime: skipped ({} not found)", onnx.display());
+        return None;
+    }
+    let sizes: Vec<String> = SIZES.iter().map(|(w, h)| format!("{w}x{h}")).collect();
+    let output = Command::new("python3")
+        .arg(format!("{ROOT}/benches/ort_multistyle.py"))
+        .arg(onnx)
+        .args(&sizes)
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        println!(
+            "onnxruntime: skipped ({})",
+            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("python3 failed")
+        );
+        return None;
+    }
+    Some(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.split_whitespace().nth(1)?.parse().ok())
+            .collect(),
+    )
+}
+
+fn main() {
+    let model = StyleModel::load_file(format!("{ROOT}/assets/models/multistyle26.style.ron")).expect("model");
+    let mut rows: Vec<(String, Vec<f64>)> = vec![
+        ("burn ndarray (CPU)".into(), time_backend::<burn::backend::NdArray<f32>>(&model, &Default::default())),
+        ("burn flex (CPU)".into(), time_backend::<burn::backend::Flex>(&model, &Default::default())),
+        ("burn candle (CPU)".into(), time_backend::<burn::backend::Candle<f32, i64>>(&model, &Default::default())),
+    ];
+    if bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS) {
+        let mut app = headless::headless_app(true);
+        headless::finish_setup(&mut app);
+        let info = app.world().resource::<bevy::render::renderer::RenderAdapterInfo>().name.clone();
+        if let BurnDevice::Gpu(device) = app.world().resource::<BurnDevice>().clone() {
+            rows.push((format!("burn wgpu on Bevy's device ({info})"), time_backend::<GpuBackend>(&model, &device)));
+        }
+    }
+    let ort = onnxruntime();
+    if let Some(ort) = &ort {
+        rows.push(("onnxruntime 1.x CPU".into(), ort.clone()));
+    }
+
+    let header: Vec<String> = SIZES.iter().map(|(w, h)| format!("{w}×{h} ms")).collect();
+    println!("| backend | {} |{}", header.join(" | "), if ort.is_some() { " ratio to onnxruntime |" } else { "" });
+    println!("|---|{}{}", "---|".repeat(SIZES.len()), if ort.is_some() { "---|" } else { "" });
+    for (name, times) in &rows {
+        let cells: Vec<String> = times.iter().map(|t| format!("{t:.1}")).collect();
+        let ratio = ort.as_ref().map(|ort| {
+            let r: Vec<String> = times.iter().zip(ort).map(|(t, o)| format!("{:.2}×", t / o)).collect();
+            format!(" {} |", r.join(", "))
+        });
+        println!("| {name} | {} |{}", cells.join(" | "), ratio.unwrap_or_default());
+    }
+}
