@@ -23,11 +23,14 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Median milliseconds of `RUNS` forward passes (after one warm-up) at each size.
 fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> {
     let net = model.instantiate::<B>(device).expect("weights load");
-    let style = model.style_tensor::<B>(&StyleWeights::single(0), device).expect("style");
+    let style = model
+        .style_tensor::<B>(&StyleWeights::single(0), device)
+        .expect("style");
     SIZES
         .iter()
         .map(|&(w, h)| {
-            let input = Tensor::<B, 4>::random([1, 3, h, w], burn::tensor::Distribution::Default, device);
+            let input =
+                Tensor::<B, 4>::random([1, 3, h, w], burn::tensor::Distribution::Default, device);
             let mut times: Vec<f64> = (0..=RUNS)
                 .map(|_| {
                     let start = Instant::now();
@@ -60,7 +63,10 @@ fn onnxruntime() -> Option<Vec<f64>> {
     if !output.status.success() {
         println!(
             "onnxruntime: skipped ({})",
-            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("python3 failed")
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("python3 failed")
         );
         return None;
     }
@@ -73,18 +79,35 @@ fn onnxruntime() -> Option<Vec<f64>> {
 }
 
 fn main() {
-    let model = StyleModel::load_file(format!("{ROOT}/assets/models/multistyle26.style.ron")).expect("model");
+    let model = StyleModel::load_file(format!("{ROOT}/assets/models/multistyle26.style.ron"))
+        .expect("model");
     let mut rows: Vec<(String, Vec<f64>)> = vec![
-        ("burn ndarray (CPU)".into(), time_backend::<burn::backend::NdArray<f32>>(&model, &Default::default())),
-        ("burn flex (CPU)".into(), time_backend::<burn::backend::Flex>(&model, &Default::default())),
-        ("burn candle (CPU)".into(), time_backend::<burn::backend::Candle<f32, i64>>(&model, &Default::default())),
+        (
+            "burn ndarray (CPU)".into(),
+            time_backend::<burn::backend::NdArray<f32>>(&model, &Default::default()),
+        ),
+        (
+            "burn flex (CPU)".into(),
+            time_backend::<burn::backend::Flex>(&model, &Default::default()),
+        ),
+        (
+            "burn candle (CPU)".into(),
+            time_backend::<burn::backend::Candle<f32, i64>>(&model, &Default::default()),
+        ),
     ];
     if bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS) {
         let mut app = headless::headless_app(true);
         headless::finish_setup(&mut app);
-        let info = app.world().resource::<bevy::render::renderer::RenderAdapterInfo>().name.clone();
+        let info = app
+            .world()
+            .resource::<bevy::render::renderer::RenderAdapterInfo>()
+            .name
+            .clone();
         if let BurnDevice::Gpu(device) = app.world().resource::<BurnDevice>().clone() {
-            rows.push((format!("burn wgpu on Bevy's device ({info})"), time_backend::<GpuBackend>(&model, &device)));
+            rows.push((
+                format!("burn wgpu on Bevy's device ({info})"),
+                time_backend::<GpuBackend>(&model, &device),
+            ));
         }
     }
     let ort = onnxruntime();
@@ -93,14 +116,34 @@ fn main() {
     }
 
     let header: Vec<String> = SIZES.iter().map(|(w, h)| format!("{w}×{h} ms")).collect();
-    println!("| backend | {} |{}", header.join(" | "), if ort.is_some() { " ratio to onnxruntime |" } else { "" });
-    println!("|---|{}{}", "---|".repeat(SIZES.len()), if ort.is_some() { "---|" } else { "" });
+    println!(
+        "| backend | {} |{}",
+        header.join(" | "),
+        if ort.is_some() {
+            " ratio to onnxruntime |"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "|---|{}{}",
+        "---|".repeat(SIZES.len()),
+        if ort.is_some() { "---|" } else { "" }
+    );
     for (name, times) in &rows {
         let cells: Vec<String> = times.iter().map(|t| format!("{t:.1}")).collect();
         let ratio = ort.as_ref().map(|ort| {
-            let r: Vec<String> = times.iter().zip(ort).map(|(t, o)| format!("{:.2}×", t / o)).collect();
+            let r: Vec<String> = times
+                .iter()
+                .zip(ort)
+                .map(|(t, o)| format!("{:.2}×", t / o))
+                .collect();
             format!(" {} |", r.join(", "))
         });
-        println!("| {name} | {} |{}", cells.join(" | "), ratio.unwrap_or_default());
+        println!(
+            "| {name} | {} |{}",
+            cells.join(" | "),
+            ratio.unwrap_or_default()
+        );
     }
 }

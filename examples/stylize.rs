@@ -75,9 +75,20 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             let queue: &wgpu::Queue = &world.resource::<RenderQueue>().0;
             let bridge = world.resource::<TensorBridge>();
             let info = world.resource::<bevy::render::renderer::RenderAdapterInfo>();
-            let name = format!("GPU: Bevy's render device ({}, {:?})", info.name, info.backend);
+            let name = format!(
+                "GPU: Bevy's render device ({}, {:?})",
+                info.name, info.backend
+            );
             let format = wgpu::TextureFormat::Rgba8UnormSrgb;
-            let source = host::upload_texture(&device, queue, input.as_raw(), width, height, format, wgpu::TextureUsages::COPY_SRC);
+            let source = host::upload_texture(
+                &device,
+                queue,
+                input.as_raw(),
+                width,
+                height,
+                format,
+                wgpu::TextureUsages::COPY_SRC,
+            );
             let target = host::upload_texture(
                 &device,
                 queue,
@@ -91,9 +102,11 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             let style = model.style_tensor::<GpuBackend>(&args.style, &burn)?;
             let card = model.card();
             let times = timed(args.runs, || {
-                let x = bridge.texture_to_tensor(&device, queue, &source, card.input_range, &burn)?;
+                let x =
+                    bridge.texture_to_tensor(&device, queue, &source, card.input_range, &burn)?;
                 let y = net.forward(x, style.clone());
-                let submission = bridge.tensor_to_texture(&device, queue, y, card.output_range, &target)?;
+                let submission =
+                    bridge.tensor_to_texture(&device, queue, y, card.output_range, &target)?;
                 device.poll(wgpu::PollType::Wait {
                     submission_index: Some(submission),
                     timeout: None,
@@ -111,10 +124,17 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             let mut output = None;
             let times = timed(args.runs, || {
                 let x = image_to_tensor::<CpuBackend>(&input, card.input_range, &cpu);
-                output = Some(tensor_to_image(net.forward(x, style.clone()), card.output_range));
+                output = Some(tensor_to_image(
+                    net.forward(x, style.clone()),
+                    card.output_range,
+                ));
                 Ok(())
             })?;
-            (output.ok_or("no run")?, "CPU: burn's CPU backend".to_string(), times)
+            (
+                output.ok_or("no run")?,
+                "CPU: burn's CPU backend".to_string(),
+                times,
+            )
         }
     };
 
@@ -126,7 +146,10 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     println!("model:     {} (style {})", model.card().name, args.style);
     println!("image:     {width}×{height}");
     let (first, rest) = times.split_first().ok_or("no run")?;
-    println!("inference: first run {:.1} ms (includes shader compilation / autotuning)", ms(*first));
+    println!(
+        "inference: first run {:.1} ms (includes shader compilation / autotuning)",
+        ms(*first)
+    );
     if !rest.is_empty() {
         let mut sorted = rest.to_vec();
         sorted.sort();
@@ -142,7 +165,9 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
 
 /// Reads the input and brings its sides to multiples of the model's size step.
 fn load_input(path: &str, model: &StyleModel) -> Result<RgbaImage, Box<dyn Error>> {
-    let image = image::open(path).map_err(|e| format!("cannot read {path}: {e}"))?.to_rgba8();
+    let image = image::open(path)
+        .map_err(|e| format!("cannot read {path}: {e}"))?
+        .to_rgba8();
     let (width, height) = image.dimensions();
     let step = model.card().size_multiple() as u32;
     let min = model.card().min_input_size() as u32;
@@ -152,7 +177,12 @@ fn load_input(path: &str, model: &StyleModel) -> Result<RgbaImage, Box<dyn Error
         return Ok(image);
     }
     println!("resizing:  {width}×{height} → {w}×{h} (sides must be multiples of {step})");
-    Ok(image::imageops::resize(&image, w, h, FilterType::CatmullRom))
+    Ok(image::imageops::resize(
+        &image,
+        w,
+        h,
+        FilterType::CatmullRom,
+    ))
 }
 
 /// Runs `f` once plus `runs` times and returns the wall time of each run.

@@ -53,13 +53,15 @@ impl Plugin for GanStylePlugin {
         });
         match shared {
             Some((device, queue, adapter, instance, info)) => {
-                let burn = BurnDevice::Gpu(share_render_device(&device, &queue, &adapter, &instance));
+                let burn =
+                    BurnDevice::Gpu(share_render_device(&device, &queue, &adapter, &instance));
                 let bridge = TensorBridge::new(device.wgpu_device());
                 info!(
                     "bevy_gan_style: networks run on Bevy's render device ({}, {:?})",
                     info.name, info.backend
                 );
-                app.insert_resource(burn.clone()).insert_resource(bridge.clone());
+                app.insert_resource(burn.clone())
+                    .insert_resource(bridge.clone());
                 app.sub_app_mut(RenderApp)
                     .insert_resource(burn)
                     .insert_resource(bridge);

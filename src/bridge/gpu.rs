@@ -49,7 +49,9 @@ pub enum BridgeError {
     #[error("the texture needs {0:?} usage")]
     Usage(wgpu::TextureUsages),
     /// Tensor and texture sizes differ.
-    #[error("tensor of shape {tensor:?} does not match a {width}×{height} texture (expected [1, 3, {height}, {width}])")]
+    #[error(
+        "tensor of shape {tensor:?} does not match a {width}×{height} texture (expected [1, 3, {height}, {width}])"
+    )]
     Shape {
         /// Tensor shape.
         tensor: Vec<usize>,
@@ -155,11 +157,13 @@ impl Pass {
         });
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(name),
-            layout: Some(&device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some(name),
-                bind_group_layouts: &[Some(&layout)],
-                immediate_size: 0,
-            })),
+            layout: Some(
+                &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some(name),
+                    bind_group_layouts: &[Some(&layout)],
+                    immediate_size: 0,
+                }),
+            ),
             module: &module,
             entry_point: Some("main"),
             compilation_options: Default::default(),
@@ -174,7 +178,10 @@ impl Pass {
 
     /// The staging buffer, re-created only when a larger one is needed.
     fn staging(&self, device: &wgpu::Device, size: u64) -> wgpu::Buffer {
-        let mut slot = self.staging.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slot = self
+            .staging
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match slot.as_ref() {
             Some(buffer) if buffer.size() >= size => buffer.clone(),
             _ => {
@@ -249,7 +256,8 @@ impl TensorBridge {
             return Err(BridgeError::Usage(wgpu::TextureUsages::COPY_SRC));
         }
         let (width, height) = (texture.width(), texture.height());
-        let tensor = Tensor::<GpuBackend, 4>::empty([1, 3, height as usize, width as usize], burn_device);
+        let tensor =
+            Tensor::<GpuBackend, 4>::empty([1, 3, height as usize, width as usize], burn_device);
         let cube = tensor.into_primitive().tensor();
         let managed = cube
             .client
@@ -259,7 +267,14 @@ impl TensorBridge {
 
         let row_bytes = (width * kind.bytes()).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
         let staging = self.read.staging(device, u64::from(row_bytes * height));
-        let params = tensor_params(&cube, resource.offset, kind, row_bytes, range.1 - range.0, range.0);
+        let params = tensor_params(
+            &cube,
+            resource.offset,
+            kind,
+            row_bytes,
+            range.1 - range.0,
+            range.0,
+        );
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("gan_style texture_to_tensor"),
         });
@@ -268,7 +283,8 @@ impl TensorBridge {
             staging_copy(&staging, row_bytes, height),
             extent(width, height),
         );
-        self.read.dispatch(device, &mut encoder, &params, &staging, &resource.buffer);
+        self.read
+            .dispatch(device, &mut encoder, &params, &staging, &resource.buffer);
         // See the module docs: earlier burn work first, then our copy.
         cube.client
             .flush()
@@ -315,11 +331,19 @@ impl TensorBridge {
         let row_bytes = (width * kind.bytes()).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
         let staging = self.write.staging(device, u64::from(row_bytes * height));
         let scale = 1.0 / (range.1 - range.0);
-        let params = tensor_params(&cube, resource.offset, kind, row_bytes, scale, -range.0 * scale);
+        let params = tensor_params(
+            &cube,
+            resource.offset,
+            kind,
+            row_bytes,
+            scale,
+            -range.0 * scale,
+        );
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("gan_style tensor_to_texture"),
         });
-        self.write.dispatch(device, &mut encoder, &params, &resource.buffer, &staging);
+        self.write
+            .dispatch(device, &mut encoder, &params, &resource.buffer, &staging);
         encoder.copy_buffer_to_texture(
             staging_copy(&staging, row_bytes, height),
             texture.as_image_copy(),
@@ -390,7 +414,11 @@ fn extent(width: u32, height: u32) -> wgpu::Extent3d {
     }
 }
 
-fn staging_copy(buffer: &wgpu::Buffer, row_bytes: u32, height: u32) -> wgpu::TexelCopyBufferInfo<'_> {
+fn staging_copy(
+    buffer: &wgpu::Buffer,
+    row_bytes: u32,
+    height: u32,
+) -> wgpu::TexelCopyBufferInfo<'_> {
     wgpu::TexelCopyBufferInfo {
         buffer,
         layout: wgpu::TexelCopyBufferLayout {

@@ -99,7 +99,9 @@ impl StyleModel {
         };
         let num_styles = card.num_styles();
         if num_styles == 0 {
-            return Err(invalid("the architecture must hold at least one style".into()));
+            return Err(invalid(
+                "the architecture must hold at least one style".into(),
+            ));
         }
         if !card.styles.is_empty() && card.styles.len() != num_styles {
             return Err(invalid(format!(
@@ -107,9 +109,14 @@ impl StyleModel {
                 card.styles.len()
             )));
         }
-        for (field, (lo, hi)) in [("input_range", card.input_range), ("output_range", card.output_range)] {
+        for (field, (lo, hi)) in [
+            ("input_range", card.input_range),
+            ("output_range", card.output_range),
+        ] {
             if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                return Err(invalid(format!("`{field}` must be (low, high) with low < high")));
+                return Err(invalid(format!(
+                    "`{field}` must be (low, high) with low < high"
+                )));
             }
         }
         let model = Self {
@@ -158,7 +165,10 @@ impl StyleModel {
     }
 
     /// Builds the network on `device` with the model's weights.
-    pub fn instantiate<B: Backend>(&self, device: &B::Device) -> Result<MultiStyleNet<B>, ModelError> {
+    pub fn instantiate<B: Backend>(
+        &self,
+        device: &B::Device,
+    ) -> Result<MultiStyleNet<B>, ModelError> {
         match &self.card.architecture {
             StyleArchitecture::MultiStyle(config) => {
                 load_safetensors(config.init::<B>(device), self.weights.as_ref().clone()).map_err(

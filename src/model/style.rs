@@ -111,7 +111,11 @@ impl fmt::Display for StyleWeights {
         {
             return write!(f, "{index}");
         }
-        let parts: Vec<String> = self.weights.iter().map(|(i, w)| format!("{i}={w}")).collect();
+        let parts: Vec<String> = self
+            .weights
+            .iter()
+            .map(|(i, w)| format!("{i}={w}"))
+            .collect();
         write!(f, "{}", parts.join(","))
     }
 }

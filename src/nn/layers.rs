@@ -33,10 +33,19 @@ pub fn reflect_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
 /// keeps the spatial size (stride 2 halves it).
 ///
 /// `weight` is `[out, in, k, k]` (PyTorch / ONNX layout).
-pub fn reflect_conv2d<B: Backend>(x: Tensor<B, 4>, weight: Tensor<B, 4>, stride: usize) -> Tensor<B, 4> {
+pub fn reflect_conv2d<B: Backend>(
+    x: Tensor<B, 4>,
+    weight: Tensor<B, 4>,
+    stride: usize,
+) -> Tensor<B, 4> {
     let [_, _, kernel, _] = weight.dims();
     let x = reflect_pad(x, kernel / 2);
-    conv2d(x, weight, None, ConvOptions::new([stride, stride], [0, 0], [1, 1], 1))
+    conv2d(
+        x,
+        weight,
+        None,
+        ConvOptions::new([stride, stride], [0, 0], [1, 1], 1),
+    )
 }
 
 /// Nearest-neighbour ×2 upsampling: `out[2i + a][2j + b] = in[i][j]`.
@@ -143,7 +152,12 @@ pub struct ConvBlockConfig {
 impl ConvBlockConfig {
     /// Creates the block with Kaiming-uniform weights.
     pub fn init<B: Backend>(&self, device: &B::Device) -> ConvBlock<B> {
-        let shape = [self.channels_out, self.channels_in, self.kernel, self.kernel];
+        let shape = [
+            self.channels_out,
+            self.channels_in,
+            self.kernel,
+            self.kernel,
+        ];
         let fan_in = self.channels_in * self.kernel * self.kernel;
         let fan_out = self.channels_out * self.kernel * self.kernel;
         let w = Initializer::KaimingUniform {
@@ -186,7 +200,11 @@ pub struct ConvBlock<B: Backend> {
 impl<B: Backend> ConvBlock<B> {
     /// Applies the block to `x` with the style blend `style` (`[N, num_styles]`).
     pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        let x = if self.upsample { upsample_nearest2x(x) } else { x };
+        let x = if self.upsample {
+            upsample_nearest2x(x)
+        } else {
+            x
+        };
         let x = reflect_conv2d(x, self.w.val(), self.stride);
         let x = self.norm.forward(x, style);
         match self.activation {

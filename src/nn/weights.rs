@@ -62,7 +62,8 @@ pub fn load_safetensors<B: Backend, M: Module<B>>(
     // Parse the header ourselves first: precise errors for truncated files
     // and unsupported element types before any tensor is materialised.
     {
-        let file = SafeTensors::deserialize(&bytes).map_err(|e| WeightsError::Format(e.to_string()))?;
+        let file =
+            SafeTensors::deserialize(&bytes).map_err(|e| WeightsError::Format(e.to_string()))?;
         let mut names = file.names();
         names.sort();
         for name in names {
@@ -100,12 +101,11 @@ pub fn load_safetensors<B: Backend, M: Module<B>>(
                 name: path,
                 dtype: format!("{found:?}"),
             },
-            ApplyError::AdapterError { path, message } | ApplyError::LoadError { path, message } => {
-                WeightsError::Tensor {
-                    name: path,
-                    message,
-                }
-            }
+            ApplyError::AdapterError { path, message }
+            | ApplyError::LoadError { path, message } => WeightsError::Tensor {
+                name: path,
+                message,
+            },
         });
     }
     if !result.missing.is_empty() {

@@ -35,7 +35,8 @@ fn wrong_shape_weights() -> Vec<u8> {
         .into_iter()
         .map(|(name, view)| {
             if name == "res.0.0.w" {
-                let view = TensorView::new(safetensors::Dtype::F32, vec![32, 32, 1, 1], &small).expect("view");
+                let view = TensorView::new(safetensors::Dtype::F32, vec![32, 32, 1, 1], &small)
+                    .expect("view");
                 (name, view)
             } else {
                 (name, view)
@@ -59,7 +60,10 @@ fn asset_server_error(dir: &Path) -> String {
     ));
     app.finish();
     app.cleanup();
-    let handle: Handle<StyleModel> = app.world().resource::<AssetServer>().load("model.style.ron");
+    let handle: Handle<StyleModel> = app
+        .world()
+        .resource::<AssetServer>()
+        .load("model.style.ron");
     for _ in 0..2000 {
         app.update();
         match app.world().resource::<AssetServer>().load_state(&handle) {
@@ -82,7 +86,10 @@ fn truncated_weights_are_an_error() {
     let weights = real_weights();
     let dir = scratch("truncated", CARD, &weights[..weights.len() / 2]);
     for message in [file_error(&dir), asset_server_error(&dir)] {
-        assert!(message.contains("not a readable safetensors file"), "{message}");
+        assert!(
+            message.contains("not a readable safetensors file"),
+            "{message}"
+        );
         assert!(message.contains("multistyle26.safetensors"), "{message}");
     }
 }
@@ -92,7 +99,10 @@ fn wrong_shape_is_an_error_naming_the_tensor() {
     let dir = scratch("shape", CARD, &wrong_shape_weights());
     for message in [file_error(&dir), asset_server_error(&dir)] {
         assert!(message.contains("res.0.0.w"), "{message}");
-        assert!(message.contains("[32, 32, 1, 1]") && message.contains("[32, 32, 3, 3]"), "{message}");
+        assert!(
+            message.contains("[32, 32, 1, 1]") && message.contains("[32, 32, 3, 3]"),
+            "{message}"
+        );
     }
 }
 
@@ -113,13 +123,15 @@ fn architecture_mismatch_and_missing_files_are_errors() {
     let message = file_error(&dir);
     assert!(message.contains("res.6."), "{message}");
 
-    let missing = StyleModel::load_file(root().join("assets/models/nope.style.ron")).expect_err("missing");
+    let missing =
+        StyleModel::load_file(root().join("assets/models/nope.style.ron")).expect_err("missing");
     assert!(missing.to_string().contains("nope.style.ron"), "{missing}");
 }
 
 #[test]
 fn bad_style_selection_is_an_error() {
-    let model = StyleModel::load_file(root().join("assets/models/multistyle26.style.ron")).expect("model");
+    let model =
+        StyleModel::load_file(root().join("assets/models/multistyle26.style.ron")).expect("model");
     let error = model
         .style_tensor::<CpuBackend>(&StyleWeights::single(26), &Default::default())
         .expect_err("out of range");

@@ -15,7 +15,12 @@ fn test_pattern() -> Vec<u8> {
     (0..W * H)
         .flat_map(|i| {
             let (x, y) = (i % W, i / W);
-            [(x * 5 + y * 11) as u8, (x * 7 + y * 3 + 91) as u8, (i * 13 + 7) as u8, 255]
+            [
+                (x * 5 + y * 11) as u8,
+                (x * 7 + y * 3 + 91) as u8,
+                (i * 13 + 7) as u8,
+                255,
+            ]
         })
         .collect()
 }
@@ -41,7 +46,15 @@ fn eight_bit_round_trip_is_exact() {
     ] {
         let usage = wgpu::TextureUsages::COPY_SRC;
         let source = host::upload_texture(&gpu.device, &gpu.queue, &pattern, W, H, format, usage);
-        let target = host::upload_texture(&gpu.device, &gpu.queue, &vec![0; pattern.len()], W, H, format, usage);
+        let target = host::upload_texture(
+            &gpu.device,
+            &gpu.queue,
+            &vec![0; pattern.len()],
+            W,
+            H,
+            format,
+            usage,
+        );
 
         let tensor = gpu
             .bridge()
@@ -55,7 +68,11 @@ fn eight_bit_round_trip_is_exact() {
         let tolerance = 1e-6;
         for c in 0..3 {
             for i in 0..plane {
-                let channel = if format == wgpu::TextureFormat::Bgra8UnormSrgb { 2 - c } else { c };
+                let channel = if format == wgpu::TextureFormat::Bgra8UnormSrgb {
+                    2 - c
+                } else {
+                    c
+                };
                 let expected = planar(&pattern, channel, i) as f32 / 255.0;
                 let got = values[c * plane + i];
                 assert!(
@@ -74,7 +91,10 @@ fn eight_bit_round_trip_is_exact() {
             .zip(pattern.chunks_exact(4))
             .filter(|(a, b)| a[..3] != b[..3])
             .count();
-        assert_eq!(mismatches, 0, "{format:?}: {mismatches} texels changed in the round trip");
+        assert_eq!(
+            mismatches, 0,
+            "{format:?}: {mismatches} texels changed in the round trip"
+        );
     }
 }
 
@@ -83,7 +103,13 @@ fn float_target_round_trip_and_ranges() {
     let gpu = Gpu::new();
     // Linear values, as a tonemapped HDR view target holds them.
     let linear: Vec<f32> = (0..W * H * 4)
-        .map(|i| if i % 4 == 3 { 1.0 } else { (i % 97) as f32 / 96.0 })
+        .map(|i| {
+            if i % 4 == 3 {
+                1.0
+            } else {
+                (i % 97) as f32 / 96.0
+            }
+        })
         .collect();
     let halfs: Vec<u8> = linear
         .iter()
@@ -92,7 +118,15 @@ fn float_target_round_trip_and_ranges() {
     let usage = wgpu::TextureUsages::COPY_SRC;
     let format = wgpu::TextureFormat::Rgba16Float;
     let source = host::upload_texture(&gpu.device, &gpu.queue, &halfs, W, H, format, usage);
-    let target = host::upload_texture(&gpu.device, &gpu.queue, &vec![0; halfs.len()], W, H, format, usage);
+    let target = host::upload_texture(
+        &gpu.device,
+        &gpu.queue,
+        &vec![0; halfs.len()],
+        W,
+        H,
+        format,
+        usage,
+    );
 
     // A network range of [-1, 1]: the tensor holds 2·srgb(v) − 1.
     let tensor = gpu
@@ -101,12 +135,21 @@ fn float_target_round_trip_and_ranges() {
         .expect("texture to tensor");
     let values = tensor_values(tensor.clone());
     let plane = (W * H) as usize;
-    let srgb = |v: f32| if v <= 0.0031308 { v * 12.92 } else { 1.055 * v.powf(1.0 / 2.4) - 0.055 };
+    let srgb = |v: f32| {
+        if v <= 0.0031308 {
+            v * 12.92
+        } else {
+            1.055 * v.powf(1.0 / 2.4) - 0.055
+        }
+    };
     for c in 0..3 {
         for i in 0..plane {
             let v = f16::from_f32(linear[i * 4 + c]).to_f32();
             let expected = 2.0 * srgb(v) - 1.0;
-            assert!((values[c * plane + i] - expected).abs() < 1e-4, "channel {c} texel {i}");
+            assert!(
+                (values[c * plane + i] - expected).abs() < 1e-4,
+                "channel {c} texel {i}"
+            );
         }
     }
 
@@ -120,7 +163,10 @@ fn float_target_round_trip_and_ranges() {
         }
         let got = f16::from_le_bytes([pair[0], pair[1]]).to_f32();
         let expected = f16::from_f32(linear[i]).to_f32();
-        assert!((got - expected).abs() <= 2e-3 * expected.max(0.05), "texel value {i}: {got} vs {expected}");
+        assert!(
+            (got - expected).abs() <= 2e-3 * expected.max(0.05),
+            "texel value {i}: {got} vs {expected}"
+        );
     }
 }
 
@@ -129,7 +175,15 @@ fn mismatched_inputs_are_errors() {
     let gpu = Gpu::new();
     let usage = wgpu::TextureUsages::COPY_SRC;
     let pixels = vec![0; (W * H * 4) as usize];
-    let target = host::upload_texture(&gpu.device, &gpu.queue, &pixels, W, H, wgpu::TextureFormat::Rgba8Unorm, usage);
+    let target = host::upload_texture(
+        &gpu.device,
+        &gpu.queue,
+        &pixels,
+        W,
+        H,
+        wgpu::TextureFormat::Rgba8Unorm,
+        usage,
+    );
     let wrong = Tensor::<GpuBackend, 4>::zeros([1, 3, 8, 8], &gpu.burn);
     let error = gpu
         .bridge()
@@ -137,7 +191,15 @@ fn mismatched_inputs_are_errors() {
         .expect_err("size mismatch");
     assert!(matches!(error, BridgeError::Shape { .. }), "{error}");
 
-    let red = host::upload_texture(&gpu.device, &gpu.queue, &pixels[..(W * H) as usize], W, H, wgpu::TextureFormat::R8Unorm, usage);
+    let red = host::upload_texture(
+        &gpu.device,
+        &gpu.queue,
+        &pixels[..(W * H) as usize],
+        W,
+        H,
+        wgpu::TextureFormat::R8Unorm,
+        usage,
+    );
     let error = gpu
         .bridge()
         .texture_to_tensor(&gpu.device, &gpu.queue, &red, (0.0, 1.0), &gpu.burn)
@@ -146,7 +208,11 @@ fn mismatched_inputs_are_errors() {
 
     let sampled_only = gpu.device.create_texture(&wgpu::TextureDescriptor {
         label: None,
-        size: wgpu::Extent3d { width: W, height: H, depth_or_array_layers: 1 },
+        size: wgpu::Extent3d {
+            width: W,
+            height: H,
+            depth_or_array_layers: 1,
+        },
         mip_level_count: 1,
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
@@ -156,7 +222,13 @@ fn mismatched_inputs_are_errors() {
     });
     let error = gpu
         .bridge()
-        .texture_to_tensor(&gpu.device, &gpu.queue, &sampled_only, (0.0, 1.0), &gpu.burn)
+        .texture_to_tensor(
+            &gpu.device,
+            &gpu.queue,
+            &sampled_only,
+            (0.0, 1.0),
+            &gpu.burn,
+        )
         .expect_err("missing usage");
     assert!(matches!(error, BridgeError::Usage(_)), "{error}");
 }

@@ -12,9 +12,16 @@ use crate::util::Gpu;
 fn burn_shares_bevys_render_device() {
     let gpu = Gpu::new();
     // A registered existing device, not one burn created for itself.
-    assert!(matches!(gpu.burn, WgpuDevice::Existing(_)), "{:?}", gpu.burn);
+    assert!(
+        matches!(gpu.burn, WgpuDevice::Existing(_)),
+        "{:?}",
+        gpu.burn
+    );
     // The render world holds the same burn device.
-    let render = gpu.app.get_sub_app(bevy::render::RenderApp).expect("render app");
+    let render = gpu
+        .app
+        .get_sub_app(bevy::render::RenderApp)
+        .expect("render app");
     match render.world().resource::<BurnDevice>() {
         BurnDevice::Gpu(device) => assert_eq!(device, &gpu.burn),
         other => panic!("render world has {other:?}"),
@@ -26,7 +33,10 @@ fn burn_shares_bevys_render_device() {
     let tensor = Tensor::<GpuBackend, 1>::from_floats(values.as_slice(), &gpu.burn);
     let cube = tensor.into_primitive().tensor();
     cube.client.flush().expect("flush");
-    let managed = cube.client.get_resource(cube.handle.clone()).expect("resource");
+    let managed = cube
+        .client
+        .get_resource(cube.handle.clone())
+        .expect("resource");
     let resource = managed.resource();
     let device = gpu.app.world().resource::<RenderDevice>().wgpu_device();
     assert_eq!(device, &gpu.device);
@@ -41,11 +51,16 @@ fn burn_shares_bevys_render_device() {
     encoder.copy_buffer_to_buffer(&resource.buffer, resource.offset, &readback, 0, 64 * 4);
     gpu.queue.submit([encoder.finish()]);
     let error = bevy::tasks::block_on(scope.pop());
-    assert!(error.is_none(), "burn's buffer is not usable on Bevy's device: {error:?}");
+    assert!(
+        error.is_none(),
+        "burn's buffer is not usable on Bevy's device: {error:?}"
+    );
 
     let slice = readback.slice(..);
     slice.map_async(wgpu::MapMode::Read, |r| r.expect("map"));
-    device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .expect("poll");
     let bytes = slice.get_mapped_range();
     let read: Vec<f32> = bytemuck::cast_slice(&bytes).to_vec();
     assert_eq!(read, values);
@@ -56,5 +71,8 @@ fn without_a_renderer_networks_run_on_the_cpu() {
     let mut app = headless::headless_app(false);
     headless::finish_setup(&mut app);
     assert!(app.get_sub_app(bevy::render::RenderApp).is_none());
-    assert!(matches!(app.world().resource::<BurnDevice>(), BurnDevice::Cpu(_)));
+    assert!(matches!(
+        app.world().resource::<BurnDevice>(),
+        BurnDevice::Cpu(_)
+    ));
 }

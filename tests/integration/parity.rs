@@ -12,25 +12,34 @@ const TOLERANCE: f32 = 2e-3;
 const CASES: [&str; 2] = ["style0", "mix3_7"];
 
 fn model() -> StyleModel {
-    StyleModel::load_file(root().join("assets/models/multistyle26.style.ron")).expect("bundled model")
+    StyleModel::load_file(root().join("assets/models/multistyle26.style.ron"))
+        .expect("bundled model")
 }
 
 /// Runs both reference cases on backend `B` and checks the outputs.
 fn check_parity<B: Backend>(device: &B::Device, label: &str) {
     let model = model();
     let net = model.instantiate::<B>(device).expect("weights load");
-    let reference = read_tensors(&root().join("tests/data/multistyle26_chelsea_256x168.safetensors"));
+    let reference =
+        read_tensors(&root().join("tests/data/multistyle26_chelsea_256x168.safetensors"));
     let (shape, input) = &reference["input"];
     let input = Tensor::<B, 4>::from_data(TensorData::new(input.clone(), shape.clone()), device);
     for case in CASES {
         let (_, weights) = &reference[&format!("{case}.style_weights")];
         let style = Tensor::<B, 1>::from_floats(weights.as_slice(), device).reshape([1, 26]);
         let output = net.forward(input.clone(), style);
-        let got = output.into_data().convert::<f32>().into_vec::<f32>().expect("f32");
+        let got = output
+            .into_data()
+            .convert::<f32>()
+            .into_vec::<f32>()
+            .expect("f32");
         let (_, expected) = &reference[&format!("{case}.output")];
         let error = max_abs_diff(&got, expected);
         println!("{label} {case}: max abs error {error:.2e}");
-        assert!(error <= TOLERANCE, "{label} {case}: max abs error {error} > {TOLERANCE}");
+        assert!(
+            error <= TOLERANCE,
+            "{label} {case}: max abs error {error} > {TOLERANCE}"
+        );
     }
 }
 
@@ -51,13 +60,23 @@ fn parity_on_bevys_wgpu_device() {
 fn texture_to_texture_matches_reference_png() {
     let gpu = Gpu::new();
     let model = model();
-    let net = model.instantiate::<GpuBackend>(&gpu.burn).expect("weights load");
+    let net = model
+        .instantiate::<GpuBackend>(&gpu.burn)
+        .expect("weights load");
     let photo = image::open(root().join("assets/images/chelsea_256x168.png"))
         .expect("bundled photo")
         .to_rgba8();
     let (w, h) = photo.dimensions();
     let format = wgpu::TextureFormat::Rgba8UnormSrgb;
-    let source = host::upload_texture(&gpu.device, &gpu.queue, photo.as_raw(), w, h, format, wgpu::TextureUsages::COPY_SRC);
+    let source = host::upload_texture(
+        &gpu.device,
+        &gpu.queue,
+        photo.as_raw(),
+        w,
+        h,
+        format,
+        wgpu::TextureUsages::COPY_SRC,
+    );
     let target = host::upload_texture(
         &gpu.device,
         &gpu.queue,
@@ -75,11 +94,18 @@ fn texture_to_texture_matches_reference_png() {
         .texture_to_tensor(&gpu.device, &gpu.queue, &source, (0.0, 1.0), &gpu.burn)
         .expect("bridge in");
     gpu.bridge()
-        .tensor_to_texture(&gpu.device, &gpu.queue, net.forward(x, style), (0.0, 1.0), &target)
+        .tensor_to_texture(
+            &gpu.device,
+            &gpu.queue,
+            net.forward(x, style),
+            (0.0, 1.0),
+            &target,
+        )
         .expect("bridge out");
     let rgba = host::read_texture(&gpu.device, &gpu.queue, &target).expect("readback");
 
-    let reference = read_tensors(&root().join("tests/data/multistyle26_chelsea_256x168.safetensors"));
+    let reference =
+        read_tensors(&root().join("tests/data/multistyle26_chelsea_256x168.safetensors"));
     let (_, expected) = &reference["mix3_7.output"];
     let plane = (w * h) as usize;
     let mut worst = 0u8;
@@ -98,12 +124,19 @@ fn texture_to_texture_matches_reference_png() {
 fn cpu_image_path_matches_reference_png() {
     let model = model();
     let device = Default::default();
-    let net = model.instantiate::<CpuBackend>(&device).expect("weights load");
+    let net = model
+        .instantiate::<CpuBackend>(&device)
+        .expect("weights load");
     let photo = image::open(root().join("assets/images/chelsea_256x168.png"))
         .expect("bundled photo")
         .to_rgba8();
-    let style = model.style_tensor::<CpuBackend>(&StyleWeights::single(0), &device).expect("style");
-    let output = tensor_to_image(net.forward(image_to_tensor(&photo, (0.0, 1.0), &device), style), (0.0, 1.0));
+    let style = model
+        .style_tensor::<CpuBackend>(&StyleWeights::single(0), &device)
+        .expect("style");
+    let output = tensor_to_image(
+        net.forward(image_to_tensor(&photo, (0.0, 1.0), &device), style),
+        (0.0, 1.0),
+    );
     let expected = image::open(root().join("tests/data/multistyle26_chelsea_style0.png"))
         .expect("reference PNG")
         .to_rgb8();
