@@ -39,7 +39,7 @@ pub fn tensor_to_image<B: Backend>(tensor: Tensor<B, 4>, range: (f32, f32)) -> R
     let [_, _, height, width] = tensor.dims();
     let plane = width * height;
     let values = tensor
-        .slice([0..1])
+        .narrow(0, 0, 1)
         .into_data()
         .convert::<f32>()
         .into_vec::<f32>()

@@ -202,7 +202,8 @@ impl StyleModel {
         if (width as usize) < min || (height as usize) < min {
             return Err(error(format!("both sides must be at least {min} pixels")));
         }
-        if width as usize % multiple != 0 || height as usize % multiple != 0 {
+        if !(width as usize).is_multiple_of(multiple) || !(height as usize).is_multiple_of(multiple)
+        {
             return Err(error(format!("both sides must be multiples of {multiple}")));
         }
         Ok(())
