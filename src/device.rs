@@ -13,7 +13,7 @@ pub type GpuBackend = burn_cubecl::CubeBackend<WgpuRuntime, f32, i32, u32>;
 
 /// Backend of networks when no GPU adapter exists (chosen by measurement,
 /// see `BENCHMARKS.md`).
-pub type CpuBackend = burn::backend::NdArray<f32>;
+pub type CpuBackend = burn::backend::Flex;
 
 /// Where the crate's networks run. Inserted by [`crate::GanStylePlugin`] into
 /// the main world and, when rendering, into the render world.

@@ -6,7 +6,7 @@ use burn::nn::Initializer;
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::conv2d;
-use burn::tensor::ops::{ConvOptions, PadMode};
+use burn::tensor::ops::ConvOptions;
 
 /// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by mirroring
 /// (the edge pixel itself is not repeated), like ONNX / PyTorch `reflect`.
@@ -26,7 +26,19 @@ pub fn reflect_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
     if pad == 0 {
         return x;
     }
-    x.pad([(pad, pad), (pad, pad)], PadMode::Reflect)
+    // Concatenating mirrored strips copies the image once per dimension;
+    // burn's generic `pad(Reflect)` goes through zeros + slice assignments,
+    // which costs several full copies on the CPU backends.
+    let mirror = |x: Tensor<B, 4>, dim: usize| {
+        let size = x.dims()[dim];
+        let before = x.clone().narrow(dim, 1, pad).flip([dim as isize]);
+        let after = x
+            .clone()
+            .narrow(dim, size - pad - 1, pad)
+            .flip([dim as isize]);
+        Tensor::cat(vec![before, x, after], dim)
+    };
+    mirror(mirror(x, 2), 3)
 }
 
 /// 2-D convolution without bias, reflection-padded by `k / 2` so that stride 1
