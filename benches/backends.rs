@@ -1,5 +1,5 @@
-//! Forward-pass time of the multistyle26 network on each CPU backend, on the
-//! GPU adapter Bevy renders with, and in onnxruntime on the same weights,
+//! Forward-pass time of the multistyle26 network on burn's CPU backend, on
+//! the GPU adapter Bevy renders with, and in onnxruntime on the same weights,
 //! measured side by side in one run.
 //!
 //! ```text
@@ -81,20 +81,10 @@ fn onnxruntime() -> Option<Vec<f64>> {
 fn main() {
     let model = StyleModel::load_file(format!("{ROOT}/assets/models/multistyle26.style.ron"))
         .expect("model");
-    let mut rows: Vec<(String, Vec<f64>)> = vec![
-        (
-            "burn ndarray (CPU)".into(),
-            time_backend::<burn::backend::NdArray<f32>>(&model, &Default::default()),
-        ),
-        (
-            "burn flex (CPU)".into(),
-            time_backend::<burn::backend::Flex>(&model, &Default::default()),
-        ),
-        (
-            "burn candle (CPU)".into(),
-            time_backend::<burn::backend::Candle<f32, i64>>(&model, &Default::default()),
-        ),
-    ];
+    let mut rows: Vec<(String, Vec<f64>)> = vec![(
+        "burn flex (CPU backend)".into(),
+        time_backend::<CpuBackend>(&model, &Default::default()),
+    )];
     if bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS) {
         let mut app = headless::headless_app(true);
         headless::finish_setup(&mut app);
@@ -112,7 +102,7 @@ fn main() {
     }
     let ort = onnxruntime();
     if let Some(ort) = &ort {
-        rows.push(("onnxruntime 1.x CPU".into(), ort.clone()));
+        rows.push(("onnxruntime (CPU)".into(), ort.clone()));
     }
 
     let header: Vec<String> = SIZES.iter().map(|(w, h)| format!("{w}×{h} ms")).collect();

@@ -3,6 +3,7 @@
 //! and no renderer at all otherwise.
 
 use bevy::app::PluginsState;
+use bevy::log::LogPlugin;
 use bevy::prelude::*;
 use bevy::render::RenderPlugin;
 use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
@@ -28,6 +29,11 @@ pub fn headless_app(renderer: bool) -> App {
                 primary_window: None,
                 exit_condition: ExitCondition::DontExit,
                 close_when_requested: false,
+                ..default()
+            })
+            .set(LogPlugin {
+                // burn's autotuner logs every kernel it tunes.
+                filter: format!("{},cubecl_runtime=warn", bevy::log::DEFAULT_FILTER),
                 ..default()
             })
             .set(RenderPlugin {
