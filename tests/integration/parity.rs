@@ -149,3 +149,43 @@ fn cpu_image_path_matches_reference_png() {
         .unwrap_or(0);
     assert!(worst <= 1, "max 8-bit difference {worst}");
 }
+
+/// The GPU and CPU backends agree at a size with long instance-norm
+/// reductions (452×300, the bundled photo resized to multiples of 4).
+#[test]
+fn wgpu_matches_cpu_at_a_larger_odd_size() {
+    let gpu = Gpu::new();
+    let model = model();
+    let (w, h) = (452, 300);
+    let photo = image::open(root().join("assets/images/chelsea_cat.png"))
+        .expect("bundled photo")
+        .to_rgba8();
+    let photo = image::imageops::resize(&photo, w, h, image::imageops::FilterType::Triangle);
+    let style = StyleWeights::blend([(12, 0.5), (20, 0.5)]);
+    let cpu_device = Default::default();
+    let cpu = model
+        .instantiate::<CpuBackend>(&cpu_device)
+        .expect("weights load");
+    let expected = cpu
+        .forward(
+            image_to_tensor(&photo, (0.0, 1.0), &cpu_device),
+            model.style_tensor(&style, &cpu_device).expect("style"),
+        )
+        .into_data()
+        .into_vec::<f32>()
+        .expect("f32");
+    let net = model
+        .instantiate::<GpuBackend>(&gpu.burn)
+        .expect("weights load");
+    let got = net
+        .forward(
+            image_to_tensor(&photo, (0.0, 1.0), &gpu.burn),
+            model.style_tensor(&style, &gpu.burn).expect("style"),
+        )
+        .into_data()
+        .into_vec::<f32>()
+        .expect("f32");
+    let error = max_abs_diff(&got, &expected);
+    println!("wgpu vs cpu at {w}×{h}: max abs error {error:.2e}");
+    assert!(error <= TOLERANCE, "max abs error {error}");
+}
