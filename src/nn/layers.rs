@@ -113,13 +113,20 @@ pub struct CondInstanceNorm<B: Backend> {
 impl<B: Backend> CondInstanceNorm<B> {
     /// Normalises `x` (`[N, C, H, W]`) with the style blend `style` (`[N, num_styles]`).
     pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        let [n, c, _, _] = x.dims();
+        let [n, c, h, _] = x.dims();
         // Statistics reduce over W, then over H (exact for means of equal
         // rows): single reductions longer than ~65k elements return wrong
         // values on burn-wgpu 0.21 with lavapipe, short ones are reliable.
-        let mean = x.clone().mean_dim(3).mean_dim(2);
+        // Both stages reduce the innermost, contiguous axis.
+        let spatial_mean = |t: Tensor<B, 4>| {
+            t.mean_dim(3)
+                .reshape([n, c, h])
+                .mean_dim(2)
+                .reshape([n, c, 1, 1])
+        };
+        let mean = spatial_mean(x.clone());
         let centered = x - mean;
-        let var = centered.clone().square().mean_dim(3).mean_dim(2);
+        let var = spatial_mean(centered.clone().square());
         let scale = style.clone().matmul(self.gamma.val()).reshape([n, c, 1, 1]);
         let shift = style.matmul(self.beta.val()).reshape([n, c, 1, 1]);
         centered * (scale / var.add_scalar(self.epsilon).sqrt()) + shift
