@@ -176,6 +176,50 @@ impl Pass {
         }
     }
 
+    /// Records the compute pass from buffer `input` (binding 0) to `output`
+    /// (binding 1).
+    fn dispatch(
+        &self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        params: &Params,
+        input: &wgpu::Buffer,
+        output: &wgpu::Buffer,
+    ) {
+        let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("gan_style bridge params"),
+            contents: bytemuck::bytes_of(params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        // Whole buffers are bound and the tensor is addressed by its element
+        // offset, which avoids storage-offset alignment limits.
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("gan_style bridge"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: input.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: output.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: uniforms.as_entire_binding(),
+                },
+            ],
+        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("gan_style bridge"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(params.width.div_ceil(8), params.height.div_ceil(8), 1);
+    }
+
     /// The staging buffer, re-created only when a larger one is needed.
     fn staging(&self, device: &wgpu::Device, size: u64) -> wgpu::Buffer {
         let mut slot = self
@@ -357,52 +401,6 @@ impl TensorBridge {
         // The tensor's memory returns to burn's pool only now.
         drop(managed);
         Ok(submission)
-    }
-}
-
-impl Pass {
-    /// Records the compute pass from buffer `input` (binding 0) to `output`
-    /// (binding 1).
-    fn dispatch(
-        &self,
-        device: &wgpu::Device,
-        encoder: &mut wgpu::CommandEncoder,
-        params: &Params,
-        input: &wgpu::Buffer,
-        output: &wgpu::Buffer,
-    ) {
-        let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("gan_style bridge params"),
-            contents: bytemuck::bytes_of(params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        // Whole buffers are bound and the tensor is addressed by its element
-        // offset, which avoids storage-offset alignment limits.
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("gan_style bridge"),
-            layout: &self.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: input.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: output.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: uniforms.as_entire_binding(),
-                },
-            ],
-        });
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("gan_style bridge"),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(params.width.div_ceil(8), params.height.div_ceil(8), 1);
     }
 }
 
