@@ -2,22 +2,6 @@
 // copied raw into the Bevy texture. Packing bytes here (rather than drawing
 // into an sRGB attachment) keeps 8-bit values exact on every driver.
 
-struct Params {
-    offset: u32,
-    stride_c: u32,
-    stride_h: u32,
-    stride_w: u32,
-    width: u32,
-    height: u32,
-    row_words: u32,
-    // 0: RGBA8, 1: BGRA8 (store the network's sRGB values as bytes),
-    // 2: RGBA16 float (decode to linear, as float targets hold linear light).
-    kind: u32,
-    // Maps the network's output range onto [0, 1]: v * scale + bias.
-    scale: f32,
-    bias: f32,
-}
-
 @group(0) @binding(0) var<storage, read> tensor: array<f32>;
 @group(0) @binding(1) var<storage, read_write> texels: array<u32>;
 @group(0) @binding(2) var<uniform> params: Params;

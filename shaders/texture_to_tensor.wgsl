@@ -5,24 +5,6 @@
 // sampling an sRGB texture decodes it in hardware, and some drivers
 // (lavapipe among them) decode with small errors.
 
-struct Params {
-    // Element offset of the tensor inside the bound buffer, and its strides.
-    offset: u32,
-    stride_c: u32,
-    stride_h: u32,
-    stride_w: u32,
-    width: u32,
-    height: u32,
-    // u32 words per staging row (rows are padded to 256 bytes).
-    row_words: u32,
-    // 0: RGBA8, 1: BGRA8 (bytes are the encoded values, kept as they are),
-    // 2: RGBA16 float (linear values, encoded to sRGB for the network).
-    kind: u32,
-    // Maps [0, 1] onto the network's input range: v * scale + bias.
-    scale: f32,
-    bias: f32,
-}
-
 @group(0) @binding(0) var<storage, read> texels: array<u32>;
 @group(0) @binding(1) var<storage, read_write> tensor: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;

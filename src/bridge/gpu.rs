@@ -88,6 +88,15 @@ impl TexelKind {
         }
     }
 
+    /// The texture's texel kind, if its format and `usage` suit the bridge.
+    fn checked(texture: &wgpu::Texture, usage: wgpu::TextureUsages) -> Result<Self, BridgeError> {
+        let kind = Self::of(texture.format())?;
+        if !texture.usage().contains(usage) {
+            return Err(BridgeError::Usage(usage));
+        }
+        Ok(kind)
+    }
+
     fn bytes(self) -> u32 {
         match self {
             Self::Rgba8 | Self::Bgra8 => 4,
@@ -96,7 +105,7 @@ impl TexelKind {
     }
 }
 
-/// Uniforms shared by both shaders (see `shaders/*.wgsl`).
+/// Uniforms of both shaders (`shaders/bridge_params.wgsl`).
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
@@ -272,12 +281,18 @@ impl TensorBridge {
             read: Pass::new(
                 device,
                 "gan_style texture_to_tensor",
-                include_str!("../../shaders/texture_to_tensor.wgsl"),
+                concat!(
+                    include_str!("../../shaders/bridge_params.wgsl"),
+                    include_str!("../../shaders/texture_to_tensor.wgsl")
+                ),
             ),
             write: Pass::new(
                 device,
                 "gan_style tensor_to_texture",
-                include_str!("../../shaders/tensor_to_texture.wgsl"),
+                concat!(
+                    include_str!("../../shaders/bridge_params.wgsl"),
+                    include_str!("../../shaders/tensor_to_texture.wgsl")
+                ),
             ),
         }
     }
@@ -295,46 +310,21 @@ impl TensorBridge {
         range: (f32, f32),
         burn_device: &WgpuDevice,
     ) -> Result<Tensor<GpuBackend, 4>, BridgeError> {
-        let kind = TexelKind::of(texture.format())?;
-        if !texture.usage().contains(wgpu::TextureUsages::COPY_SRC) {
-            return Err(BridgeError::Usage(wgpu::TextureUsages::COPY_SRC));
-        }
-        let (width, height) = (texture.width(), texture.height());
-        let tensor =
-            Tensor::<GpuBackend, 4>::empty([1, 3, height as usize, width as usize], burn_device);
+        let kind = TexelKind::checked(texture, wgpu::TextureUsages::COPY_SRC)?;
+        let (width, height) = (texture.width() as usize, texture.height() as usize);
+        let tensor = Tensor::<GpuBackend, 4>::empty([1, 3, height, width], burn_device);
         let cube = tensor.into_primitive().tensor();
-        let managed = cube
-            .client
-            .get_resource(cube.handle.clone())
-            .map_err(|e| BridgeError::Runtime(format!("{e:?}")))?;
-        let resource = managed.resource();
-
-        let row_bytes = (width * kind.bytes()).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let staging = self.read.staging(device, u64::from(row_bytes * height));
-        let params = tensor_params(
-            &cube,
-            resource.offset,
+        let (scale, bias) = (range.1 - range.0, range.0);
+        self.transfer(
+            device,
+            queue,
+            texture,
             kind,
-            row_bytes,
-            range.1 - range.0,
-            range.0,
-        );
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("gan_style texture_to_tensor"),
-        });
-        encoder.copy_texture_to_buffer(
-            texture.as_image_copy(),
-            staging_copy(&staging, row_bytes, height),
-            extent(width, height),
-        );
-        self.read
-            .dispatch(device, &mut encoder, &params, &staging, &resource.buffer);
-        // See the module docs: earlier burn work first, then our copy.
-        cube.client
-            .flush()
-            .map_err(|e| BridgeError::Runtime(format!("{e:?}")))?;
-        queue.submit([encoder.finish()]);
-        drop(managed);
+            &cube,
+            Direction::ToTensor,
+            scale,
+            bias,
+        )?;
         Ok(Tensor::from_primitive(TensorPrimitive::Float(cube)))
     }
 
@@ -352,10 +342,7 @@ impl TensorBridge {
         range: (f32, f32),
         texture: &wgpu::Texture,
     ) -> Result<wgpu::SubmissionIndex, BridgeError> {
-        let kind = TexelKind::of(texture.format())?;
-        if !texture.usage().contains(wgpu::TextureUsages::COPY_DST) {
-            return Err(BridgeError::Usage(wgpu::TextureUsages::COPY_DST));
-        }
+        let kind = TexelKind::checked(texture, wgpu::TextureUsages::COPY_DST)?;
         let (width, height) = (texture.width(), texture.height());
         let dims = tensor.dims();
         if dims != [1, 3, height as usize, width as usize] {
@@ -366,42 +353,90 @@ impl TensorBridge {
             });
         }
         let cube = tensor.into_primitive().tensor();
-        let managed = cube
-            .client
-            .get_resource(cube.handle.clone())
-            .map_err(|e| BridgeError::Runtime(format!("{e:?}")))?;
-        let resource = managed.resource();
-
-        let row_bytes = (width * kind.bytes()).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let staging = self.write.staging(device, u64::from(row_bytes * height));
         let scale = 1.0 / (range.1 - range.0);
-        let params = tensor_params(
+        self.transfer(
+            device,
+            queue,
+            texture,
+            kind,
             &cube,
-            resource.offset,
+            Direction::ToTexture,
+            scale,
+            -range.0 * scale,
+        )
+    }
+
+    /// Records and submits one direction: texture ⇄ staging (raw copy),
+    /// staging ⇄ tensor (compute), with values mapped by `v * scale + bias`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "private plumbing of the two public calls"
+    )]
+    fn transfer(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        texture: &wgpu::Texture,
+        kind: TexelKind,
+        tensor: &CubeTensor<WgpuRuntime>,
+        direction: Direction,
+        scale: f32,
+        bias: f32,
+    ) -> Result<wgpu::SubmissionIndex, BridgeError> {
+        let runtime = |e| BridgeError::Runtime(format!("{e:?}"));
+        // Holding `managed` keeps the tensor's memory out of burn's pool
+        // until our submission is queued.
+        let managed = tensor
+            .client
+            .get_resource(tensor.handle.clone())
+            .map_err(runtime)?;
+        let storage = &managed.resource().buffer;
+        let (width, height) = (texture.width(), texture.height());
+        let row_bytes = (width * kind.bytes()).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let pass = match direction {
+            Direction::ToTensor => &self.read,
+            Direction::ToTexture => &self.write,
+        };
+        let staging = pass.staging(device, u64::from(row_bytes * height));
+        let params = tensor_params(
+            tensor,
+            managed.resource().offset,
             kind,
             row_bytes,
             scale,
-            -range.0 * scale,
+            bias,
         );
+
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("gan_style tensor_to_texture"),
+            label: Some("gan_style bridge"),
         });
-        self.write
-            .dispatch(device, &mut encoder, &params, &resource.buffer, &staging);
-        encoder.copy_buffer_to_texture(
+        let copy = (
             staging_copy(&staging, row_bytes, height),
-            texture.as_image_copy(),
             extent(width, height),
         );
-        // See the module docs: the producing kernels first, then our read.
-        cube.client
-            .flush()
-            .map_err(|e| BridgeError::Runtime(format!("{e:?}")))?;
+        match direction {
+            Direction::ToTensor => {
+                encoder.copy_texture_to_buffer(texture.as_image_copy(), copy.0, copy.1);
+                pass.dispatch(device, &mut encoder, &params, &staging, storage);
+            }
+            Direction::ToTexture => {
+                pass.dispatch(device, &mut encoder, &params, storage, &staging);
+                encoder.copy_buffer_to_texture(copy.0, texture.as_image_copy(), copy.1);
+            }
+        }
+        // See the module docs: burn's recorded work first, then ours.
+        tensor.client.flush().map_err(runtime)?;
         let submission = queue.submit([encoder.finish()]);
-        // The tensor's memory returns to burn's pool only now.
         drop(managed);
         Ok(submission)
     }
+}
+
+/// Which way a transfer goes.
+#[derive(Clone, Copy)]
+enum Direction {
+    ToTensor,
+    ToTexture,
 }
 
 fn extent(width: u32, height: u32) -> wgpu::Extent3d {
