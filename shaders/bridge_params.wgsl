@@ -11,8 +11,7 @@ struct Params {
     height: u32,
     // u32 words per staging row (rows are padded to 256 bytes).
     row_words: u32,
-    // 0: RGBA8, 1: BGRA8 (bytes are sRGB-encoded values, used as they are),
-    // 2: RGBA16 float (linear light, converted to / from sRGB).
+    // One of the KIND_* constants of texels.wgsl.
     kind: u32,
     // Value mapping: v * scale + bias (onto the network's input range, or
     // from its output range onto [0, 1]).

@@ -282,6 +282,7 @@ impl TensorBridge {
                 device,
                 "gan_style texture_to_tensor",
                 concat!(
+                    include_str!("../../shaders/texels.wgsl"),
                     include_str!("../../shaders/bridge_params.wgsl"),
                     include_str!("../../shaders/texture_to_tensor.wgsl")
                 ),
@@ -290,6 +291,7 @@ impl TensorBridge {
                 device,
                 "gan_style tensor_to_texture",
                 concat!(
+                    include_str!("../../shaders/texels.wgsl"),
                     include_str!("../../shaders/bridge_params.wgsl"),
                     include_str!("../../shaders/tensor_to_texture.wgsl")
                 ),
