@@ -26,7 +26,6 @@
 //! synchronises submissions on one queue, and each submission both fills
 //! and drains its staging buffer.
 
-use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 use burn::backend::wgpu::{WgpuDevice, WgpuRuntime};
@@ -35,6 +34,10 @@ use burn_cubecl::tensor::CubeTensor;
 use thiserror::Error;
 use wgpu::util::DeviceExt;
 
+use super::kernel::{
+    TensorStorage, TexelKind, buffer_copy, compute_pipeline, cube_tensor, flush_burn,
+    storage_entry, texel_buffer, texture_extent, uniform_entry,
+};
 use crate::device::GpuBackend;
 
 /// Why a texture and a tensor cannot be bridged.
@@ -65,46 +68,6 @@ pub enum BridgeError {
     Runtime(String),
 }
 
-/// How the shaders read and write a texture format's texels.
-#[derive(Clone, Copy)]
-enum TexelKind {
-    /// 8-bit RGBA bytes; for sRGB formats these are the encoded values the
-    /// networks expect, so no conversion happens.
-    Rgba8 = 0,
-    /// 8-bit BGRA bytes.
-    Bgra8 = 1,
-    /// Half floats holding linear light (HDR view targets after tonemapping).
-    Rgba16Float = 2,
-}
-
-impl TexelKind {
-    fn of(format: wgpu::TextureFormat) -> Result<Self, BridgeError> {
-        use wgpu::TextureFormat as F;
-        match format {
-            F::Rgba8Unorm | F::Rgba8UnormSrgb => Ok(Self::Rgba8),
-            F::Bgra8Unorm | F::Bgra8UnormSrgb => Ok(Self::Bgra8),
-            F::Rgba16Float => Ok(Self::Rgba16Float),
-            other => Err(BridgeError::Format(other)),
-        }
-    }
-
-    /// The texture's texel kind, if its format and `usage` suit the bridge.
-    fn checked(texture: &wgpu::Texture, usage: wgpu::TextureUsages) -> Result<Self, BridgeError> {
-        let kind = Self::of(texture.format())?;
-        if !texture.usage().contains(usage) {
-            return Err(BridgeError::Usage(usage));
-        }
-        Ok(kind)
-    }
-
-    fn bytes(self) -> u32 {
-        match self {
-            Self::Rgba8 | Self::Bgra8 => 4,
-            Self::Rgba16Float => 8,
-        }
-    }
-}
-
 /// Uniforms of both shaders (`shaders/bridge_params.wgsl`).
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -132,52 +95,13 @@ struct Pass {
 
 impl Pass {
     fn new(device: &wgpu::Device, name: &str, source: &'static str) -> Self {
-        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some(name),
-            entries: &[
-                // Input read-only, output read-write, for both directions.
-                storage(0, true),
-                storage(1, false),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 2,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-            ],
-        });
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(name),
-            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(source)),
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(name),
-            layout: Some(
-                &device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                    label: Some(name),
-                    bind_group_layouts: &[Some(&layout)],
-                    immediate_size: 0,
-                }),
-            ),
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        // Input read-only, output read-write, for both directions.
+        let entries = [
+            storage_entry(0, true),
+            storage_entry(1, false),
+            uniform_entry(2),
+        ];
+        let (layout, pipeline) = compute_pipeline(device, name, source, &entries);
         Self {
             layout,
             pipeline,
@@ -200,8 +124,6 @@ impl Pass {
             contents: bytemuck::bytes_of(params),
             usage: wgpu::BufferUsages::UNIFORM,
         });
-        // Whole buffers are bound and the tensor is addressed by its element
-        // offset, which avoids storage-offset alignment limits.
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("gan_style bridge"),
             layout: &self.layout,
@@ -238,14 +160,7 @@ impl Pass {
         match slot.as_ref() {
             Some(buffer) if buffer.size() >= size => buffer.clone(),
             _ => {
-                let buffer = device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("gan_style bridge staging"),
-                    size,
-                    usage: wgpu::BufferUsages::STORAGE
-                        | wgpu::BufferUsages::COPY_SRC
-                        | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
+                let buffer = texel_buffer(device, "gan_style bridge staging", size);
                 *slot = Some(buffer.clone());
                 buffer
             }
@@ -314,8 +229,7 @@ impl TensorBridge {
     ) -> Result<Tensor<GpuBackend, 4>, BridgeError> {
         let kind = TexelKind::checked(texture, wgpu::TextureUsages::COPY_SRC)?;
         let (width, height) = (texture.width() as usize, texture.height() as usize);
-        let tensor = Tensor::<GpuBackend, 4>::empty([1, 3, height, width], burn_device);
-        let cube = tensor.into_primitive().tensor();
+        let cube = cube_tensor(Tensor::empty([1, 3, height, width], burn_device));
         let (scale, bias) = (range.1 - range.0, range.0);
         self.transfer(
             device,
@@ -354,7 +268,7 @@ impl TensorBridge {
                 height,
             });
         }
-        let cube = tensor.into_primitive().tensor();
+        let cube = cube_tensor(tensor);
         let scale = 1.0 / (range.1 - range.0);
         self.transfer(
             device,
@@ -385,51 +299,53 @@ impl TensorBridge {
         scale: f32,
         bias: f32,
     ) -> Result<wgpu::SubmissionIndex, BridgeError> {
-        let runtime = |e| BridgeError::Runtime(format!("{e:?}"));
-        // Holding `managed` keeps the tensor's memory out of burn's pool
-        // until our submission is queued.
-        let managed = tensor
-            .client
-            .get_resource(tensor.handle.clone())
-            .map_err(runtime)?;
-        let storage = &managed.resource().buffer;
-        let (width, height) = (texture.width(), texture.height());
-        let row_bytes = (width * kind.bytes()).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let storage = TensorStorage::of(tensor)?;
+        let row_bytes = kind.row_bytes(texture.width());
         let pass = match direction {
             Direction::ToTensor => &self.read,
             Direction::ToTexture => &self.write,
         };
-        let staging = pass.staging(device, u64::from(row_bytes * height));
-        let params = tensor_params(
-            tensor,
-            managed.resource().offset,
-            kind,
-            row_bytes,
+        let staging = pass.staging(device, u64::from(row_bytes * texture.height()));
+        let params = Params {
+            offset: storage.offset,
+            stride_c: storage.strides[1],
+            stride_h: storage.strides[2],
+            stride_w: storage.strides[3],
+            width: texture.width(),
+            height: texture.height(),
+            row_words: row_bytes / 4,
+            kind: kind as u32,
             scale,
             bias,
-        );
+            _pad: [0; 2],
+        };
 
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("gan_style bridge"),
         });
-        let copy = (
-            staging_copy(&staging, row_bytes, height),
-            extent(width, height),
-        );
+        let extent = texture_extent(texture);
         match direction {
             Direction::ToTensor => {
-                encoder.copy_texture_to_buffer(texture.as_image_copy(), copy.0, copy.1);
-                pass.dispatch(device, &mut encoder, &params, &staging, storage);
+                encoder.copy_texture_to_buffer(
+                    texture.as_image_copy(),
+                    buffer_copy(&staging, row_bytes),
+                    extent,
+                );
+                pass.dispatch(device, &mut encoder, &params, &staging, storage.buffer());
             }
             Direction::ToTexture => {
-                pass.dispatch(device, &mut encoder, &params, storage, &staging);
-                encoder.copy_buffer_to_texture(copy.0, texture.as_image_copy(), copy.1);
+                pass.dispatch(device, &mut encoder, &params, storage.buffer(), &staging);
+                encoder.copy_buffer_to_texture(
+                    buffer_copy(&staging, row_bytes),
+                    texture.as_image_copy(),
+                    extent,
+                );
             }
         }
         // See the module docs: burn's recorded work first, then ours.
-        tensor.client.flush().map_err(runtime)?;
+        flush_burn(tensor)?;
         let submission = queue.submit([encoder.finish()]);
-        drop(managed);
+        drop(storage);
         Ok(submission)
     }
 }
@@ -439,53 +355,4 @@ impl TensorBridge {
 enum Direction {
     ToTensor,
     ToTexture,
-}
-
-fn extent(width: u32, height: u32) -> wgpu::Extent3d {
-    wgpu::Extent3d {
-        width,
-        height,
-        depth_or_array_layers: 1,
-    }
-}
-
-fn staging_copy(
-    buffer: &wgpu::Buffer,
-    row_bytes: u32,
-    height: u32,
-) -> wgpu::TexelCopyBufferInfo<'_> {
-    wgpu::TexelCopyBufferInfo {
-        buffer,
-        layout: wgpu::TexelCopyBufferLayout {
-            offset: 0,
-            bytes_per_row: Some(row_bytes),
-            rows_per_image: Some(height),
-        },
-    }
-}
-
-/// Shader parameters addressing `tensor` at byte `offset` of its buffer.
-fn tensor_params(
-    tensor: &CubeTensor<WgpuRuntime>,
-    offset: u64,
-    kind: TexelKind,
-    row_bytes: u32,
-    scale: f32,
-    bias: f32,
-) -> Params {
-    let strides = tensor.meta.strides();
-    let shape = tensor.meta.shape();
-    Params {
-        offset: (offset / 4) as u32,
-        stride_c: strides[1] as u32,
-        stride_h: strides[2] as u32,
-        stride_w: strides[3] as u32,
-        width: shape[3] as u32,
-        height: shape[2] as u32,
-        row_words: row_bytes / 4,
-        kind: kind as u32,
-        scale,
-        bias,
-        _pad: [0; 2],
-    }
 }

@@ -5,6 +5,7 @@
 mod cpu;
 mod gpu;
 pub mod host;
+pub(crate) mod kernel;
 
 pub use cpu::{image_to_tensor, tensor_to_image};
 pub use gpu::{BridgeError, TensorBridge};
