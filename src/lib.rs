@@ -8,6 +8,7 @@
 //! * [`nn`] holds the networks, generic over burn's `Backend`.
 //! * [`bridge`] moves images between Bevy textures and burn tensors on the
 //!   GPU, without a CPU copy.
+//! * [`render`] is the stylized camera filter ([`render::StyleTransfer`]).
 //!
 //! ```no_run
 //! use bevy::prelude::*;
@@ -26,6 +27,7 @@ pub mod device;
 pub mod model;
 pub mod nn;
 mod plugin;
+pub mod render;
 
 pub use plugin::GanStylePlugin;
 
@@ -35,4 +37,5 @@ pub mod prelude {
     pub use crate::bridge::TensorBridge;
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
     pub use crate::model::{StyleModel, StyleWeights};
+    pub use crate::render::{Restylize, StyleSchedule, StyleTemporal, StyleTransfer};
 }

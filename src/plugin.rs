@@ -10,10 +10,12 @@ use bevy::render::renderer::{
 use crate::bridge::TensorBridge;
 use crate::device::{BurnDevice, share_render_device};
 use crate::model::{StyleModel, StyleModelLoader};
+use crate::render::CameraPipelines;
 
 /// Runs the crate's networks on the wgpu device Bevy renders with.
 ///
-/// Add it after `DefaultPlugins`. When the app renders, burn is registered on
+/// Add it after `DefaultPlugins` (it needs the renderer's sub-app to register
+/// the camera filter). When the app renders, burn is registered on
 /// Bevy's `RenderDevice` / `RenderQueue` exactly once and [`BurnDevice::Gpu`]
 /// plus a [`TensorBridge`] are inserted into the main and render worlds.
 /// Without a renderer (no GPU adapter, e.g. a CLI on a server) networks run on
@@ -33,6 +35,7 @@ impl Plugin for GanStylePlugin {
     fn build(&self, app: &mut App) {
         app.init_asset::<StyleModel>()
             .init_asset_loader::<StyleModelLoader>();
+        crate::render::build(app);
     }
 
     // `finish` runs after RenderPlugin::finish has created the render device
@@ -56,6 +59,7 @@ impl Plugin for GanStylePlugin {
                 let burn =
                     BurnDevice::Gpu(share_render_device(&device, &queue, &adapter, &instance));
                 let bridge = TensorBridge::new(device.wgpu_device());
+                let camera = CameraPipelines::new(device.wgpu_device());
                 info!(
                     "bevy_gan_style: networks run on Bevy's render device ({}, {:?})",
                     info.name, info.backend
@@ -64,7 +68,8 @@ impl Plugin for GanStylePlugin {
                     .insert_resource(bridge.clone());
                 app.sub_app_mut(RenderApp)
                     .insert_resource(burn)
-                    .insert_resource(bridge);
+                    .insert_resource(bridge)
+                    .insert_resource(camera);
             }
             None => {
                 info!(

@@ -57,6 +57,32 @@ impl StyleWeights {
         }
     }
 
+    /// `(1 − t) · self + t · other`: a smooth transition between two
+    /// selections as `t` goes from 0 to 1.
+    ///
+    /// ```
+    /// use bevy_gan_style::prelude::StyleWeights;
+    /// let halfway = StyleWeights::single(3).lerp(&StyleWeights::single(7), 0.25);
+    /// let dense = halfway.to_dense(26).unwrap();
+    /// assert_eq!((dense[3], dense[7]), (0.75, 0.25));
+    /// ```
+    pub fn lerp(&self, other: &StyleWeights, t: f32) -> StyleWeights {
+        let t = t.clamp(0.0, 1.0);
+        let mut weights: Vec<(usize, f32)> = Vec::new();
+        let scaled = self
+            .weights
+            .iter()
+            .map(|&(i, w)| (i, w * (1.0 - t)))
+            .chain(other.weights.iter().map(|&(i, w)| (i, w * t)));
+        for (index, weight) in scaled {
+            match weights.iter_mut().find(|(i, _)| *i == index) {
+                Some((_, total)) => *total += weight,
+                None => weights.push((index, weight)),
+            }
+        }
+        StyleWeights { weights }
+    }
+
     /// Dense weight vector of length `num_styles` (repeated indices add up).
     pub fn to_dense(&self, num_styles: usize) -> Result<Vec<f32>, StyleError> {
         if self.weights.is_empty() {

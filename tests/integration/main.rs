@@ -6,6 +6,7 @@ mod headless;
 
 mod bad_input;
 mod bridge;
+mod camera;
 mod device;
 mod parity;
 mod util;

@@ -1,0 +1,108 @@
+// Camera filter, step 2: the network's output (bilinearly upsampled to the
+// view size), optionally blended with the previous stylized frame
+// reprojected by the motion vectors, then mixed with the rendered frame by
+// `strength` and packed as texels to be copied back into the view target.
+
+@group(0) @binding(0) var<storage, read> tensor: array<f32>;
+@group(0) @binding(1) var<storage, read> frame: array<u32>;
+@group(0) @binding(2) var<storage, read_write> output: array<u32>;
+// Stylized colour (before `strength`), RGBA8 packed, of the previous frame
+// and of this one (two buffers, swapped every frame).
+@group(0) @binding(3) var<storage, read> previous_history: array<u32>;
+@group(0) @binding(4) var<uniform> params: CameraParams;
+@group(0) @binding(5) var motion_vectors: texture_2d<f32>;
+@group(0) @binding(6) var depth: texture_depth_2d;
+@group(0) @binding(7) var previous_depth: texture_depth_2d;
+@group(0) @binding(8) var<storage, read_write> history: array<u32>;
+
+fn net_color(x: u32, y: u32) -> vec3<f32> {
+    let base = params.offset + y * params.stride_h + x * params.stride_w;
+    let v = vec3<f32>(tensor[base], tensor[base + params.stride_c], tensor[base + 2u * params.stride_c]);
+    return clamp(v * params.out_scale + params.out_bias, vec3<f32>(0.0), vec3<f32>(1.0));
+}
+
+fn history_color(x: u32, y: u32) -> vec3<f32> {
+    return unpack4x8unorm(previous_history[y * params.width + x]).rgb;
+}
+
+// Bilinear weights and corners of the point `p` (in pixels, centres at .5)
+// on a `size` grid.
+struct Bilinear {
+    x0: u32,
+    y0: u32,
+    x1: u32,
+    y1: u32,
+    fx: f32,
+    fy: f32,
+}
+
+fn bilinear(p: vec2<f32>, size: vec2<u32>) -> Bilinear {
+    let q = clamp(p - 0.5, vec2<f32>(0.0), vec2<f32>(size - 1u));
+    let base = floor(q);
+    let f = q - base;
+    let x0 = u32(base.x);
+    let y0 = u32(base.y);
+    return Bilinear(x0, y0, min(x0 + 1u, size.x - 1u), min(y0 + 1u, size.y - 1u), f.x, f.y);
+}
+
+fn stylized(pixel: vec2<u32>) -> vec3<f32> {
+    let net_size = vec2<u32>(params.net_width, params.net_height);
+    let scale = vec2<f32>(net_size) / vec2<f32>(f32(params.width), f32(params.height));
+    let b = bilinear((vec2<f32>(pixel) + 0.5) * scale, net_size);
+    let top = mix(net_color(b.x0, b.y0), net_color(b.x1, b.y0), b.fx);
+    let bottom = mix(net_color(b.x0, b.y1), net_color(b.x1, b.y1), b.fx);
+    return mix(top, bottom, b.fy);
+}
+
+fn reprojected_history(p: vec2<f32>) -> vec3<f32> {
+    let b = bilinear(p, vec2<u32>(params.width, params.height));
+    let top = mix(history_color(b.x0, b.y0), history_color(b.x1, b.y0), b.fx);
+    let bottom = mix(history_color(b.x0, b.y1), history_color(b.x1, b.y1), b.fx);
+    return mix(top, bottom, b.fy);
+}
+
+// The previous frame saw the same surface at `previous` if its depth there
+// matches (reverse-Z depth is proportional to 1 / view distance).
+fn same_surface(pixel: vec2<u32>, previous: vec2<f32>) -> bool {
+    let d = textureLoad(depth, pixel, 0);
+    let q = clamp(vec2<u32>(previous), vec2<u32>(0u), vec2<u32>(params.width - 1u, params.height - 1u));
+    let d_previous = textureLoad(previous_depth, q, 0);
+    let far = max(d, d_previous);
+    if far <= 0.0 {
+        // Both at infinity (sky / clear colour).
+        return true;
+    }
+    return abs(d - d_previous) / far <= params.depth_tolerance;
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+    if id.x >= params.width || id.y >= params.height {
+        return;
+    }
+    let size = vec2<f32>(f32(params.width), f32(params.height));
+    var styled = stylized(id.xy);
+    if params.temporal == 1u && params.history_valid == 1u {
+        // Motion vectors are current minus previous position, in UV.
+        let uv = (vec2<f32>(id.xy) + 0.5) / size;
+        let previous_uv = uv - textureLoad(motion_vectors, id.xy, 0).xy;
+        let previous = previous_uv * size;
+        let inside = all(previous_uv >= vec2<f32>(0.0)) && all(previous_uv <= vec2<f32>(1.0));
+        if inside && same_surface(id.xy, previous) {
+            styled = mix(styled, reprojected_history(previous), params.history_weight);
+        }
+    }
+    history[id.y * params.width + id.x] = pack4x8unorm(vec4<f32>(styled, 1.0));
+
+    let at = frame_texel_index(id.x, id.y);
+    let original = decode_texel(params.kind, frame[at], frame[at + 1u]);
+    var result = mix(original, styled, params.strength);
+    if f32(id.x) + 0.5 < params.split * size.x {
+        result = original;
+    }
+    let words = encode_texel(params.kind, result);
+    output[at] = words.x;
+    if params.kind == KIND_RGBA16F {
+        output[at + 1u] = words.y;
+    }
+}

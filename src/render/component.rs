@@ -1,0 +1,219 @@
+//! The components a game puts on its camera, and their render-world copies.
+
+use bevy::camera::CameraMainTextureUsages;
+use bevy::core_pipeline::prepass::{DepthPrepass, DepthPrepassDoubleBuffer, MotionVectorPrepass};
+use bevy::prelude::*;
+use bevy::render::extract_component::ExtractComponent;
+use bevy::render::render_resource::TextureUsages;
+use bevy::render::sync_component::SyncComponent;
+
+use crate::model::{StyleModel, StyleWeights};
+
+/// Renders a 3D camera in a painting's style: the style network runs on the
+/// view target after tonemapping, on Bevy's render device, every frame (or
+/// as [`StyleSchedule`] says). UI drawn after post-processing (e.g. egui)
+/// stays crisp.
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style::prelude::*;
+/// fn setup(mut commands: Commands, assets: Res<AssetServer>) {
+///     commands.spawn((
+///         Camera3d::default(),
+///         StyleTransfer {
+///             model: assets.load("models/multistyle26.style.ron"),
+///             style: StyleWeights::blend([(3, 0.5), (7, 0.5)]),
+///             resolution_scale: 0.5,
+///             ..default()
+///         },
+///     ));
+/// }
+/// ```
+#[derive(Component, Reflect, Clone, Debug)]
+#[reflect(Component, Default, Clone)]
+#[require(Camera3d, RestylizeRequests)]
+pub struct StyleTransfer {
+    /// The style model (a `*.style.ron` card).
+    pub model: Handle<StyleModel>,
+    /// Which style, or blend of styles; interpolate it (see
+    /// [`StyleWeights::lerp`]) for smooth transitions.
+    pub style: StyleWeights,
+    /// 0 shows the frame as rendered, 1 fully stylized.
+    pub strength: f32,
+    /// The network runs at this fraction of the view size (rounded to
+    /// multiples of 4) and its output is upsampled bilinearly.
+    pub resolution_scale: f32,
+    /// When the network runs.
+    pub schedule: StyleSchedule,
+    /// Off: the camera renders as if the component were absent.
+    pub enabled: bool,
+    /// Fraction of the view width, from the left, left unstylized, to
+    /// compare before and after (0 = none).
+    pub split: f32,
+}
+
+impl Default for StyleTransfer {
+    fn default() -> Self {
+        Self {
+            model: Handle::default(),
+            style: StyleWeights::default(),
+            strength: 1.0,
+            resolution_scale: 1.0,
+            schedule: StyleSchedule::EveryFrame,
+            enabled: true,
+            split: 0.0,
+        }
+    }
+}
+
+/// When a [`StyleTransfer`] camera runs its network. Frames in between reuse
+/// the last stylized image (still blended by `strength`).
+#[derive(Reflect, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum StyleSchedule {
+    /// Every rendered frame.
+    #[default]
+    EveryFrame,
+    /// Every N-th frame.
+    EveryNFrames(u32),
+    /// Only when a [`Restylize`] event targets the camera (and once at
+    /// start).
+    OnDemand,
+}
+
+/// Asks a [`StyleSchedule::OnDemand`] camera to run its network again.
+///
+/// ```no_run
+/// # use bevy::prelude::*;
+/// use bevy_gan_style::prelude::*;
+/// fn snap(mut commands: Commands, camera: Single<Entity, With<StyleTransfer>>) {
+///     commands.trigger(Restylize { entity: *camera });
+/// }
+/// ```
+#[derive(EntityEvent, Clone, Copy, Debug)]
+pub struct Restylize {
+    /// The camera.
+    pub entity: Entity,
+}
+
+/// How many [`Restylize`] events a camera has received; a
+/// [`StyleSchedule::OnDemand`] camera runs its network when it changes.
+/// Required by [`StyleTransfer`].
+#[derive(Component, Reflect, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[reflect(Component, Default, Clone)]
+pub struct RestylizeRequests(pub u32);
+
+/// Temporal stabilisation for a [`StyleTransfer`] camera: the previous
+/// stylized frame is reprojected with the motion vectors and blended in,
+/// except where the depth says a surface was not visible before. Requires
+/// the depth and motion-vector prepasses and no MSAA.
+///
+/// ```no_run
+/// # use bevy::prelude::*;
+/// use bevy_gan_style::prelude::*;
+/// # fn setup(mut commands: Commands) {
+/// commands.spawn((Camera3d::default(), StyleTransfer::default(), StyleTemporal::default()));
+/// # }
+/// ```
+#[derive(Component, Reflect, Clone, Copy, Debug, PartialEq)]
+#[reflect(Component, Default, Clone)]
+#[require(DepthPrepass, MotionVectorPrepass, DepthPrepassDoubleBuffer, Msaa = Msaa::Off)]
+pub struct StyleTemporal {
+    /// Weight of the reprojected previous frame (0 = off, 0.9 = very stable).
+    pub history_weight: f32,
+    /// Relative depth difference beyond which a pixel counts as newly
+    /// visible (disoccluded) and takes no history.
+    pub depth_tolerance: f32,
+}
+
+impl Default for StyleTemporal {
+    fn default() -> Self {
+        Self {
+            history_weight: 0.7,
+            depth_tolerance: 0.05,
+        }
+    }
+}
+
+/// Render-world copy of an enabled [`StyleTransfer`] (with strength > 0),
+/// on the camera's render entity.
+#[derive(Component, Clone, Debug)]
+pub struct ExtractedStyleTransfer {
+    /// The style model.
+    pub model: AssetId<StyleModel>,
+    /// Style selection.
+    pub style: StyleWeights,
+    /// In `(0, 1]`.
+    pub strength: f32,
+    /// In `[0.05, 1]`.
+    pub resolution_scale: f32,
+    /// When the network runs.
+    pub schedule: StyleSchedule,
+    /// In `[0, 1]`.
+    pub split: f32,
+    /// [`Restylize`] requests so far.
+    pub requests: u32,
+    /// Temporal stabilisation, when the camera has it.
+    pub temporal: Option<StyleTemporal>,
+}
+
+impl SyncComponent for StyleTransfer {
+    type Target = ExtractedStyleTransfer;
+}
+
+impl ExtractComponent for StyleTransfer {
+    type QueryData = (
+        &'static StyleTransfer,
+        Option<&'static StyleTemporal>,
+        Option<&'static RestylizeRequests>,
+    );
+    type QueryFilter = ();
+    type Out = ExtractedStyleTransfer;
+
+    fn extract_component(
+        (settings, temporal, requests): (
+            &StyleTransfer,
+            Option<&StyleTemporal>,
+            Option<&RestylizeRequests>,
+        ),
+    ) -> Option<ExtractedStyleTransfer> {
+        // Disabled or zero strength: nothing runs, the frame is untouched.
+        (settings.enabled && settings.strength > 0.0).then(|| ExtractedStyleTransfer {
+            model: settings.model.id(),
+            style: settings.style.clone(),
+            strength: settings.strength.min(1.0),
+            resolution_scale: settings.resolution_scale.clamp(0.05, 1.0),
+            schedule: settings.schedule,
+            split: settings.split.clamp(0.0, 1.0),
+            requests: requests.map_or(0, |r| r.0),
+            temporal: temporal.copied(),
+        })
+    }
+}
+
+/// The filter copies the view target out and back: make sure the camera's
+/// main textures allow it, whatever usages the game asked for.
+pub(crate) fn add_copy_usages(
+    add: On<Add, StyleTransfer>,
+    mut usages: Query<Option<&mut CameraMainTextureUsages>>,
+    mut commands: Commands,
+) {
+    let needed = TextureUsages::COPY_SRC | TextureUsages::COPY_DST;
+    match usages.get_mut(add.entity) {
+        Ok(Some(mut usages)) => usages.0 |= needed,
+        _ => {
+            commands
+                .entity(add.entity)
+                .insert(CameraMainTextureUsages::default().with(needed));
+        }
+    }
+}
+
+/// Counts [`Restylize`] requests on the camera.
+pub(crate) fn count_restylize(
+    restylize: On<Restylize>,
+    mut cameras: Query<&mut RestylizeRequests>,
+) {
+    if let Ok(mut requests) = cameras.get_mut(restylize.entity) {
+        requests.0 = requests.0.wrapping_add(1);
+    }
+}

@@ -1,0 +1,195 @@
+//! The camera filter on a small headless scene, on the GPU (lavapipe in CI).
+
+use bevy::camera::RenderTarget;
+use bevy::prelude::*;
+use bevy::render::RenderApp;
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::render_resource::{TextureFormat, TextureUsages};
+use bevy::render::texture::GpuImage;
+use bevy_gan_style::bridge::{host, image_to_tensor, tensor_to_image};
+use bevy_gan_style::prelude::*;
+use image::RgbaImage;
+
+use crate::headless;
+use crate::util::root;
+
+/// A lit scene with a few objects, seen by one camera rendering into an image.
+pub struct Scene {
+    pub app: App,
+    pub camera: Entity,
+    pub model: Handle<StyleModel>,
+    target: Handle<Image>,
+}
+
+impl Scene {
+    pub fn new(width: u32, height: u32, hdr: bool) -> Self {
+        assert!(
+            bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS),
+            "no GPU adapter found: install software Vulkan (apt-get install -y mesa-vulkan-drivers libvulkan1)"
+        );
+        let mut app = headless::headless_app(true);
+        headless::finish_setup(&mut app);
+        let world = app.world_mut();
+        let model = StyleModel::load_file(root().join("assets/models/multistyle26.style.ron"))
+            .expect("bundled model");
+        let model = world.resource_mut::<Assets<StyleModel>>().add(model);
+        let target = world
+            .resource_mut::<Assets<Image>>()
+            .add(target_image(width, height));
+
+        let mut meshes = world.resource_mut::<Assets<Mesh>>();
+        let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
+        let sphere = meshes.add(Sphere::new(0.6).mesh().uv(32, 16));
+        let ground = meshes.add(Plane3d::default().mesh().size(8.0, 8.0));
+        let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
+        let red = materials.add(Color::srgb(0.8, 0.2, 0.15));
+        let blue = materials.add(Color::srgb(0.2, 0.35, 0.9));
+        let green = materials.add(Color::srgb(0.3, 0.7, 0.3));
+        world.spawn((Mesh3d(ground), MeshMaterial3d(green)));
+        world.spawn((
+            Mesh3d(cube),
+            MeshMaterial3d(red),
+            Transform::from_xyz(-0.8, 0.5, 0.0).with_rotation(Quat::from_rotation_y(0.6)),
+        ));
+        world.spawn((
+            Mesh3d(sphere),
+            MeshMaterial3d(blue),
+            Transform::from_xyz(0.9, 0.6, 0.4),
+        ));
+        world.spawn((
+            DirectionalLight::default(),
+            Transform::from_xyz(3.0, 6.0, 2.0).looking_at(Vec3::ZERO, Vec3::Y),
+        ));
+        let mut camera = world.spawn((
+            Camera3d::default(),
+            RenderTarget::Image(target.clone().into()),
+            Transform::from_xyz(0.0, 2.0, 4.5).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y),
+        ));
+        if hdr {
+            camera.insert(bevy::camera::Hdr);
+        }
+        let camera = camera.id();
+        Self {
+            app,
+            camera,
+            model,
+            target,
+        }
+    }
+
+    /// Renders `frames` frames and reads the last one back.
+    pub fn render(&mut self, frames: usize) -> RgbaImage {
+        for _ in 0..frames {
+            self.app.update();
+        }
+        self.read()
+    }
+
+    /// The camera's target image as rendered by the last frame.
+    pub fn read(&mut self) -> RgbaImage {
+        let render = self.app.get_sub_app(RenderApp).expect("render app");
+        let world = render.world();
+        let gpu = world
+            .resource::<RenderAssets<GpuImage>>()
+            .get(&self.target)
+            .expect("target on the GPU");
+        let device = world
+            .resource::<bevy::render::renderer::RenderDevice>()
+            .wgpu_device();
+        let queue: &wgpu::Queue = &world.resource::<bevy::render::renderer::RenderQueue>().0;
+        let bytes = host::read_texture(device, queue, &gpu.texture).expect("readback");
+        RgbaImage::from_raw(gpu.texture.width(), gpu.texture.height(), bytes).expect("size")
+    }
+
+    /// Points the camera at a new target image of another size.
+    pub fn resize(&mut self, width: u32, height: u32) {
+        let world = self.app.world_mut();
+        self.target = world
+            .resource_mut::<Assets<Image>>()
+            .add(target_image(width, height));
+        world
+            .entity_mut(self.camera)
+            .insert(RenderTarget::Image(self.target.clone().into()));
+    }
+
+    pub fn style_transfer(&self, style: StyleWeights) -> StyleTransfer {
+        StyleTransfer {
+            model: self.model.clone(),
+            style,
+            ..default()
+        }
+    }
+
+    pub fn insert(&mut self, bundle: impl Bundle) {
+        self.app.world_mut().entity_mut(self.camera).insert(bundle);
+    }
+
+    pub fn settings(&mut self) -> Mut<'_, StyleTransfer> {
+        self.app
+            .world_mut()
+            .get_mut::<StyleTransfer>(self.camera)
+            .expect("camera has StyleTransfer")
+    }
+}
+
+fn target_image(width: u32, height: u32) -> Image {
+    let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
+    image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
+    image
+}
+
+/// The CPU backend's output for `frame`, at the same size.
+fn cpu_stylized(frame: &RgbaImage, style: &StyleWeights) -> RgbaImage {
+    let model =
+        StyleModel::load_file(root().join("assets/models/multistyle26.style.ron")).expect("model");
+    let device = Default::default();
+    let net = model.instantiate::<CpuBackend>(&device).expect("weights");
+    let x = image_to_tensor::<CpuBackend>(frame, (0.0, 1.0), &device);
+    let y = net.forward(x, model.style_tensor(style, &device).expect("style"));
+    image::DynamicImage::from(tensor_to_image(y, (0.0, 1.0))).to_rgba8()
+}
+
+/// (max, mean) absolute difference of the RGB channels.
+pub fn difference(a: &RgbaImage, b: &RgbaImage) -> (u8, f64) {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let mut max = 0;
+    let mut sum = 0u64;
+    let mut count = 0u64;
+    for (p, q) in a.pixels().zip(b.pixels()) {
+        for c in 0..3 {
+            let d = p.0[c].abs_diff(q.0[c]);
+            max = max.max(d);
+            sum += u64::from(d);
+            count += 1;
+        }
+    }
+    (max, sum as f64 / count as f64)
+}
+
+#[test]
+fn filtered_frame_matches_the_cpu_network_on_the_plain_frame() {
+    let mut scene = Scene::new(128, 96, false);
+    let plain = scene.render(4);
+    let style = StyleWeights::blend([(3, 0.5), (7, 0.5)]);
+    scene.insert(scene.style_transfer(style.clone()));
+    let filtered = scene.render(2);
+    let expected = cpu_stylized(&plain, &style);
+    let (max, mean) = difference(&filtered, &expected);
+    println!("filtered vs CPU network: max {max}, mean {mean:.3} (8-bit levels)");
+    std::fs::create_dir_all(root().join("target/test-output")).ok();
+    plain
+        .save(root().join("target/test-output/camera_plain.png"))
+        .ok();
+    filtered
+        .save(root().join("target/test-output/camera_filtered.png"))
+        .ok();
+    expected
+        .save(root().join("target/test-output/camera_cpu.png"))
+        .ok();
+    let (_, changed) = difference(&filtered, &plain);
+    assert!(
+        changed > 10.0,
+        "the filter left the frame almost unchanged ({changed})"
+    );
+    assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
+}
