@@ -193,3 +193,65 @@ fn filtered_frame_matches_the_cpu_network_on_the_plain_frame() {
     );
     assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
 }
+
+#[test]
+fn zero_strength_and_disabled_leave_the_frame_untouched() {
+    let mut scene = Scene::new(128, 96, false);
+    let plain = scene.render(4);
+    scene.insert(StyleTransfer {
+        strength: 0.0,
+        ..scene.style_transfer(StyleWeights::single(0))
+    });
+    assert_eq!(scene.render(2), plain, "strength 0 changed the frame");
+    scene.settings().strength = 1.0;
+    assert_ne!(
+        scene.render(2),
+        plain,
+        "strength 1 did not change the frame"
+    );
+    scene.settings().enabled = false;
+    assert_eq!(
+        scene.render(2),
+        plain,
+        "a disabled filter changed the frame"
+    );
+}
+
+#[test]
+fn resizing_the_target_between_frames_works() {
+    let mut scene = Scene::new(128, 96, false);
+    let style = StyleWeights::single(5);
+    scene.insert(scene.style_transfer(style.clone()));
+    let first = scene.render(3);
+    assert_eq!(first.dimensions(), (128, 96));
+    // Both smaller and not a multiple of 4.
+    scene.resize(90, 70);
+    let resized = scene.render(2);
+    assert_eq!(resized.dimensions(), (90, 70));
+    scene.settings().enabled = false;
+    let plain = scene.render(2);
+    scene.settings().enabled = true;
+    let filtered = scene.render(2);
+    assert_eq!(
+        filtered, resized,
+        "the filter is not deterministic after a resize"
+    );
+    // The network ran at multiples of 4 (92×72) and was resampled to 90×70.
+    let (_, mean) = difference(&filtered, &plain);
+    assert!(mean > 10.0, "not stylized after the resize ({mean})");
+}
+
+#[test]
+fn hdr_cameras_are_filtered_too() {
+    let mut scene = Scene::new(128, 96, true);
+    let plain = scene.render(4);
+    let style = StyleWeights::single(12);
+    scene.insert(scene.style_transfer(style.clone()));
+    let filtered = scene.render(2);
+    let expected = cpu_stylized(&plain, &style);
+    let (max, mean) = difference(&filtered, &expected);
+    println!("HDR filtered vs CPU network: max {max}, mean {mean:.3}");
+    // The HDR target holds half floats: the network sees values re-encoded
+    // from them, a little off the 8-bit plain frame.
+    assert!(mean < 1.5 && max <= 24, "max {max}, mean {mean}");
+}
