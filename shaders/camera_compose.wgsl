@@ -14,6 +14,12 @@
 @group(0) @binding(6) var depth: texture_depth_2d;
 @group(0) @binding(7) var previous_depth: texture_depth_2d;
 @group(0) @binding(8) var<storage, read_write> history: array<u32>;
+// Warping-error sums in rows of (error · PROBE_SCALE, non-occluded pixels),
+// binned by image row so that no u32 overflows.
+@group(0) @binding(9) var<storage, read_write> probe: array<atomic<u32>>;
+
+const PROBE_SCALE: f32 = 65536.0;
+const PROBE_BINS: u32 = 4096u;
 
 fn net_color(x: u32, y: u32) -> vec3<f32> {
     let base = params.offset + y * params.stride_h + x * params.stride_w;
@@ -89,7 +95,15 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
         let previous = previous_uv * size;
         let inside = all(previous_uv >= vec2<f32>(0.0)) && all(previous_uv <= vec2<f32>(1.0));
         if inside && same_surface(id.xy, previous) {
-            styled = mix(styled, reprojected_history(previous), params.history_weight);
+            let warped = reprojected_history(previous);
+            styled = mix(styled, warped, params.history_weight);
+            if params.probe == 1u {
+                // Engine warping error: |S_t - warp(S_t-1)|^2, mean over RGB.
+                let d = styled - warped;
+                let bin = 2u * (id.y % PROBE_BINS);
+                atomicAdd(&probe[bin], u32(round(dot(d, d) / 3.0 * PROBE_SCALE)));
+                atomicAdd(&probe[bin + 1u], 1u);
+            }
         }
     }
     history[id.y * params.width + id.x] = pack4x8unorm(vec4<f32>(styled, 1.0));

@@ -34,6 +34,11 @@ struct CameraParams {
     // beyond which a pixel counts as disoccluded.
     history_weight: f32,
     depth_tolerance: f32,
+    // 1: accumulate the warping error into `probe` (see camera_compose).
+    probe: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 fn frame_texel_index(x: u32, y: u32) -> u32 {

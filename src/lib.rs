@@ -37,5 +37,7 @@ pub mod prelude {
     pub use crate::bridge::TensorBridge;
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
     pub use crate::model::{StyleModel, StyleWeights};
-    pub use crate::render::{Restylize, StyleSchedule, StyleTemporal, StyleTransfer};
+    pub use crate::render::{
+        Restylize, StyleSchedule, StyleTemporal, StyleTransfer, WarpingError, WarpingErrorProbe,
+    };
 }

@@ -5,8 +5,10 @@ use bevy::core_pipeline::prepass::{DepthPrepass, DepthPrepassDoubleBuffer, Motio
 use bevy::prelude::*;
 use bevy::render::extract_component::ExtractComponent;
 use bevy::render::render_resource::TextureUsages;
+use bevy::render::storage::ShaderBuffer;
 use bevy::render::sync_component::SyncComponent;
 
+use super::probe::WarpingErrorProbe;
 use crate::model::{StyleModel, StyleWeights};
 
 /// Renders a 3D camera in a painting's style: the style network runs on the
@@ -104,8 +106,9 @@ pub struct RestylizeRequests(pub u32);
 
 /// Temporal stabilisation for a [`StyleTransfer`] camera: the previous
 /// stylized frame is reprojected with the motion vectors and blended in,
-/// except where the depth says a surface was not visible before. Requires
-/// the depth and motion-vector prepasses and no MSAA.
+/// except where the depth says a surface was not visible before. Adds the
+/// depth and motion-vector prepasses and turns MSAA off (the prepass
+/// textures are read per pixel).
 ///
 /// ```no_run
 /// # use bevy::prelude::*;
@@ -154,6 +157,8 @@ pub struct ExtractedStyleTransfer {
     pub requests: u32,
     /// Temporal stabilisation, when the camera has it.
     pub temporal: Option<StyleTemporal>,
+    /// Buffer of the camera's [`WarpingErrorProbe`], if any.
+    pub probe: Option<AssetId<ShaderBuffer>>,
 }
 
 impl SyncComponent for StyleTransfer {
@@ -165,15 +170,17 @@ impl ExtractComponent for StyleTransfer {
         &'static StyleTransfer,
         Option<&'static StyleTemporal>,
         Option<&'static RestylizeRequests>,
+        Option<&'static WarpingErrorProbe>,
     );
     type QueryFilter = ();
     type Out = ExtractedStyleTransfer;
 
     fn extract_component(
-        (settings, temporal, requests): (
+        (settings, temporal, requests, probe): (
             &StyleTransfer,
             Option<&StyleTemporal>,
             Option<&RestylizeRequests>,
+            Option<&WarpingErrorProbe>,
         ),
     ) -> Option<ExtractedStyleTransfer> {
         // Disabled or zero strength: nothing runs, the frame is untouched.
@@ -186,6 +193,7 @@ impl ExtractComponent for StyleTransfer {
             split: settings.split.clamp(0.0, 1.0),
             requests: requests.map_or(0, |r| r.0),
             temporal: temporal.copied(),
+            probe: probe.map(|probe| probe.buffer.id()),
         })
     }
 }
@@ -206,6 +214,11 @@ pub(crate) fn add_copy_usages(
                 .insert(CameraMainTextureUsages::default().with(needed));
         }
     }
+}
+
+/// Temporal stabilisation reads the prepass textures per pixel: no MSAA.
+pub(crate) fn disable_msaa(add: On<Add, StyleTemporal>, mut commands: Commands) {
+    commands.entity(add.entity).insert(Msaa::Off);
 }
 
 /// Counts [`Restylize`] requests on the camera.

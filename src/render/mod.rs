@@ -6,6 +6,7 @@ mod component;
 mod net;
 mod node;
 mod pipeline;
+mod probe;
 
 use bevy::core_pipeline::{Core3d, Core3dSystems, tonemapping::tonemapping};
 use bevy::prelude::*;
@@ -18,6 +19,7 @@ pub use component::{
     StyleTransfer,
 };
 pub(crate) use pipeline::CameraPipelines;
+pub use probe::{WarpingError, WarpingErrorProbe};
 
 /// Registers the camera filter (called by [`crate::GanStylePlugin::build`]).
 pub(crate) fn build(app: &mut App) {
@@ -26,6 +28,8 @@ pub(crate) fn build(app: &mut App) {
         .register_type::<RestylizeRequests>()
         .add_observer(component::add_copy_usages)
         .add_observer(component::count_restylize)
+        .add_observer(component::disable_msaa)
+        .add_observer(probe::start_probe)
         .add_plugins((
             ExtractComponentPlugin::<StyleTransfer>::default(),
             RenderAssetPlugin::<net::GpuStyleNet>::default(),

@@ -14,6 +14,7 @@ use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::renderer::{FlushCommands, RenderDevice, RenderQueue, ViewQuery};
+use bevy::render::storage::GpuShaderBuffer;
 use bevy::render::view::ViewTarget;
 use burn::tensor::{Tensor, TensorPrimitive};
 
@@ -75,6 +76,7 @@ pub(crate) fn style_transfer(
         Option<&ViewPrepassTextures>,
     )>,
     nets: Res<RenderAssets<GpuStyleNet>>,
+    probes: Res<RenderAssets<GpuShaderBuffer>>,
     pipelines: Option<Res<CameraPipelines>>,
     burn: Option<Res<BurnDevice>>,
     mut states: ResMut<CameraStates>,
@@ -155,6 +157,14 @@ pub(crate) fn style_transfer(
         let motion = &prepass.motion_vectors.as_ref()?.texture.default_view;
         let depth = prepass.depth_view()?;
         let previous_depth = prepass.previous_depth_view()?;
+        let single_sampled = prepass
+            .depth
+            .as_ref()
+            .is_some_and(|depth| depth.texture.texture.sample_count() == 1);
+        if !single_sampled {
+            warn_once!("bevy_gan_style: StyleTemporal needs Msaa::Off; stabilisation skipped");
+            return None;
+        }
         Some((
             temporal,
             motion.clone(),
@@ -175,6 +185,10 @@ pub(crate) fn style_transfer(
         run,
         history_valid,
         temporal: temporal.as_ref(),
+        probe: settings
+            .probe
+            .and_then(|id| probes.get(id))
+            .map(|probe| &*probe.buffer),
         ranges: (card.input_range, card.output_range),
     });
     match result {
@@ -209,6 +223,8 @@ struct FilterFrame<'a> {
         bevy::render::render_resource::TextureView,
         bevy::render::render_resource::TextureView,
     )>,
+    /// Where to accumulate the warping error, if measured.
+    probe: Option<&'a wgpu::Buffer>,
     /// Network input and output ranges.
     ranges: ((f32, f32), (f32, f32)),
 }
@@ -323,6 +339,14 @@ impl ViewState {
                 &f.pipelines.no_depth,
             ),
         };
+        let probe = match f.probe {
+            Some(probe) if params.temporal == 1 => {
+                params.probe = 1;
+                encoder.clear_buffer(probe, 0, None);
+                probe
+            }
+            _ => &f.pipelines.no_probe,
+        };
         f.queue
             .write_buffer(&buffers.compose_uniforms, 0, bytemuck::bytes_of(&params));
         let current = 1 - self.previous;
@@ -339,6 +363,7 @@ impl ViewState {
                 entry(6, wgpu::BindingResource::TextureView(depth)),
                 entry(7, wgpu::BindingResource::TextureView(previous_depth)),
                 entry(8, buffers.history[current].as_entire_binding()),
+                entry(9, probe.as_entire_binding()),
             ],
         });
         dispatch(

@@ -32,7 +32,15 @@ pub(crate) struct CameraParams {
     pub split: f32,
     pub history_weight: f32,
     pub depth_tolerance: f32,
+    pub probe: u32,
+    pub _pad: [u32; 3],
 }
+
+/// Bins of the warping-error probe buffer (`PROBE_BINS` in
+/// `shaders/camera_compose.wgsl`), each two `u32`.
+pub(crate) const PROBE_BINS: usize = 4096;
+/// Fixed-point scale of the probe's error sums (`PROBE_SCALE`).
+pub(crate) const PROBE_SCALE: f64 = 65536.0;
 
 /// The camera filter's pipelines, created once on the render device.
 #[derive(Resource, Clone)]
@@ -44,6 +52,8 @@ pub(crate) struct CameraPipelines {
     /// Bound in place of the prepass textures when a camera has none.
     pub no_motion: wgpu::TextureView,
     pub no_depth: wgpu::TextureView,
+    /// Bound in place of a warping-error probe buffer.
+    pub no_probe: wgpu::Buffer,
 }
 
 impl CameraPipelines {
@@ -90,6 +100,7 @@ impl CameraPipelines {
                 texture(6, wgpu::TextureSampleType::Depth),
                 texture(7, wgpu::TextureSampleType::Depth),
                 storage_entry(8, false),
+                storage_entry(9, false),
             ],
         );
         let placeholder = |format| {
@@ -117,6 +128,7 @@ impl CameraPipelines {
             compose,
             no_motion: placeholder(wgpu::TextureFormat::Rg16Float),
             no_depth: placeholder(wgpu::TextureFormat::Depth32Float),
+            no_probe: texel_buffer(device, "gan_style camera no probe", 16),
         }
     }
 }

@@ -255,3 +255,73 @@ fn hdr_cameras_are_filtered_too() {
     // from them, a little off the 8-bit plain frame.
     assert!(mean < 1.5 && max <= 24, "max {max}, mean {mean}");
 }
+
+/// Renders `frames` frames while the camera orbits the scene by `step`
+/// radians per frame; returns the warping errors measured along the way and
+/// the last frame.
+fn orbit(scene: &mut Scene, frames: usize, step: f32) -> (Vec<f64>, RgbaImage) {
+    let mut errors = Vec::new();
+    for frame in 0..frames {
+        let angle = frame as f32 * step;
+        let eye = Vec3::new(4.5 * angle.sin(), 2.0, 4.5 * angle.cos());
+        *scene
+            .app
+            .world_mut()
+            .get_mut::<Transform>(scene.camera)
+            .expect("camera") =
+            Transform::from_translation(eye).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y);
+        scene.app.update();
+        let probe = scene
+            .app
+            .world()
+            .get::<WarpingErrorProbe>(scene.camera)
+            .expect("probe");
+        if let Some(sample) = probe.latest
+            && frame >= 4
+        {
+            assert!(sample.coverage > 0.5, "few pixels compared: {sample:?}");
+            errors.push(sample.error);
+        }
+    }
+    (errors, scene.read())
+}
+
+#[test]
+fn temporal_stabilisation_lowers_the_warping_error() {
+    let mut results = Vec::new();
+    for history_weight in [0.0, 0.7] {
+        let mut scene = Scene::new(128, 96, false);
+        scene.insert((
+            scene.style_transfer(StyleWeights::single(7)),
+            StyleTemporal {
+                history_weight,
+                ..default()
+            },
+            WarpingErrorProbe::default(),
+        ));
+        let (errors, last) = orbit(&mut scene, 16, 0.02);
+        assert!(errors.len() >= 5, "too few measurements: {errors:?}");
+        let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+        println!(
+            "history weight {history_weight}: warping error {mean:.6} ({} frames)",
+            errors.len()
+        );
+        let output = root().join("target/test-output");
+        std::fs::create_dir_all(&output).expect("output folder");
+        last.save(output.join(format!("orbit_history_{history_weight}.png")))
+            .expect("save");
+        results.push((mean, last));
+    }
+    let (unstable, stable) = (&results[0], &results[1]);
+    let (_, style_shift) = difference(&unstable.1, &stable.1);
+    println!(
+        "stabilised / unstabilised warping error: {:.3}; stabilised frame differs from the unstabilised one by {style_shift:.2} levels on average",
+        stable.0 / unstable.0
+    );
+    assert!(
+        stable.0 < unstable.0 * 0.8,
+        "stabilisation did not lower the warping error: {} vs {}",
+        stable.0,
+        unstable.0
+    );
+}
