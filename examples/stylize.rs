@@ -72,6 +72,11 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     let (stylized, device_name, times) = match world.resource::<BurnDevice>().clone() {
         BurnDevice::Gpu(burn) => {
             let device = world.resource::<RenderDevice>().wgpu_device().clone();
+            model.check_device_limit(
+                width,
+                height,
+                device.limits().max_storage_buffer_binding_size,
+            )?;
             let queue: &wgpu::Queue = &world.resource::<RenderQueue>().0;
             let bridge = world.resource::<TensorBridge>();
             let info = world.resource::<bevy::render::renderer::RenderAdapterInfo>();

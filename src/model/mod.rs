@@ -63,6 +63,21 @@ pub enum ModelError {
         /// Why.
         reason: String,
     },
+    /// The network at this size needs a larger buffer than the GPU allows.
+    #[error(
+        "the network at {width}×{height} needs a {needed_mib} MiB buffer, over this GPU's \
+         {limit_mib} MiB storage-binding limit: use a smaller size (or resolution_scale)"
+    )]
+    TooLargeForDevice {
+        /// Network input width.
+        width: u32,
+        /// Network input height.
+        height: u32,
+        /// Largest buffer the network needs, MiB.
+        needed_mib: u64,
+        /// The device's `max_storage_buffer_binding_size`, MiB.
+        limit_mib: u64,
+    },
     /// The style selection does not fit the model.
     #[error(transparent)]
     Style(#[from] StyleError),
@@ -189,6 +204,33 @@ impl StyleModel {
     ) -> Result<Tensor<B, 2>, ModelError> {
         let dense = style.to_dense(self.num_styles())?;
         Ok(Tensor::<B, 1>::from_floats(dense.as_slice(), device).reshape([1, self.num_styles()]))
+    }
+
+    /// Checks that the network's activations at `width × height` fit in one
+    /// storage binding of a GPU whose limit is `max_binding` bytes
+    /// (`wgpu::Limits::max_storage_buffer_binding_size`).
+    pub fn check_device_limit(
+        &self,
+        width: u32,
+        height: u32,
+        max_binding: u64,
+    ) -> Result<(), ModelError> {
+        let elements = match &self.card.architecture {
+            StyleArchitecture::MultiStyle(config) => {
+                config.largest_activation(width as usize, height as usize)
+            }
+        };
+        let needed = elements as u64 * 4;
+        if needed <= max_binding {
+            return Ok(());
+        }
+        const MIB: u64 = 1 << 20;
+        Err(ModelError::TooLargeForDevice {
+            width,
+            height,
+            needed_mib: needed.div_ceil(MIB),
+            limit_mib: max_binding / MIB,
+        })
     }
 
     /// Checks that an image of `width × height` can go through the network.

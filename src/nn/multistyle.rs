@@ -42,6 +42,21 @@ impl MultiStyleConfig {
         8
     }
 
+    /// Upper bound, in elements, of the largest activation at a
+    /// `width × height` input: the widest full-resolution feature map with
+    /// its 9×9 reflection padding. GPU devices cap the size of one storage
+    /// binding, so this decides the largest image a device can stylize.
+    ///
+    /// ```
+    /// use bevy_gan_style::nn::MultiStyleConfig;
+    /// let config = MultiStyleConfig::new(26, [32, 32, 32], 6, [8, 4]);
+    /// assert_eq!(config.largest_activation(8, 8), 32 * 16 * 16);
+    /// ```
+    pub fn largest_activation(&self, width: usize, height: usize) -> usize {
+        let channels = self.contract[0].max(self.expand[1]).max(3);
+        channels * (width + 8) * (height + 8)
+    }
+
     /// Creates the network with freshly initialised weights.
     pub fn init<B: Backend>(&self, device: &B::Device) -> MultiStyleNet<B> {
         let block = |cin, cout, kernel| {

@@ -7,11 +7,16 @@
 //! our copy and prepare pass, then burn's kernels, then our compose pass and
 //! the copy back; later Bevy passes (upscaling, UI) are recorded and
 //! submitted after this system. Nothing waits on the GPU.
+//!
+//! With Bevy's `RenderDiagnosticsPlugin` the whole filter is one diagnostic
+//! span, [`STYLE_TRANSFER_SPAN`]: GPU time from timestamp queries where the
+//! device supports them inside encoders, and CPU time.
 
 use bevy::core_pipeline::prepass::ViewPrepassTextures;
 use bevy::math::UVec2;
 use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
+use bevy::render::diagnostic::{DiagnosticsRecorder, RecordDiagnostics};
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::renderer::{FlushCommands, RenderDevice, RenderQueue, ViewQuery};
 use bevy::render::storage::GpuShaderBuffer;
@@ -27,6 +32,18 @@ use crate::bridge::kernel::{
 };
 use crate::device::{BurnDevice, GpuBackend};
 use crate::model::StyleModel;
+
+/// Name of the camera filter's render diagnostic span: with Bevy's
+/// `RenderDiagnosticsPlugin`, its cost per frame is in the `DiagnosticsStore`
+/// under `render/style_transfer/elapsed_gpu` and `.../elapsed_cpu` (ms).
+///
+/// ```
+/// use bevy::diagnostic::DiagnosticPath;
+/// use bevy_gan_style::render::STYLE_TRANSFER_SPAN;
+/// let gpu = DiagnosticPath::from_components(["render", STYLE_TRANSFER_SPAN, "elapsed_gpu"]);
+/// assert_eq!(gpu.as_str(), "render/style_transfer/elapsed_gpu");
+/// ```
+pub const STYLE_TRANSFER_SPAN: &str = "style_transfer";
 
 /// Per-view state of the camera filter, keyed by render-world view entity.
 #[derive(Resource, Default)]
@@ -82,6 +99,7 @@ pub(crate) fn style_transfer(
     mut states: ResMut<CameraStates>,
     device: Res<RenderDevice>,
     queue: Res<RenderQueue>,
+    diagnostics: Option<Res<DiagnosticsRecorder>>,
     mut flush: FlushCommands,
 ) {
     let view_entity = view.entity();
@@ -141,6 +159,15 @@ pub(crate) fn style_transfer(
     state.last_frame = frame;
 
     let net_size = network_size(size, settings.resolution_scale);
+    if let Err(error) = gpu_net.model.check_device_limit(
+        net_size.x,
+        net_size.y,
+        device.limits().max_storage_buffer_binding_size,
+    ) {
+        // Render unfiltered rather than fail inside the GPU backend.
+        warn_once!("bevy_gan_style: camera filter skipped: {error}");
+        return;
+    }
     let run = state.output.is_none()
         || state.net_size != net_size
         || state.model != settings.model
@@ -172,25 +199,38 @@ pub(crate) fn style_transfer(
             previous_depth.clone(),
         ))
     });
-    let result = state.filter(FilterFrame {
-        device,
-        queue,
-        pipelines: &pipelines,
-        texture,
-        net,
-        burn_device,
-        settings,
-        style,
-        net_size,
-        run,
-        history_valid,
-        temporal: temporal.as_ref(),
-        probe: settings
-            .probe
-            .and_then(|id| probes.get(id))
-            .map(|probe| &*probe.buffer),
-        ranges: (card.input_range, card.output_range),
+    let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+        label: Some("gan_style camera prepare"),
     });
+    let span = diagnostics
+        .as_deref()
+        .map(|recorder| recorder.time_span(&mut encoder, STYLE_TRANSFER_SPAN));
+    let result = state.filter(
+        FilterFrame {
+            device,
+            queue,
+            pipelines: &pipelines,
+            texture,
+            net,
+            burn_device,
+            settings,
+            style,
+            net_size,
+            run,
+            history_valid,
+            temporal: temporal.as_ref(),
+            probe: settings
+                .probe
+                .and_then(|id| probes.get(id))
+                .map(|probe| &*probe.buffer),
+            ranges: (card.input_range, card.output_range),
+        },
+        &mut encoder,
+    );
+    if let Some(span) = span {
+        span.end(&mut encoder);
+    }
+    queue.submit([encoder.finish()]);
     match result {
         Ok(()) => {
             state.frames_since_run = if run { 0 } else { state.frames_since_run + 1 };
@@ -245,7 +285,14 @@ impl ViewState {
         }
     }
 
-    fn filter(&mut self, f: FilterFrame) -> Result<(), BridgeError> {
+    /// Records the filter into `encoder`. Work before the network is
+    /// submitted here; what follows it is left in `encoder` (a fresh one when
+    /// the network ran) for the caller to submit.
+    fn filter(
+        &mut self,
+        f: FilterFrame,
+        encoder: &mut wgpu::CommandEncoder,
+    ) -> Result<(), BridgeError> {
         let buffers = &self.buffers;
         let extent = texture_extent(f.texture);
         let mut params = CameraParams {
@@ -265,11 +312,6 @@ impl ViewState {
         };
 
         // 1. The frame into our buffer; if the network runs, into its input.
-        let mut encoder = f
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("gan_style camera prepare"),
-            });
         encoder.copy_texture_to_buffer(
             f.texture.as_image_copy(),
             buffer_copy(&buffers.frame, buffers.row_bytes),
@@ -291,9 +333,15 @@ impl ViewState {
                     entry(2, buffers.prepare_uniforms.as_entire_binding()),
                 ],
             });
-            dispatch(&mut encoder, &f.pipelines.prepare, &bind_group, f.net_size);
+            dispatch(encoder, &f.pipelines.prepare, &bind_group, f.net_size);
             flush_burn(&input)?;
-            f.queue.submit([encoder.finish()]);
+            let compose = f
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("gan_style camera compose"),
+                });
+            f.queue
+                .submit([std::mem::replace(encoder, compose).finish()]);
             drop(storage);
 
             // 2. The network, on burn's side of the queue.
@@ -311,11 +359,6 @@ impl ViewState {
             self.output = Some(f.net.forward(input, style));
             self.net_size = f.net_size;
             self.model = f.settings.model;
-            encoder = f
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("gan_style camera compose"),
-                });
         }
         let Some(output) = self.output.clone() else {
             return Ok(());
@@ -366,19 +409,14 @@ impl ViewState {
                 entry(9, probe.as_entire_binding()),
             ],
         });
-        dispatch(
-            &mut encoder,
-            &f.pipelines.compose,
-            &bind_group,
-            buffers.size,
-        );
+        dispatch(encoder, &f.pipelines.compose, &bind_group, buffers.size);
         encoder.copy_buffer_to_texture(
             buffer_copy(&buffers.output, buffers.row_bytes),
             f.texture.as_image_copy(),
             extent,
         );
+        // burn's pending kernels go first; the caller submits `encoder`.
         flush_burn(&output)?;
-        f.queue.submit([encoder.finish()]);
         drop(storage);
         self.previous = current;
         Ok(())

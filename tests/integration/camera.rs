@@ -87,11 +87,16 @@ impl Scene {
 
     /// The camera's target image as rendered by the last frame.
     pub fn read(&mut self) -> RgbaImage {
+        self.read_image(&self.target.clone())
+    }
+
+    /// A target image as rendered by the last frame.
+    pub fn read_image(&mut self, target: &Handle<Image>) -> RgbaImage {
         let render = self.app.get_sub_app(RenderApp).expect("render app");
         let world = render.world();
         let gpu = world
             .resource::<RenderAssets<GpuImage>>()
-            .get(&self.target)
+            .get(target)
             .expect("target on the GPU");
         let device = world
             .resource::<bevy::render::renderer::RenderDevice>()
@@ -110,6 +115,27 @@ impl Scene {
         world
             .entity_mut(self.camera)
             .insert(RenderTarget::Image(self.target.clone().into()));
+    }
+
+    /// Adds a second camera, seeing the scene from the side, rendering into
+    /// its own `width × height` image after the first camera.
+    pub fn add_camera(&mut self, width: u32, height: u32) -> (Entity, Handle<Image>) {
+        let world = self.app.world_mut();
+        let target = world
+            .resource_mut::<Assets<Image>>()
+            .add(target_image(width, height));
+        let camera = world
+            .spawn((
+                Camera3d::default(),
+                Camera {
+                    order: 1,
+                    ..default()
+                },
+                RenderTarget::Image(target.clone().into()),
+                Transform::from_xyz(4.0, 1.5, 1.0).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y),
+            ))
+            .id();
+        (camera, target)
     }
 
     pub fn style_transfer(&self, style: StyleWeights) -> StyleTransfer {
@@ -239,6 +265,57 @@ fn resizing_the_target_between_frames_works() {
     // The network ran at multiples of 4 (92×72) and was resampled to 90×70.
     let (_, mean) = difference(&filtered, &plain);
     assert!(mean > 10.0, "not stylized after the resize ({mean})");
+}
+
+#[test]
+fn several_cameras_are_filtered_each_in_their_own_style() {
+    let mut scene = Scene::new(128, 96, false);
+    let (side, side_target) = scene.add_camera(96, 64);
+    scene.app.update();
+    scene.app.update();
+    let plain = (scene.render(2), scene.read_image(&side_target));
+    let styles = (StyleWeights::single(7), StyleWeights::single(20));
+    scene.insert(scene.style_transfer(styles.0.clone()));
+    let side_filter = scene.style_transfer(styles.1.clone());
+    scene.app.world_mut().entity_mut(side).insert(side_filter);
+    let filtered = (scene.render(2), scene.read_image(&side_target));
+    for (name, plain, filtered, style) in [
+        ("main", &plain.0, &filtered.0, &styles.0),
+        ("side", &plain.1, &filtered.1, &styles.1),
+    ] {
+        let (max, mean) = difference(filtered, &cpu_stylized(plain, style));
+        println!("{name} camera vs CPU network: max {max}, mean {mean:.3}");
+        assert!(mean < 1.0 && max <= 8, "{name}: max {max}, mean {mean}");
+    }
+}
+
+#[test]
+fn on_demand_cameras_keep_their_image_until_asked() {
+    let mut scene = Scene::new(128, 96, false);
+    scene.insert(StyleTransfer {
+        schedule: StyleSchedule::OnDemand,
+        ..scene.style_transfer(StyleWeights::single(0))
+    });
+    let first = scene.render(2);
+    // A new style alone does not run the network again ...
+    scene.settings().style = StyleWeights::single(9);
+    assert_eq!(
+        scene.render(2),
+        first,
+        "an on-demand camera restylized by itself"
+    );
+    // ... a Restylize event does.
+    let camera = scene.camera;
+    scene.app.world_mut().trigger(Restylize { entity: camera });
+    let restylized = scene.render(2);
+    scene.settings().schedule = StyleSchedule::EveryFrame;
+    assert_eq!(
+        restylized,
+        scene.render(2),
+        "the restylized frame is not the new style's"
+    );
+    let (_, mean) = difference(&restylized, &first);
+    assert!(mean > 5.0, "style 9 looks like style 0 ({mean})");
 }
 
 #[test]
