@@ -8,9 +8,9 @@
 
 #[path = "../examples/common/headless.rs"]
 mod headless;
+#[path = "common/ort.rs"]
+mod ort;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use bevy_gan_style::prelude::*;
@@ -47,38 +47,8 @@ fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> 
         .collect()
 }
 
-fn onnxruntime() -> Option<Vec<f64>> {
-    let onnx = Path::new("../shared/data/pretrained/magenta_onnx/multistyle26.onnx");
-    if !onnx.exists() {
-        println!("onnxruntime: skipped ({} not found)", onnx.display());
-        return None;
-    }
-    let sizes: Vec<String> = SIZES.iter().map(|(w, h)| format!("{w}x{h}")).collect();
-    let output = Command::new("python3")
-        .arg(format!("{ROOT}/benches/ort_multistyle.py"))
-        .arg(onnx)
-        .args(&sizes)
-        .output()
-        .ok()?;
-    if !output.status.success() {
-        println!(
-            "onnxruntime: skipped ({})",
-            String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .last()
-                .unwrap_or("python3 failed")
-        );
-        return None;
-    }
-    Some(
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| line.split_whitespace().nth(1)?.parse().ok())
-            .collect(),
-    )
-}
-
 fn main() {
+    println!("CPU: {}", ort::cpu_name());
     let model = StyleModel::load_file(format!("{ROOT}/assets/models/multistyle26.style.ron"))
         .expect("model");
     let mut rows: Vec<(String, Vec<f64>)> = vec![(
@@ -100,7 +70,8 @@ fn main() {
             ));
         }
     }
-    let ort = onnxruntime();
+    let sizes: Vec<(u32, u32)> = SIZES.iter().map(|&(w, h)| (w as u32, h as u32)).collect();
+    let ort = ort::onnxruntime(&sizes);
     if let Some(ort) = &ort {
         rows.push(("onnxruntime (CPU)".into(), ort.clone()));
     }

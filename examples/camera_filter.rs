@@ -54,7 +54,8 @@ struct Args {
     /// Window width and height.
     #[arg(long, default_values_t = [1280, 720], num_args = 2)]
     window: Vec<u32>,
-    /// Save a screenshot here after `--frames` frames, then exit.
+    /// Save a screenshot here after `--frames` frames, then exit (the
+    /// camera does not orbit).
     #[arg(long)]
     screenshot: Option<PathBuf>,
     /// Frames before the screenshot.
@@ -80,6 +81,7 @@ fn main() {
             FrameTimeDiagnosticsPlugin::default(),
             RenderDiagnosticsPlugin,
         ))
+        .insert_resource(ClearColor(Color::srgb(0.62, 0.74, 0.86)))
         .insert_resource(Panel::new(&args))
         .insert_resource(args)
         .init_resource::<Thumbnails>()
@@ -130,7 +132,8 @@ impl Panel {
             temporal: false,
             history_weight: 0.7,
             split: args.split.clamp(0.0, 1.0),
-            orbit: true,
+            // Screenshots show the scene from the start of the orbit.
+            orbit: args.screenshot.is_none(),
             visible: true,
         }
     }
@@ -152,11 +155,14 @@ struct Orbiting {
     phase: f32,
 }
 
+/// How an object moves on its own.
 #[derive(Component)]
-struct Spinning(Vec3);
-
-#[derive(Component)]
-struct Bobbing(f32);
+enum Motion {
+    /// Rotates about X and Y at these rates (radians per second).
+    Spin(Vec3),
+    /// Hops up and down, with this phase.
+    Bob(f32),
+}
 
 fn setup(
     mut commands: Commands,
@@ -196,13 +202,13 @@ fn setup(
         Mesh3d(meshes.add(Torus::new(0.35, 0.75))),
         MeshMaterial3d(materials.add(material(Color::srgb(1.0, 0.78, 0.34), 1.0, 0.25))),
         Transform::from_xyz(0.0, 1.2, 0.0),
-        Spinning(Vec3::new(0.7, 0.4, 0.0)),
+        Motion::Spin(Vec3::new(0.7, 0.4, 0.0)),
     ));
     commands.spawn((
         Mesh3d(meshes.add(Sphere::new(0.6).mesh().uv(48, 24))),
         MeshMaterial3d(materials.add(material(Color::srgb(0.85, 0.12, 0.1), 0.0, 0.15))),
         Transform::from_xyz(1.8, 0.6, 0.8),
-        Bobbing(0.0),
+        Motion::Bob(0.0),
     ));
     let cube = meshes.add(Cuboid::new(0.8, 0.8, 0.8));
     for (i, (x, z, color)) in [
@@ -217,7 +223,7 @@ fn setup(
             Mesh3d(cube.clone()),
             MeshMaterial3d(materials.add(material(color, 0.0, 0.7))),
             Transform::from_xyz(x, 0.4, z).with_rotation(Quat::from_rotation_y(i as f32)),
-            Spinning(Vec3::new(0.0, 0.3 + 0.2 * i as f32, 0.0)),
+            Motion::Spin(Vec3::new(0.0, 0.3 + 0.2 * i as f32, 0.0)),
         ));
     }
     commands.spawn((
@@ -229,7 +235,7 @@ fn setup(
         Mesh3d(meshes.add(Cone::new(0.5, 1.2))),
         MeshMaterial3d(materials.add(material(Color::srgb(0.6, 0.2, 0.7), 0.0, 0.5))),
         Transform::from_xyz(-0.4, 0.6, 2.2),
-        Bobbing(1.5),
+        Motion::Bob(1.5),
     ));
 
     // A low sun with shadows and two coloured lights circling the scene.
@@ -276,7 +282,7 @@ fn setup(
             radius: 8.5,
             height: 3.6,
             speed: 0.15,
-            phase: 0.4,
+            phase: -0.25,
         },
     ));
 }
@@ -287,8 +293,7 @@ fn animate_scene(
     panel: Res<Panel>,
     mut orbit_time: Local<f32>,
     mut orbiting: Query<(&mut Transform, &Orbiting, Has<Camera>)>,
-    mut spinning: Query<(&mut Transform, &Spinning), Without<Orbiting>>,
-    mut bobbing: Query<(&mut Transform, &Bobbing), (Without<Orbiting>, Without<Spinning>)>,
+    mut moving: Query<(&mut Transform, &Motion), Without<Orbiting>>,
 ) {
     let t = time.elapsed_secs();
     if panel.orbit {
@@ -306,11 +311,15 @@ fn animate_scene(
             transform.look_at(Vec3::new(0.0, 0.9, 0.0), Vec3::Y);
         }
     }
-    for (mut transform, spin) in &mut spinning {
-        transform.rotation = Quat::from_euler(EulerRot::XYZ, spin.0.x * t, spin.0.y * t, 0.0);
-    }
-    for (mut transform, bob) in &mut bobbing {
-        transform.translation.y = 0.6 + 0.25 * (1.3 * t + bob.0).sin().abs();
+    for (mut transform, motion) in &mut moving {
+        match motion {
+            Motion::Spin(rate) => {
+                transform.rotation = Quat::from_euler(EulerRot::XYZ, rate.x * t, rate.y * t, 0.0);
+            }
+            Motion::Bob(phase) => {
+                transform.translation.y = 0.6 + 0.25 * (1.3 * t + phase).sin().abs();
+            }
+        }
     }
 }
 
@@ -538,12 +547,16 @@ fn panel_ui(
 /// them, else CPU time.
 fn cost(ui: &mut egui::Ui, diagnostics: &DiagnosticsStore) {
     let smoothed = |path: &DiagnosticPath| diagnostics.get(path).and_then(|d| d.smoothed());
-    match smoothed(&GPU_COST) {
-        Some(gpu) => ui.label(format!("Filter on the GPU: {gpu:.2} ms per frame")),
-        None => ui.label("Filter on the GPU: no timestamp queries on this device"),
+    let cpu = smoothed(&CPU_COST);
+    match (smoothed(&GPU_COST), cpu) {
+        (Some(gpu), _) => ui.label(format!("Filter on the GPU: {gpu:.2} ms per frame")),
+        (None, Some(_)) => ui.label("Filter on the GPU: no timestamp queries on this device"),
+        (None, None) => ui.label("Filter cost: measuring…"),
     };
-    if let Some(cpu) = smoothed(&CPU_COST) {
-        ui.label(format!("Filter on the CPU (encoding): {cpu:.2} ms"));
+    if let Some(cpu) = cpu {
+        ui.label(format!(
+            "Filter on the CPU (recording, submitting): {cpu:.2} ms"
+        ));
     }
     if let Some(frame) = smoothed(&FrameTimeDiagnosticsPlugin::FRAME_TIME) {
         ui.label(format!(

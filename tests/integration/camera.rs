@@ -319,6 +319,38 @@ fn on_demand_cameras_keep_their_image_until_asked() {
 }
 
 #[test]
+fn a_transition_between_two_styles_is_gradual() {
+    let mut scene = Scene::new(128, 96, false);
+    let (from, to) = (StyleWeights::single(7), StyleWeights::single(20));
+    scene.insert(scene.style_transfer(from.clone()));
+    scene.render(2);
+    let steps = 6;
+    let frames: Vec<RgbaImage> = (0..=steps)
+        .map(|step| {
+            scene.settings().style = from.lerp(&to, step as f32 / steps as f32);
+            scene.render(1)
+        })
+        .collect();
+    // Each step moves the picture a little, in the same direction: the
+    // distance from the first style grows steadily, with no jump.
+    let from_start: Vec<f64> = frames.iter().map(|f| difference(f, &frames[0]).1).collect();
+    let step_sizes: Vec<f64> = frames
+        .windows(2)
+        .map(|w| difference(&w[0], &w[1]).1)
+        .collect();
+    println!("distance from style 7: {from_start:.2?}; per step: {step_sizes:.2?}");
+    assert!(
+        from_start.windows(2).all(|w| w[1] > w[0]),
+        "not monotonic: {from_start:?}"
+    );
+    let total = from_start[steps];
+    assert!(
+        step_sizes.iter().all(|&s| s < 0.4 * total),
+        "a step jumps: {step_sizes:?} of {total}"
+    );
+}
+
+#[test]
 fn hdr_cameras_are_filtered_too() {
     let mut scene = Scene::new(128, 96, true);
     let plain = scene.render(4);
