@@ -281,7 +281,7 @@ fn setup(
         Orbiting {
             radius: 8.5,
             height: 3.6,
-            speed: 0.15,
+            speed: 0.25,
             phase: -0.25,
         },
     ));
@@ -300,8 +300,13 @@ fn animate_scene(
         *orbit_time += time.delta_secs();
     }
     for (mut transform, orbit, is_camera) in &mut orbiting {
-        // The camera stops with "orbit"; the lights keep moving.
-        let angle = orbit.phase + orbit.speed * if is_camera { *orbit_time } else { t };
+        // The lights circle the scene; the camera swings to and fro in front
+        // of the back wall, and stops with "orbit".
+        let angle = if is_camera {
+            orbit.phase + 1.1 * (orbit.speed * *orbit_time).sin()
+        } else {
+            orbit.phase + orbit.speed * t
+        };
         transform.translation = Vec3::new(
             orbit.radius * angle.sin(),
             orbit.height,
@@ -468,6 +473,7 @@ fn panel_ui(
     egui::Window::new("Style transfer")
         .default_width(300.0)
         .anchor(egui::Align2::RIGHT_TOP, [-10.0, 10.0])
+        .vscroll(true)
         .show(ctx, |ui| {
             ui.checkbox(&mut panel.enabled, "Filter on  [Space]");
             ui.label("Style A: click · Style B: right-click");
