@@ -28,6 +28,7 @@ pub mod model;
 pub mod nn;
 mod plugin;
 pub mod render;
+pub mod train;
 
 pub use plugin::GanStylePlugin;
 
