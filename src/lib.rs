@@ -28,6 +28,7 @@ pub mod model;
 pub mod nn;
 mod plugin;
 pub mod render;
+pub mod texture;
 pub mod train;
 
 pub use plugin::GanStylePlugin;
@@ -37,7 +38,7 @@ pub mod prelude {
     pub use crate::GanStylePlugin;
     pub use crate::bridge::TensorBridge;
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
-    pub use crate::model::{StyleModel, StyleWeights};
+    pub use crate::model::{CardModel, StyleModel, StyleWeights};
     pub use crate::render::{
         Restylize, StyleSchedule, StyleTemporal, StyleTransfer, WarpingError, WarpingErrorProbe,
     };

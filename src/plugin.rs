@@ -35,6 +35,7 @@ impl Plugin for GanStylePlugin {
     fn build(&self, app: &mut App) {
         app.init_asset::<StyleModel>()
             .init_asset_loader::<StyleModelLoader>();
+        crate::texture::build(app);
         crate::render::build(app);
     }
 

@@ -1,20 +1,80 @@
-//! `AssetLoader` for `*.style.ron` cards and the weights they name.
+//! Models stored as a RON card next to safetensors weights, loaded the same
+//! way for every kind of network: by the asset server (one `AssetLoader`
+//! per kind) or, in tools and tests, from the file system.
 
-use std::path::PathBuf;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
 
 use bevy::asset::{AssetLoader, LoadContext, io::Reader};
 use bevy::prelude::*;
+use burn::prelude::Backend;
+use serde::de::DeserializeOwned;
 
-use super::{ModelError, StyleModel, parse_card};
+use super::ModelError;
 
-/// Loads [`StyleModel`]s from `*.style.ron` cards; the weights file named in
-/// the card is read relative to the card. Every problem (missing file, bad
-/// RON, weights that do not fit) is an asset load error naming its cause.
-#[derive(Default, TypePath)]
-pub struct StyleModelLoader;
+/// A model asset made of a RON card and the safetensors weights it names
+/// (relative to the card).
+pub trait CardModel: Asset + Sized {
+    /// The card's type.
+    type Card: DeserializeOwned + Send + Sync;
+    /// File extension of its cards, without the leading dot.
+    const EXTENSION: &'static str;
+    /// The network its weights are for.
+    type Net<B: Backend>: Send + Sync;
 
-impl AssetLoader for StyleModelLoader {
-    type Asset = StyleModel;
+    /// Builds the network on `device` with the model's weights.
+    fn build<B: Backend>(&self, device: &B::Device) -> Result<Self::Net<B>, ModelError>;
+
+    /// The model's name, for messages.
+    fn name(&self) -> &str;
+
+    /// The weights file a card names.
+    fn weights_file(card: &Self::Card) -> &str;
+
+    /// Checks that `weights` (safetensors bytes) fit `card` and builds the
+    /// model. `card_path` names the card in error messages.
+    fn from_parts(card: Self::Card, weights: Vec<u8>, card_path: &Path)
+    -> Result<Self, ModelError>;
+
+    /// Reads a card and the weights it names from the file system.
+    fn load_file(card_path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        let card_path = card_path.as_ref();
+        let text = std::fs::read_to_string(card_path).map_err(|source| ModelError::Io {
+            path: card_path.to_path_buf(),
+            source,
+        })?;
+        let card: Self::Card = parse_card(&text, card_path)?;
+        let weights_path = card_path.with_file_name(Self::weights_file(&card));
+        let weights = std::fs::read(&weights_path).map_err(|source| ModelError::Io {
+            path: weights_path,
+            source,
+        })?;
+        Self::from_parts(card, weights, card_path)
+    }
+}
+
+/// Parses card text; `path` names it in errors.
+pub(crate) fn parse_card<C: DeserializeOwned>(text: &str, path: &Path) -> Result<C, ModelError> {
+    ron::from_str(text).map_err(|e| ModelError::Card {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Loads [`CardModel`]s of one kind from their cards (`*.style.ron`,
+/// `*.texture.ron`). Every problem (missing file, bad RON, weights that do
+/// not fit) is an asset load error naming its cause.
+#[derive(TypePath)]
+pub struct CardModelLoader<M: CardModel>(PhantomData<fn() -> M>);
+
+impl<M: CardModel> Default for CardModelLoader<M> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<M: CardModel> AssetLoader for CardModelLoader<M> {
+    type Asset = M;
     type Settings = ();
     type Error = ModelError;
 
@@ -23,7 +83,7 @@ impl AssetLoader for StyleModelLoader {
         reader: &mut dyn Reader,
         _settings: &(),
         load_context: &mut LoadContext<'_>,
-    ) -> Result<StyleModel, ModelError> {
+    ) -> Result<M, ModelError> {
         let card_path = load_context.path().path().to_path_buf();
         let mut bytes = Vec::new();
         reader
@@ -37,13 +97,14 @@ impl AssetLoader for StyleModelLoader {
             path: card_path.clone(),
             message: e.to_string(),
         })?;
-        let card = parse_card(&text, &card_path)?;
+        let card: M::Card = parse_card(&text, &card_path)?;
+        let weights_file = M::weights_file(&card).to_string();
         let weights_path = load_context
             .path()
-            .resolve_embed_str(&card.weights)
+            .resolve_embed_str(&weights_file)
             .map_err(|e| ModelError::Invalid {
                 path: card_path.clone(),
-                message: format!("bad weights path `{}`: {e}", card.weights),
+                message: format!("bad weights path `{weights_file}`: {e}"),
             })?;
         let weights = load_context
             .read_asset_bytes(weights_path.clone())
@@ -52,10 +113,13 @@ impl AssetLoader for StyleModelLoader {
                 path: PathBuf::from(weights_path.path()),
                 source: std::io::Error::other(e.to_string()),
             })?;
-        StyleModel::from_parts(card, weights, &card_path)
+        M::from_parts(card, weights, &card_path)
     }
 
     fn extensions(&self) -> &[&str] {
-        &["style.ron"]
+        std::slice::from_ref(&M::EXTENSION)
     }
 }
+
+/// The asset loader of style models (`*.style.ron`).
+pub type StyleModelLoader = CardModelLoader<super::StyleModel>;

@@ -12,7 +12,7 @@ use burn::prelude::*;
 use thiserror::Error;
 
 pub use card::{StyleArchitecture, StyleModelCard};
-pub use loader::StyleModelLoader;
+pub use loader::{CardModel, CardModelLoader, StyleModelLoader};
 pub use style::{StyleError, StyleWeights};
 
 use crate::device::CpuBackend;
@@ -100,10 +100,25 @@ pub struct StyleModel {
     weights: Arc<Vec<u8>>,
 }
 
-impl StyleModel {
-    /// Checks that `weights` (safetensors bytes) fit `card` and builds the
-    /// model. `path` only names the card in error messages.
-    pub fn from_parts(
+impl CardModel for StyleModel {
+    type Card = StyleModelCard;
+    const EXTENSION: &'static str = "style.ron";
+
+    type Net<B: Backend> = MultiStyleNet<B>;
+
+    fn weights_file(card: &StyleModelCard) -> &str {
+        &card.weights
+    }
+
+    fn build<B: Backend>(&self, device: &B::Device) -> Result<MultiStyleNet<B>, ModelError> {
+        self.instantiate(device)
+    }
+
+    fn name(&self) -> &str {
+        &self.card.name
+    }
+
+    fn from_parts(
         card: StyleModelCard,
         weights: Vec<u8>,
         card_path: &Path,
@@ -151,24 +166,9 @@ impl StyleModel {
             })?;
         Ok(model)
     }
+}
 
-    /// Reads a card and the weights it names (relative to the card) from the
-    /// file system.
-    pub fn load_file(card_path: impl AsRef<Path>) -> Result<Self, ModelError> {
-        let card_path = card_path.as_ref();
-        let text = std::fs::read_to_string(card_path).map_err(|source| ModelError::Io {
-            path: card_path.to_path_buf(),
-            source,
-        })?;
-        let card = parse_card(&text, card_path)?;
-        let weights_path = card_path.with_file_name(&card.weights);
-        let weights = std::fs::read(&weights_path).map_err(|source| ModelError::Io {
-            path: weights_path,
-            source,
-        })?;
-        Self::from_parts(card, weights, card_path)
-    }
-
+impl StyleModel {
     /// The model's card.
     pub fn card(&self) -> &StyleModelCard {
         &self.card
@@ -250,12 +250,4 @@ impl StyleModel {
         }
         Ok(())
     }
-}
-
-/// Parses card text; `path` names it in errors.
-pub(crate) fn parse_card(text: &str, path: &Path) -> Result<StyleModelCard, ModelError> {
-    ron::from_str(text).map_err(|e| ModelError::Card {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
 }

@@ -7,12 +7,12 @@ mod multistyle;
 mod psgan;
 mod weights;
 
+pub use circular::{CircularConv2d, CircularConv2dConfig, circular_pad};
 pub use layers::{
     BlockActivation, CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig,
     reflect_conv2d, reflect_pad, upsample_nearest2x,
 };
-pub use circular::{CircularConv2d, CircularConv2dConfig, circular_pad};
-pub use psgan::{PsganConfig, PsganGenerator, PsganLatent, pixel_norm};
-pub(crate) use psgan::SplitMix64;
 pub use multistyle::{MultiStyleConfig, MultiStyleNet};
+pub(crate) use psgan::SplitMix64;
+pub use psgan::{PsganConfig, PsganGenerator, PsganLatent, pixel_norm};
 pub use weights::{WeightsError, load_safetensors};

@@ -211,7 +211,9 @@ impl<B: Backend> PsganLatent<B> {
         for (i, &seed) in seeds.iter().enumerate() {
             let mut rng = SplitMix64::new(seed);
             let code = |rng: &mut SplitMix64| -> Vec<f32> {
-                (0..config.global_dim).map(|_| rng.uniform() * 2.0 - 1.0).collect()
+                (0..config.global_dim)
+                    .map(|_| rng.uniform() * 2.0 - 1.0)
+                    .collect()
             };
             let mut own = code(&mut rng);
             if let Some(&other) = towards.get(i) {

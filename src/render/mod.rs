@@ -18,6 +18,7 @@ pub use component::{
     ExtractedStyleTransfer, Restylize, RestylizeRequests, StyleSchedule, StyleTemporal,
     StyleTransfer,
 };
+pub use net::GpuNet;
 pub use node::STYLE_TRANSFER_SPAN;
 pub(crate) use pipeline::CameraPipelines;
 pub use probe::{WarpingError, WarpingErrorProbe};

@@ -1,44 +1,42 @@
-//! Style models instantiated on the render device, as render assets.
+//! Model assets built on the render device, as render assets: every kind of
+//! [`CardModel`] (style models, texture models) the same way.
 
 use bevy::ecs::system::{SystemParamItem, lifetimeless::SRes};
 use bevy::prelude::*;
 use bevy::render::render_asset::{PrepareAssetError, RenderAsset};
 
 use crate::device::{BurnDevice, GpuBackend};
-use crate::model::{StyleModel, StyleModelCard};
-use crate::nn::MultiStyleNet;
+use crate::model::{CardModel, StyleModel};
 
-/// A [`StyleModel`] built on the shared wgpu device, ready for the camera
-/// filter. Rebuilt when the asset changes.
-pub(crate) struct GpuStyleNet {
+/// A model's network built on the shared wgpu device. Rebuilt when the asset
+/// changes.
+pub struct GpuNet<M: CardModel> {
     /// `None` when the network could not be built (logged once).
-    pub net: Option<MultiStyleNet<GpuBackend>>,
-    pub model: StyleModel,
+    pub net: Option<M::Net<GpuBackend>>,
+    /// The model itself (card and weights).
+    pub model: M,
 }
 
-impl GpuStyleNet {
-    pub fn card(&self) -> &StyleModelCard {
-        self.model.card()
-    }
-}
+/// The camera filter's networks.
+pub(crate) type GpuStyleNet = GpuNet<StyleModel>;
 
-impl RenderAsset for GpuStyleNet {
-    type SourceAsset = StyleModel;
+impl<M: CardModel + Clone> RenderAsset for GpuNet<M> {
+    type SourceAsset = M;
     type Param = SRes<BurnDevice>;
 
     fn prepare_asset(
-        model: StyleModel,
-        _id: AssetId<StyleModel>,
+        model: M,
+        _id: AssetId<M>,
         burn: &mut SystemParamItem<Self::Param>,
         _previous: Option<&Self>,
-    ) -> Result<Self, PrepareAssetError<StyleModel>> {
+    ) -> Result<Self, PrepareAssetError<M>> {
         let net = match &**burn {
             BurnDevice::Gpu(device) => model
-                .instantiate::<GpuBackend>(device)
+                .build::<GpuBackend>(device)
                 .inspect_err(|e| {
                     error!(
                         "bevy_gan_style: cannot build `{}` on the GPU: {e}",
-                        model.card().name
+                        model.name()
                     )
                 })
                 .ok(),

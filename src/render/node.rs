@@ -136,7 +136,7 @@ pub(crate) fn style_transfer(
     if size.x < 8 || size.y < 8 {
         return;
     }
-    let card = gpu_net.card();
+    let card = gpu_net.model.card();
     let style = match settings.style.to_dense(card.num_styles()) {
         Ok(style) => style,
         Err(error) => {

@@ -98,6 +98,15 @@ impl Exemplars {
         })
     }
 
+    /// The shortest side among the exemplars (after scaling).
+    pub fn min_side(&self) -> usize {
+        self.images
+            .iter()
+            .map(|image| image.width.min(image.height))
+            .min()
+            .unwrap_or(0)
+    }
+
     /// `n` random `size × size` crops, `[n, 3, size, size]`.
     pub(crate) fn crops<B: Backend>(
         &self,

@@ -31,13 +31,16 @@ pub enum AdversarialLoss {
 
 impl AdversarialLoss {
     /// The discriminator's loss on the logits of real and generated patches.
-    pub fn discriminator<B: Backend>(&self, real: Tensor<B, 4>, fake: Tensor<B, 4>) -> Tensor<B, 1> {
+    pub fn discriminator<B: Backend>(
+        &self,
+        real: Tensor<B, 4>,
+        fake: Tensor<B, 4>,
+    ) -> Tensor<B, 1> {
         match self {
             Self::Bce => softplus(real.neg()).mean() + softplus(fake).mean(),
-            Self::Lsgan => {
-                (real.sub_scalar(1.0).powi_scalar(2).mean() + fake.powi_scalar(2).mean())
-                    .mul_scalar(0.5)
-            }
+            Self::Lsgan => (real.sub_scalar(1.0).powi_scalar(2).mean()
+                + fake.powi_scalar(2).mean())
+            .mul_scalar(0.5),
             Self::Hinge => {
                 activation::relu(real.neg().add_scalar(1.0)).mean()
                     + activation::relu(fake.add_scalar(1.0)).mean()

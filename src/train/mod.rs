@@ -7,6 +7,7 @@ mod discriminator;
 mod exemplar;
 mod loss;
 pub mod report;
+mod run;
 mod trainer;
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ pub use checkpoint::write_atomic;
 pub use discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 pub use exemplar::{Augment, Exemplars};
 pub use loss::AdversarialLoss;
+pub use run::TrainingRun;
 pub use trainer::{StepLosses, TextureTrainConfig, TextureTrainer};
 
 /// Why training cannot start or go on.
@@ -34,7 +36,9 @@ pub enum TrainError {
         source: image::ImageError,
     },
     /// An exemplar is smaller than the training crops.
-    #[error("exemplar {path} is {width}×{height} after scaling, smaller than the {crop}-pixel crops")]
+    #[error(
+        "exemplar {path} is {width}×{height} after scaling, smaller than the {crop}-pixel crops"
+    )]
     ExemplarTooSmall {
         /// The exemplar.
         path: PathBuf,

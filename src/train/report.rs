@@ -86,7 +86,11 @@ pub fn plot_losses(rows: &[StepLosses], path: &Path) -> Result<(), TrainError> {
         .chain(&g)
         .filter(|v| v.is_finite())
         .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    let (lo, hi) = if lo > hi { (0.0, 1.0) } else { (lo.min(0.0), hi.max(lo + 1e-3)) };
+    let (lo, hi) = if lo > hi {
+        (0.0, 1.0)
+    } else {
+        (lo.min(0.0), hi.max(lo + 1e-3))
+    };
     let (x0, y0, x1, y1) = (MARGIN, HEIGHT - MARGIN, WIDTH - MARGIN / 2, MARGIN / 2);
     let grey = Rgb([120, 120, 120]);
     line(&mut image, (x0, y0), (x1, y0), grey);
@@ -115,7 +119,13 @@ pub fn plot_losses(rows: &[StepLosses], path: &Path) -> Result<(), TrainError> {
     text(&mut image, 4, y0 - 6, &format!("{lo:.2}"), grey);
     text(&mut image, x0, y0 + 8, &first.to_string(), grey);
     let last_label = last.to_string();
-    text(&mut image, x1 - 4 * last_label.len() as u32 * 2, y0 + 8, &last_label, grey);
+    text(
+        &mut image,
+        x1 - 4 * last_label.len() as u32 * 2,
+        y0 + 8,
+        &last_label,
+        grey,
+    );
     text(&mut image, x1 - 60, y1 + 4, "D", D_COLOR);
     text(&mut image, x1 - 40, y1 + 4, "G", G_COLOR);
     save(&image, path)
@@ -140,18 +150,31 @@ pub fn sample_sheet<B: Backend>(
         &PsganLatent::sample(config, &[1, 2, 3, 4], cells, cells, &device),
         false,
     );
-    let tile = generator.forward(&PsganLatent::sample(config, &[1], cells, cells, &device), true);
+    let tile = generator.forward(
+        &PsganLatent::sample(config, &[1], cells, cells, &device),
+        true,
+    );
     let s = size as u32;
     let mut sheet = RgbImage::from_pixel(4 * s, 3 * s, Rgb([255, 255, 255]));
     for i in 0..4 {
-        paste(&mut sheet, &to_image(samples.clone().narrow(0, i, 1)), i as u32 * s, 0);
+        paste(
+            &mut sheet,
+            &to_image(samples.clone().narrow(0, i, 1)),
+            i as u32 * s,
+            0,
+        );
     }
     let tile = to_image(tile);
     for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
         paste(&mut sheet, &tile, dx * s, s + dy * s);
     }
     let exemplar = to_image(exemplar);
-    paste(&mut sheet, &exemplar, 2 * s + (2 * s - exemplar.width()) / 2, s + (2 * s - exemplar.height()) / 2);
+    paste(
+        &mut sheet,
+        &exemplar,
+        2 * s + (2 * s - exemplar.width()) / 2,
+        s + (2 * s - exemplar.height()) / 2,
+    );
     save(&sheet, path)
 }
 
@@ -177,7 +200,10 @@ fn paste(sheet: &mut RgbImage, image: &RgbImage, x: u32, y: u32) {
 fn save(image: &RgbImage, path: &Path) -> Result<(), TrainError> {
     let mut bytes = Vec::new();
     image
-        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
         .map_err(|source| TrainError::Image {
             path: path.to_path_buf(),
             source,

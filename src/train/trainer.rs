@@ -12,7 +12,9 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 use super::checkpoint::write_atomic;
-use super::{AdversarialLoss, Augment, Exemplars, PatchDiscriminator, PatchDiscriminatorConfig, TrainError};
+use super::{
+    AdversarialLoss, Augment, Exemplars, PatchDiscriminator, PatchDiscriminatorConfig, TrainError,
+};
 use crate::nn::{PsganConfig, PsganGenerator, PsganLatent, SplitMix64};
 
 /// Everything that defines a texture GAN training run.
@@ -170,7 +172,9 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
     }
 
     fn latent(&mut self, cells: usize) -> PsganLatent<B> {
-        let seeds: Vec<u64> = (0..self.config.batch).map(|_| self.rng.next_u64()).collect();
+        let seeds: Vec<u64> = (0..self.config.batch)
+            .map(|_| self.rng.next_u64())
+            .collect();
         PsganLatent::sample(&self.config.generator, &seeds, cells, cells, &self.device)
     }
 
@@ -180,7 +184,11 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
     }
 
     /// A random exemplar crop of `size` pixels, for sample sheets.
-    pub fn exemplar_crop(&mut self, exemplars: &Exemplars, size: usize) -> Tensor<B::InnerBackend, 4> {
+    pub fn exemplar_crop(
+        &mut self,
+        exemplars: &Exemplars,
+        size: usize,
+    ) -> Tensor<B::InnerBackend, 4> {
         exemplars.crops(&mut self.rng, 1, size, Augment::None, &self.device)
     }
 
@@ -241,8 +249,8 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             std::fs::read(&path).map_err(|source| TrainError::Io { path, source })
         };
         let text = String::from_utf8_lossy(&read("state.ron".into())?).into_owned();
-        let state: CheckpointState = ron::from_str(&text)
-            .map_err(|e| TrainError::Checkpoint(format!("state.ron: {e}")))?;
+        let state: CheckpointState =
+            ron::from_str(&text).map_err(|e| TrainError::Checkpoint(format!("state.ron: {e}")))?;
         let config = TextureTrainConfig::load_binary(state.config.as_bytes())
             .map_err(|e| TrainError::Checkpoint(format!("configuration: {e}")))?;
         let mut trainer = Self::new(config, device)?;

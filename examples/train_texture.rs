@@ -1,0 +1,175 @@
+//! Train a tileable PSGAN texture model from one or more exemplar images.
+//!
+//! ```text
+//! cargo run --release --example train_texture -- \
+//!     --exemplar ../shared/data/images/texture/water_caustics.jpg --out out/caustics --iters 3000
+//! cargo run --release --example train_texture -- --out out/caustics --resume --iters 5000
+//! ```
+//!
+//! Writes into `--out`: `losses.csv`, `losses.png` (loss curves),
+//! `samples-<iteration>.png` (four samples, a 2×2 tiling, an exemplar crop),
+//! `checkpoint/` (atomic; `--resume` continues from it) and the model
+//! `<name>.texture.ron` + `<name>.safetensors`.
+
+use std::error::Error;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use bevy_gan_style::nn::PsganConfig;
+use bevy_gan_style::prelude::*;
+use bevy_gan_style::texture::{TextureModelCard, export_texture_model};
+use bevy_gan_style::train::{
+    AdversarialLoss, Augment, PatchDiscriminatorConfig, TextureTrainConfig, TrainingRun,
+};
+use burn::backend::Autodiff;
+use burn::backend::wgpu::WgpuDevice;
+use burn::tensor::backend::AutodiffBackend;
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+struct Args {
+    /// Exemplar image(s) (PNG / JPEG).
+    #[arg(long, num_args = 1..)]
+    exemplar: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Train until this many iterations in total.
+    #[arg(long, default_value_t = 2000)]
+    iters: u64,
+    /// Crop / training image size (a multiple of the generator's cell).
+    #[arg(long, default_value_t = 64)]
+    size: usize,
+    /// Seed of initialisation, crops and latents.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where to train.
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    backend: BackendArg,
+    /// Images per batch.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// bce, lsgan or hinge.
+    #[arg(long, default_value = "bce")]
+    loss: AdversarialLoss,
+    /// none, flips or flips+rotations.
+    #[arg(long, default_value = "flips")]
+    augment: Augment,
+    /// Resize exemplars by this factor first.
+    #[arg(long, default_value_t = 1.0)]
+    exemplar_scale: f32,
+    /// Generator stage widths (their count sets the cell: 2^stages pixels).
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 32, 16])]
+    channels: Vec<usize>,
+    /// Discriminator widths.
+    #[arg(long, value_delimiter = ',', default_values_t = [32, 64, 128])]
+    disc_channels: Vec<usize>,
+    /// Samples, curve and checkpoint every this many iterations.
+    #[arg(long, default_value_t = 250)]
+    every: u64,
+    /// Continue from `<out>/checkpoint` (its configuration wins).
+    #[arg(long)]
+    resume: bool,
+    /// Model name (default: the first exemplar's file stem).
+    #[arg(long)]
+    name: Option<String>,
+    /// Card description.
+    #[arg(long, default_value = "")]
+    description: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Cpu,
+    Gpu,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.backend {
+        BackendArg::Cpu => train::<Autodiff<CpuBackend>>(&args, &Default::default()),
+        BackendArg::Gpu => train::<Autodiff<GpuBackend>>(&args, &WgpuDevice::default()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
+    let mut run = if args.resume {
+        let run = TrainingRun::<B>::resume(&args.exemplar, &args.out, args.every, device)?;
+        println!("resumed at iteration {}", run.trainer.iteration);
+        run
+    } else {
+        let config = TextureTrainConfig::new(
+            PsganConfig::new(args.channels.clone()),
+            PatchDiscriminatorConfig::new(args.disc_channels.clone()),
+        )
+        .with_size(args.size)
+        .with_batch(args.batch)
+        .with_loss(args.loss)
+        .with_augment(args.augment)
+        .with_exemplar_scale(args.exemplar_scale)
+        .with_seed(args.seed);
+        TrainingRun::<B>::start(config, &args.exemplar, &args.out, args.every, device)?
+    };
+    let name = args.name.clone().unwrap_or_else(|| {
+        args.exemplar[0]
+            .file_stem()
+            .map_or("texture".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let first = run.trainer.iteration;
+    let bar = ProgressBar::new(args.iters).with_position(first);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:32} {pos}/{len} it · {per_sec} · ETA {eta} · {msg}",
+    )?);
+    let start = Instant::now();
+    run.run(args.iters, |losses| {
+        bar.set_position(losses.iteration);
+        bar.set_message(format!(
+            "D {:.3} G {:.3} (logits real {:+.2} fake {:+.2})",
+            losses.discriminator, losses.generator, losses.real_logit, losses.fake_logit
+        ));
+    })?;
+    bar.finish();
+    let config = &run.trainer.config;
+    let card = TextureModelCard {
+        name,
+        description: args.description.clone(),
+        generator: config.generator.clone(),
+        weights: String::new(),
+        exemplars: args
+            .exemplar
+            .iter()
+            .map(|p| {
+                p.file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+            })
+            .collect(),
+        training: format!(
+            "{} iterations, batch {}, {}-pixel crops, exemplar scale {}, {:?} loss, Adam lr {} betas ({}, {})",
+            run.trainer.iteration,
+            config.batch,
+            config.size,
+            config.exemplar_scale,
+            config.loss,
+            config.learning_rate,
+            config.beta_1,
+            config.beta_2
+        ),
+    };
+    let path = export_texture_model(&run.trainer.inference_generator(), card, &args.out)?;
+    println!(
+        "{} iterations in {:.1} s; model: {}",
+        run.trainer.iteration - first,
+        start.elapsed().as_secs_f64(),
+        path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! Procedural GAN textures: texture models (a RON card + safetensors
+//! weights for a [`crate::nn::PsganGenerator`]), generation, and export
+//! from training.
+
+mod card;
+mod export;
+mod model;
+
+pub use card::TextureModelCard;
+pub use export::export_texture_model;
+pub use model::{TextureModel, TextureParams, generate};
+
+mod component;
+mod render;
+
+use bevy::prelude::*;
+use bevy::render::extract_component::ExtractComponentPlugin;
+use bevy::render::render_asset::RenderAssetPlugin;
+use bevy::render::{Render, RenderApp, RenderSystems};
+
+pub use component::{ExtractedNeuralTexture, NeuralTexture, neural_texture_image};
+
+/// Registers texture models and [`NeuralTexture`] (called by
+/// [`crate::GanStylePlugin::build`]).
+pub(crate) fn build(app: &mut App) {
+    app.init_asset::<TextureModel>()
+        .init_asset_loader::<crate::model::CardModelLoader<TextureModel>>()
+        .register_type::<NeuralTexture>()
+        .add_systems(PostUpdate, component::update_textures)
+        .add_plugins((
+            ExtractComponentPlugin::<NeuralTexture>::default(),
+            RenderAssetPlugin::<crate::render::GpuNet<TextureModel>>::default(),
+        ));
+    let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+        return;
+    };
+    render_app
+        .init_resource::<render::GeneratedTextures>()
+        .add_systems(
+            Render,
+            render::generate_textures.in_set(RenderSystems::PrepareResources),
+        );
+}

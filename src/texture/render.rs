@@ -1,0 +1,78 @@
+//! Render-world generation of [`super::NeuralTexture`] images: the
+//! generator runs on Bevy's device and the bridge writes its output straight
+//! into the image's texture, before the frame's passes are submitted.
+
+use bevy::platform::collections::HashMap;
+use bevy::prelude::*;
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::renderer::{RenderDevice, RenderQueue};
+use bevy::render::texture::GpuImage;
+
+use super::component::ExtractedNeuralTexture;
+use super::{TextureModel, TextureParams, generate};
+use crate::bridge::TensorBridge;
+use crate::render::GpuNet;
+
+/// What each texture entity last generated, to skip unchanged frames.
+#[derive(Resource, Default)]
+pub(crate) struct GeneratedTextures(HashMap<Entity, Generated>);
+
+#[derive(PartialEq)]
+struct Generated {
+    params: TextureParams,
+    model: AssetId<TextureModel>,
+    texture: bevy::render::render_resource::TextureId,
+}
+
+pub(crate) fn generate_textures(
+    textures: Query<(Entity, &ExtractedNeuralTexture)>,
+    nets: Res<RenderAssets<GpuNet<TextureModel>>>,
+    images: Res<RenderAssets<GpuImage>>,
+    bridge: Option<Res<TensorBridge>>,
+    device: Res<RenderDevice>,
+    queue: Res<RenderQueue>,
+    mut generated: ResMut<GeneratedTextures>,
+) {
+    let Some(bridge) = bridge else {
+        return;
+    };
+    generated.0.retain(|entity, _| textures.contains(*entity));
+    for (entity, texture) in &textures {
+        let (Some(gpu_net), Some(image)) = (nets.get(texture.model), images.get(texture.image))
+        else {
+            continue;
+        };
+        let Some(net) = gpu_net.net.as_ref() else {
+            continue;
+        };
+        let now = Generated {
+            params: texture.params,
+            model: texture.model,
+            texture: image.texture.id(),
+        };
+        if generated.0.get(&entity) == Some(&now) {
+            continue;
+        }
+        let size = texture.params.size;
+        if UVec2::new(image.texture.width(), image.texture.height()) != size {
+            // The resized image reaches the GPU in a later frame.
+            continue;
+        }
+        if let Err(error) = gpu_net.model.latent_size(size.x, size.y) {
+            warn_once!("bevy_gan_style: neural texture skipped: {error}");
+            continue;
+        }
+        let output = generate(net, &gpu_net.model.card().generator, &texture.params);
+        if let Err(error) = bridge.tensor_to_texture(
+            device.wgpu_device(),
+            &queue.0,
+            output,
+            (-1.0, 1.0),
+            &image.texture,
+        ) {
+            warn_once!("bevy_gan_style: neural texture skipped: {error}");
+            continue;
+        }
+        generated.0.insert(entity, now);
+    }
+}
