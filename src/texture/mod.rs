@@ -8,7 +8,7 @@ mod model;
 
 pub use card::TextureModelCard;
 pub use export::export_texture_model;
-pub use model::{TextureModel, TextureParams, generate};
+pub use model::{TextureModel, TextureParams, generate, to_rgb_image};
 
 mod component;
 mod render;

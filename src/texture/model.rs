@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use bevy::prelude::*;
 use burn::prelude::*;
+use image::{Rgb, RgbImage};
 
 use super::TextureModelCard;
 use crate::device::CpuBackend;
@@ -173,4 +174,20 @@ pub fn generate<B: Backend>(
         latent.phase = latent.phase.add_scalar(params.phase_shift);
     }
     generator.forward(&latent, params.tileable)
+}
+
+/// A generated `[1, 3, H, W]` tensor (values in `[-1, 1]`) as an 8-bit
+/// image; reads the tensor back to the host.
+pub fn to_rgb_image<B: Backend>(x: Tensor<B, 4>) -> RgbImage {
+    let [_, _, h, w] = x.dims();
+    let values: Vec<f32> = x.into_data().convert::<f32>().to_vec().unwrap_or_default();
+    let plane = h * w;
+    RgbImage::from_fn(w as u32, h as u32, |x, y| {
+        let i = y as usize * w + x as usize;
+        let v = |c: usize| {
+            let v = values.get(c * plane + i).copied().unwrap_or(0.0);
+            ((v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8
+        };
+        Rgb([v(0), v(1), v(2)])
+    })
 }

@@ -9,6 +9,7 @@ use image::{Rgb, RgbImage};
 use super::checkpoint::write_atomic;
 use super::{StepLosses, TrainError};
 use crate::nn::{PsganConfig, PsganGenerator, PsganLatent};
+use crate::texture::to_rgb_image;
 
 /// The header of `losses.csv`.
 pub const CSV_HEADER: &str = "iteration,loss_d,loss_g,real_logit,fake_logit";
@@ -159,16 +160,16 @@ pub fn sample_sheet<B: Backend>(
     for i in 0..4 {
         paste(
             &mut sheet,
-            &to_image(samples.clone().narrow(0, i, 1)),
+            &to_rgb_image(samples.clone().narrow(0, i, 1)),
             i as u32 * s,
             0,
         );
     }
-    let tile = to_image(tile);
+    let tile = to_rgb_image(tile);
     for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
         paste(&mut sheet, &tile, dx * s, s + dy * s);
     }
-    let exemplar = to_image(exemplar);
+    let exemplar = to_rgb_image(exemplar);
     paste(
         &mut sheet,
         &exemplar,
@@ -176,21 +177,6 @@ pub fn sample_sheet<B: Backend>(
         s + (2 * s - exemplar.height()) / 2,
     );
     save(&sheet, path)
-}
-
-/// `[1, 3, H, W]` in `[-1, 1]` as an image.
-pub fn to_image<B: Backend>(x: Tensor<B, 4>) -> RgbImage {
-    let [_, _, h, w] = x.dims();
-    let values: Vec<f32> = x.into_data().convert::<f32>().to_vec().unwrap_or_default();
-    let plane = h * w;
-    RgbImage::from_fn(w as u32, h as u32, |x, y| {
-        let i = y as usize * w + x as usize;
-        let v = |c: usize| {
-            let v = values.get(c * plane + i).copied().unwrap_or(0.0);
-            ((v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8
-        };
-        Rgb([v(0), v(1), v(2)])
-    })
 }
 
 fn paste(sheet: &mut RgbImage, image: &RgbImage, x: u32, y: u32) {

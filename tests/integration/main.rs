@@ -9,4 +9,5 @@ mod bridge;
 mod camera;
 mod device;
 mod parity;
+mod texture;
 mod util;

@@ -1,0 +1,243 @@
+//! Procedural textures: seamless tiling, seeds, sizes, GPU vs CPU, the
+//! `NeuralTexture` component, and a short training run with resume.
+
+use bevy::prelude::*;
+use bevy::render::RenderApp;
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::texture::GpuImage;
+use bevy_gan_style::bridge::host;
+use bevy_gan_style::nn::PsganConfig;
+use bevy_gan_style::prelude::*;
+use bevy_gan_style::texture::{NeuralTexture, TextureModel, TextureParams, generate};
+use bevy_gan_style::train::{PatchDiscriminatorConfig, TextureTrainConfig, TrainingRun};
+use burn::backend::Autodiff;
+
+use crate::util::{Gpu, root};
+
+/// The shipped texture models.
+const MODELS: [&str; 3] = ["water_caustics", "ink_clouds", "herringbone_bricks"];
+
+fn model(name: &str) -> TextureModel {
+    TextureModel::load_file(root().join(format!("assets/textures/{name}.texture.ron")))
+        .unwrap_or_else(|e| panic!("shipped model {name}: {e}"))
+}
+
+fn cpu_texture(model: &TextureModel, params: &TextureParams) -> Vec<f32> {
+    let net = model
+        .build::<CpuBackend>(&Default::default())
+        .expect("weights");
+    generate(&net, &model.card().generator, params)
+        .into_data()
+        .to_vec()
+        .expect("f32")
+}
+
+/// Mean absolute difference between neighbouring pixels inside the image,
+/// and across the wrap-around boundary (last column to first, last row to
+/// first) — where a 2×2 tiling would show a seam.
+fn seam_error(pixels: &[f32], width: usize, height: usize) -> (f64, f64) {
+    let at = |c: usize, y: usize, x: usize| pixels[c * width * height + y * width + x] as f64;
+    let (mut interior, mut n_interior, mut wrap, mut n_wrap) = (0.0, 0, 0.0, 0);
+    for c in 0..3 {
+        for y in 0..height {
+            for x in 0..width {
+                let right = (at(c, y, x) - at(c, y, (x + 1) % width)).abs();
+                let down = (at(c, y, x) - at(c, (y + 1) % height, x)).abs();
+                if x + 1 < width {
+                    interior += right;
+                    n_interior += 1;
+                } else {
+                    wrap += right;
+                    n_wrap += 1;
+                }
+                if y + 1 < height {
+                    interior += down;
+                    n_interior += 1;
+                } else {
+                    wrap += down;
+                    n_wrap += 1;
+                }
+            }
+        }
+    }
+    (interior / n_interior as f64, wrap / n_wrap as f64)
+}
+
+#[test]
+fn shipped_textures_tile_without_a_seam() {
+    for name in MODELS {
+        let model = model(name);
+        for (tileable, size) in [(true, 128), (true, 96), (false, 128)] {
+            let params = TextureParams {
+                size: UVec2::splat(size),
+                seed: 3,
+                tileable,
+                ..default()
+            };
+            let pixels = cpu_texture(&model, &params);
+            let (interior, wrap) = seam_error(&pixels, size as usize, size as usize);
+            println!(
+                "{name} {size}² tileable {tileable}: neighbours {interior:.4}, across the wrap {wrap:.4} (ratio {:.2})",
+                wrap / interior
+            );
+            if tileable {
+                assert!(
+                    wrap <= 1.2 * interior,
+                    "{name}: seam {wrap} vs interior {interior}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn seeds_decide_the_texture_and_sizes_are_free() {
+    let model = model(MODELS[0]);
+    let params = |seed, size| TextureParams {
+        size: UVec2::new(size, size),
+        seed,
+        ..default()
+    };
+    assert_eq!(
+        cpu_texture(&model, &params(7, 96)),
+        cpu_texture(&model, &params(7, 96)),
+        "the same seed gave different textures"
+    );
+    let (a, b) = (
+        cpu_texture(&model, &params(7, 96)),
+        cpu_texture(&model, &params(8, 96)),
+    );
+    let mean = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32;
+    assert!(mean > 0.02, "seeds 7 and 8 look alike ({mean})");
+    for size in [96, 160] {
+        assert_eq!(
+            cpu_texture(&model, &params(1, size)).len(),
+            3 * (size * size) as usize
+        );
+    }
+    let cell = model.card().generator.scale() as u32;
+    let error = model
+        .latent_size(cell * 12 + 1, 96)
+        .expect_err("not a multiple");
+    assert!(error.to_string().contains("multiples of"), "{error}");
+}
+
+#[test]
+fn gpu_and_cpu_generate_the_same_texture() {
+    let gpu = Gpu::new();
+    for name in MODELS {
+        let model = model(name);
+        let params = TextureParams {
+            size: UVec2::new(160, 96),
+            seed: 11,
+            morph: 0.4,
+            ..default()
+        };
+        let net = model.build::<GpuBackend>(&gpu.burn).expect("weights");
+        let on_gpu: Vec<f32> = generate(&net, &model.card().generator, &params)
+            .into_data()
+            .to_vec()
+            .expect("f32");
+        let on_cpu = cpu_texture(&model, &params);
+        let max = on_gpu
+            .iter()
+            .zip(&on_cpu)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        println!("{name}: max |GPU − CPU| = {max:.2e}");
+        assert!(max < 1e-3, "{name}: GPU and CPU differ by {max}");
+    }
+}
+
+#[test]
+fn neural_texture_fills_its_image_on_the_gpu() {
+    let mut gpu = Gpu::new();
+    let model = model(MODELS[0]);
+    let params = TextureParams {
+        size: UVec2::new(96, 64),
+        seed: 5,
+        ..default()
+    };
+    let expected = cpu_texture(&model, &params);
+    let world = gpu.app.world_mut();
+    let handle = world.resource_mut::<Assets<TextureModel>>().add(model);
+    let mut images = world.resource_mut::<Assets<Image>>();
+    let mut texture = NeuralTexture::new(handle, params.size, &mut images);
+    texture.params = params;
+    let image = texture.image.clone();
+    world.spawn(texture);
+    for _ in 0..3 {
+        gpu.app.update();
+    }
+    let render = gpu.app.get_sub_app(RenderApp).expect("render app");
+    let gpu_image = render
+        .world()
+        .resource::<RenderAssets<GpuImage>>()
+        .get(&image)
+        .expect("image on the GPU");
+    let bytes = host::read_texture(&gpu.device, &gpu.queue, &gpu_image.texture).expect("readback");
+    let plane = (params.size.x * params.size.y) as usize;
+    let mut max = 0u8;
+    for i in 0..plane {
+        for c in 0..3 {
+            let want = ((expected[c * plane + i] + 1.0) * 127.5)
+                .round()
+                .clamp(0.0, 255.0) as u8;
+            max = max.max(bytes[4 * i + c].abs_diff(want));
+        }
+        assert_eq!(bytes[4 * i + 3], 255, "alpha");
+    }
+    println!("NeuralTexture vs CPU generation: max {max} levels");
+    assert!(max <= 1, "texture differs from the CPU generation by {max}");
+}
+
+#[test]
+fn a_short_training_run_reports_and_resumes() {
+    let out = root().join("target/test-output/train_texture");
+    let _ = std::fs::remove_dir_all(&out);
+    let exemplar = vec![root().join("assets/images/chelsea_256x168.png")];
+    let config = TextureTrainConfig::new(
+        PsganConfig::new(vec![8, 8]),
+        PatchDiscriminatorConfig::new(vec![8, 16]),
+    )
+    .with_size(16)
+    .with_batch(2)
+    .with_exemplar_scale(0.25);
+    type B = Autodiff<CpuBackend>;
+    let device = Default::default();
+    let mut run = TrainingRun::<B>::start(config, &exemplar, &out, 10, &device).expect("start");
+    let mut seen = Vec::new();
+    run.run(20, |losses| seen.push(losses.iteration))
+        .expect("train");
+    assert_eq!(seen, (1..=20).collect::<Vec<_>>());
+    for file in [
+        "losses.csv",
+        "losses.png",
+        "samples-000010.png",
+        "samples-000020.png",
+        "checkpoint/state.ron",
+    ] {
+        assert!(out.join(file).exists(), "{file} missing");
+    }
+    let csv = std::fs::read_to_string(out.join("losses.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 21, "header + 20 rows");
+    assert!(
+        run.history()
+            .iter()
+            .all(|l| l.discriminator.is_finite() && l.generator.is_finite())
+    );
+
+    let mut resumed = TrainingRun::<B>::resume(&exemplar, &out, 10, &device).expect("resume");
+    assert_eq!(resumed.trainer.iteration, 20);
+    let mut next = Vec::new();
+    resumed
+        .run(25, |losses| next.push(losses.iteration))
+        .expect("train on");
+    assert_eq!(next, (21..=25).collect::<Vec<_>>());
+    let csv = std::fs::read_to_string(out.join("losses.csv")).expect("csv");
+    assert_eq!(
+        csv.lines().count(),
+        26,
+        "the resumed run appends to the history"
+    );
+}
