@@ -13,12 +13,14 @@
 //! `--screenshot PATH` saves the window after `--frames` frames and exits
 //! (used to make the README pictures under Xvfb).
 
+#[path = "common/screenshot.rs"]
+mod screenshot;
+
 use std::path::PathBuf;
 
 use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore, FrameTimeDiagnosticsPlugin};
 use bevy::prelude::*;
 use bevy::render::diagnostic::RenderDiagnosticsPlugin;
-use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 use bevy::window::WindowResolution;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle, egui};
 use bevy_gan_style::bridge::{image_to_tensor, tensor_to_image};
@@ -34,7 +36,7 @@ const CPU_COST: DiagnosticPath = DiagnosticPath::const_new("render/style_transfe
 /// Thumbnail size: the bundled photo, stylized by each style at start-up.
 const THUMBNAIL: (u32, u32) = (96, 64);
 
-#[derive(Parser, Resource, Clone)]
+#[derive(Parser)]
 struct Args {
     /// First style of the blend.
     #[arg(long, default_value_t = 7)]
@@ -80,10 +82,13 @@ fn main() {
             EguiPlugin::default(),
             FrameTimeDiagnosticsPlugin::default(),
             RenderDiagnosticsPlugin,
+            screenshot::ScreenshotPlugin {
+                path: args.screenshot.clone(),
+                frames: args.frames,
+            },
         ))
         .insert_resource(ClearColor(Color::srgb(0.62, 0.74, 0.86)))
         .insert_resource(Panel::new(&args))
-        .insert_resource(args)
         .init_resource::<Thumbnails>()
         .add_systems(Startup, setup)
         .add_systems(
@@ -93,7 +98,6 @@ fn main() {
                 make_thumbnails,
                 shortcuts,
                 apply_panel.after(shortcuts),
-                screenshot,
             ),
         )
         .add_systems(EguiPrimaryContextPass, panel_ui)
@@ -335,9 +339,11 @@ fn make_thumbnails(
     models: Res<Assets<StyleModel>>,
     mut images: ResMut<Assets<Image>>,
     mut contexts: EguiContexts,
+    mut ready: ResMut<screenshot::ScreenshotReady>,
     mut failed: Local<bool>,
 ) {
     if !thumbnails.0.is_empty() || *failed {
+        ready.0 = true;
         return;
     }
     let Some(model) = models.get(&camera.model) else {
@@ -573,31 +579,4 @@ fn cost(ui: &mut egui::Ui, diagnostics: &DiagnosticsStore) {
     ui.small(format!(
         "(render diagnostic span \"{STYLE_TRANSFER_SPAN}\")"
     ));
-}
-
-/// `--screenshot`: saves the window after `--frames` frames, then exits.
-fn screenshot(
-    args: Res<Args>,
-    thumbnails: Res<Thumbnails>,
-    mut frames: Local<u32>,
-    mut commands: Commands,
-    mut exit: MessageWriter<AppExit>,
-) {
-    let Some(path) = &args.screenshot else {
-        return;
-    };
-    // Count frames once the panel is complete.
-    if thumbnails.0.is_empty() {
-        return;
-    }
-    *frames += 1;
-    if *frames == args.frames {
-        commands
-            .spawn(Screenshot::primary_window())
-            .observe(save_to_disk(path.clone()));
-    }
-    // The capture is read back a few frames later.
-    if *frames == args.frames + 4 {
-        exit.write(AppExit::Success);
-    }
 }

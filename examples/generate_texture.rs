@@ -84,6 +84,15 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     // The first run compiles kernels; the second is timed.
     let (image, device, ms) = match app.world().resource::<BurnDevice>().clone() {
         BurnDevice::Gpu(device) => {
+            let limits = app
+                .world()
+                .resource::<bevy::render::renderer::RenderDevice>()
+                .limits();
+            model.check_device_limit(
+                args.size,
+                args.size,
+                limits.max_storage_buffer_binding_size,
+            )?;
             let net = model.build::<GpuBackend>(&device)?;
             to_rgb_image(generate(&net, config, &params));
             let start = Instant::now();

@@ -28,6 +28,32 @@ pub trait CardModel: Asset + Sized {
     /// The model's name, for messages.
     fn name(&self) -> &str;
 
+    /// Upper bound, in elements, of the network's largest activation for a
+    /// `width × height` image.
+    fn largest_activation(&self, width: u32, height: u32) -> usize;
+
+    /// Checks that the network's activations for a `width × height` image
+    /// fit in one storage binding of a GPU whose limit is `max_binding`
+    /// bytes (`wgpu::Limits::max_storage_buffer_binding_size`).
+    fn check_device_limit(
+        &self,
+        width: u32,
+        height: u32,
+        max_binding: u64,
+    ) -> Result<(), ModelError> {
+        let needed = self.largest_activation(width, height) as u64 * 4;
+        if needed <= max_binding {
+            return Ok(());
+        }
+        const MIB: u64 = 1 << 20;
+        Err(ModelError::TooLargeForDevice {
+            width,
+            height,
+            needed_mib: needed.div_ceil(MIB),
+            limit_mib: max_binding / MIB,
+        })
+    }
+
     /// The weights file a card names.
     fn weights_file(card: &Self::Card) -> &str;
 

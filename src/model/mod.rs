@@ -118,6 +118,14 @@ impl CardModel for StyleModel {
         &self.card.name
     }
 
+    fn largest_activation(&self, width: u32, height: u32) -> usize {
+        match &self.card.architecture {
+            StyleArchitecture::MultiStyle(config) => {
+                config.largest_activation(width as usize, height as usize)
+            }
+        }
+    }
+
     fn from_parts(
         card: StyleModelCard,
         weights: Vec<u8>,
@@ -204,33 +212,6 @@ impl StyleModel {
     ) -> Result<Tensor<B, 2>, ModelError> {
         let dense = style.to_dense(self.num_styles())?;
         Ok(Tensor::<B, 1>::from_floats(dense.as_slice(), device).reshape([1, self.num_styles()]))
-    }
-
-    /// Checks that the network's activations at `width × height` fit in one
-    /// storage binding of a GPU whose limit is `max_binding` bytes
-    /// (`wgpu::Limits::max_storage_buffer_binding_size`).
-    pub fn check_device_limit(
-        &self,
-        width: u32,
-        height: u32,
-        max_binding: u64,
-    ) -> Result<(), ModelError> {
-        let elements = match &self.card.architecture {
-            StyleArchitecture::MultiStyle(config) => {
-                config.largest_activation(width as usize, height as usize)
-            }
-        };
-        let needed = elements as u64 * 4;
-        if needed <= max_binding {
-            return Ok(());
-        }
-        const MIB: u64 = 1 << 20;
-        Err(ModelError::TooLargeForDevice {
-            width,
-            height,
-            needed_mib: needed.div_ceil(MIB),
-            limit_mib: max_binding / MIB,
-        })
     }
 
     /// Checks that an image of `width × height` can go through the network.

@@ -64,6 +64,21 @@ impl PsganConfig {
         self.local_dim + self.global_dim + self.periodic_dim
     }
 
+    /// Upper bound, in elements, of the largest activation for a
+    /// `width × height` output: each stage's padded input or output, the
+    /// wider of the two.
+    pub fn largest_activation(&self, width: usize, height: usize) -> usize {
+        let mut largest = 0;
+        let mut channels_in = self.latent_channels();
+        for (i, &channels) in self.channels.iter().enumerate() {
+            let shrink = 1 << (self.channels.len() - 1 - i);
+            let (w, h) = (width / shrink + 2, height / shrink + 2);
+            largest = largest.max(channels.max(channels_in) * w * h);
+            channels_in = channels;
+        }
+        largest.max(channels_in * (width + 2) * (height + 2))
+    }
+
     /// Creates the generator with freshly initialised weights.
     pub fn init<B: Backend>(&self, device: &B::Device) -> PsganGenerator<B> {
         let mut stages = Vec::new();

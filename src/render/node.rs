@@ -31,7 +31,7 @@ use crate::bridge::kernel::{
     TensorStorage, TexelKind, buffer_copy, cube_tensor, flush_burn, texture_extent,
 };
 use crate::device::{BurnDevice, GpuBackend};
-use crate::model::StyleModel;
+use crate::model::{CardModel, StyleModel};
 
 /// Name of the camera filter's render diagnostic span: with Bevy's
 /// `RenderDiagnosticsPlugin`, its cost per frame is in the `DiagnosticsStore`

@@ -19,6 +19,7 @@ use bevy::render::render_asset::RenderAssetPlugin;
 use bevy::render::{Render, RenderApp, RenderSystems};
 
 pub use component::{ExtractedNeuralTexture, NeuralTexture, neural_texture_image};
+pub use render::NEURAL_TEXTURE_SPAN;
 
 /// Registers texture models and [`NeuralTexture`] (called by
 /// [`crate::GanStylePlugin::build`]).

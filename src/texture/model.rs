@@ -81,6 +81,12 @@ impl CardModel for TextureModel {
     fn name(&self) -> &str {
         &self.card.name
     }
+
+    fn largest_activation(&self, width: u32, height: u32) -> usize {
+        self.card
+            .generator
+            .largest_activation(width as usize, height as usize)
+    }
 }
 
 impl TextureModel {

@@ -4,6 +4,7 @@
 
 use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
+use bevy::render::diagnostic::{DiagnosticsRecorder, RecordDiagnostics};
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy::render::texture::GpuImage;
@@ -11,7 +12,13 @@ use bevy::render::texture::GpuImage;
 use super::component::ExtractedNeuralTexture;
 use super::{TextureModel, TextureParams, generate};
 use crate::bridge::TensorBridge;
+use crate::model::CardModel;
 use crate::render::GpuNet;
+
+/// Name of the render diagnostic span around each texture generation: with
+/// Bevy's `RenderDiagnosticsPlugin`, `render/neural_texture/elapsed_gpu`
+/// (and `elapsed_cpu`) in the `DiagnosticsStore`, milliseconds.
+pub const NEURAL_TEXTURE_SPAN: &str = "neural_texture";
 
 /// What each texture entity last generated, to skip unchanged frames.
 #[derive(Resource, Default)]
@@ -31,6 +38,7 @@ pub(crate) fn generate_textures(
     bridge: Option<Res<TensorBridge>>,
     device: Res<RenderDevice>,
     queue: Res<RenderQueue>,
+    diagnostics: Option<Res<DiagnosticsRecorder>>,
     mut generated: ResMut<GeneratedTextures>,
 ) {
     let Some(bridge) = bridge else {
@@ -58,18 +66,41 @@ pub(crate) fn generate_textures(
             // The resized image reaches the GPU in a later frame.
             continue;
         }
-        if let Err(error) = gpu_net.model.latent_size(size.x, size.y) {
+        let max_binding = device.limits().max_storage_buffer_binding_size;
+        if let Err(error) = gpu_net.model.latent_size(size.x, size.y).and_then(|_| {
+            gpu_net
+                .model
+                .check_device_limit(size.x, size.y, max_binding)
+        }) {
             warn_once!("bevy_gan_style: neural texture skipped: {error}");
             continue;
         }
+        // The span's timestamps are submitted before and after the
+        // generator's kernels and the bridge's copy, on the same queue.
+        let encoder = || {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("gan_style neural texture"),
+            })
+        };
+        let mut begin = encoder();
+        let span = diagnostics
+            .as_deref()
+            .map(|recorder| recorder.time_span(&mut begin, NEURAL_TEXTURE_SPAN));
+        queue.submit([begin.finish()]);
         let output = generate(net, &gpu_net.model.card().generator, &texture.params);
-        if let Err(error) = bridge.tensor_to_texture(
+        let result = bridge.tensor_to_texture(
             device.wgpu_device(),
             &queue.0,
             output,
             (-1.0, 1.0),
             &image.texture,
-        ) {
+        );
+        let mut end = encoder();
+        if let Some(span) = span {
+            span.end(&mut end);
+        }
+        queue.submit([end.finish()]);
+        if let Err(error) = result {
             warn_once!("bevy_gan_style: neural texture skipped: {error}");
             continue;
         }
