@@ -6,6 +6,8 @@
 //! cargo bench --bench backends            # needs `pip install onnxruntime` for the ORT column
 //! ```
 
+#[path = "common/cpu.rs"]
+mod cpu;
 #[path = "../examples/common/headless.rs"]
 mod headless;
 #[path = "common/ort.rs"]
@@ -48,7 +50,7 @@ fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> 
 }
 
 fn main() {
-    println!("CPU: {}", ort::cpu_name());
+    println!("CPU: {}", cpu::cpu_name());
     let model = StyleModel::load_file(format!("{ROOT}/assets/models/multistyle26.style.ron"))
         .expect("model");
     let mut rows: Vec<(String, Vec<f64>)> = vec![(

@@ -12,6 +12,8 @@
 //! not fit the device's storage-binding limit are also measured at
 //! `resolution_scale` 0.5.
 
+#[path = "common/cpu.rs"]
+mod cpu;
 #[path = "../examples/common/headless.rs"]
 mod headless;
 #[path = "common/ort.rs"]
@@ -62,7 +64,7 @@ fn main() {
         .limits()
         .max_storage_buffer_binding_size;
     let camera = spawn_scene(&mut app, model.clone());
-    println!("adapter: {adapter}; CPU: {}", ort::cpu_name());
+    println!("adapter: {adapter}; CPU: {}", cpu::cpu_name());
 
     let mut rows = Vec::new();
     for &(width, height) in &SIZES {

@@ -1,5 +1,5 @@
 //! onnxruntime timings of the same network on the same weights, for the
-//! side-by-side benchmarks, and the machine's CPU name for their tables.
+//! side-by-side benchmarks.
 
 use std::path::Path;
 use std::process::Command;
@@ -38,17 +38,4 @@ pub fn onnxruntime(sizes: &[(u32, u32)]) -> Option<Vec<f64>> {
             .filter_map(|line| line.split_whitespace().nth(1)?.parse().ok())
             .collect(),
     )
-}
-
-/// The CPU's model name (Linux), for benchmark tables.
-pub fn cpu_name() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }

@@ -1,0 +1,88 @@
+//! Milliseconds to generate a texture with each shipped texture model at
+//! 256², 512² and 1024², on the GPU adapter Bevy renders with and on burn's
+//! CPU backend, side by side in one run.
+//!
+//! ```text
+//! cargo bench --bench textures
+//! ```
+
+#[path = "common/cpu.rs"]
+mod cpu;
+#[path = "../examples/common/headless.rs"]
+mod headless;
+
+use std::time::Instant;
+
+use bevy::math::UVec2;
+use bevy::render::renderer::{RenderAdapterInfo, RenderDevice};
+use bevy_gan_style::prelude::*;
+use bevy_gan_style::texture::{TextureModel, TextureParams, generate};
+use burn::prelude::*;
+
+const MODELS: [&str; 3] = ["water_caustics", "ink_clouds", "herringbone_bricks"];
+const SIZES: [u32; 3] = [256, 512, 1024];
+const RUNS: usize = 3;
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Median milliseconds of `RUNS` generations (after one warm-up), waiting
+/// for the device each time.
+fn time<B: Backend>(model: &TextureModel, size: u32, device: &B::Device) -> f64 {
+    let net = model.build::<B>(device).expect("weights");
+    let params = TextureParams {
+        size: UVec2::splat(size),
+        ..Default::default()
+    };
+    let mut times: Vec<f64> = (0..=RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            let out = generate(&net, &model.card().generator, &params);
+            let _ = B::sync(device);
+            drop(out);
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .skip(1)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn main() {
+    println!("CPU: {}", cpu::cpu_name());
+    let gpu = bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS).then(|| {
+        let mut app = headless::headless_app(true);
+        headless::finish_setup(&mut app);
+        let world = app.world();
+        let name = world.resource::<RenderAdapterInfo>().name.clone();
+        let limit = world
+            .resource::<RenderDevice>()
+            .limits()
+            .max_storage_buffer_binding_size;
+        match world.resource::<BurnDevice>().clone() {
+            BurnDevice::Gpu(device) => Some((name, limit, device)),
+            BurnDevice::Cpu(_) => None,
+        }
+    });
+    let gpu = gpu.flatten();
+    let header: Vec<String> = SIZES.iter().map(|s| format!("{s}² ms")).collect();
+    println!("| model | backend | {} |", header.join(" | "));
+    println!("|---|---|{}", "---|".repeat(SIZES.len()));
+    for name in MODELS {
+        let model = TextureModel::load_file(format!("{ROOT}/assets/textures/{name}.texture.ron"))
+            .expect("shipped model");
+        let cpu: Vec<String> = SIZES
+            .iter()
+            .map(|&s| format!("{:.1}", time::<CpuBackend>(&model, s, &Default::default())))
+            .collect();
+        println!("| {name} | burn flex (CPU) | {} |", cpu.join(" | "));
+        if let Some((adapter, limit, device)) = &gpu {
+            let cells: Vec<String> = SIZES
+                .iter()
+                .map(|&s| match model.check_device_limit(s, s, *limit) {
+                    Ok(()) => format!("{:.1}", time::<GpuBackend>(&model, s, device)),
+                    Err(_) => "over the binding limit".into(),
+                })
+                .collect();
+            println!("| {name} | burn wgpu ({adapter}) | {} |", cells.join(" | "));
+        }
+    }
+}
