@@ -31,6 +31,7 @@ struct Generated {
     texture: bevy::render::render_resource::TextureId,
 }
 
+#[expect(clippy::too_many_arguments, reason = "a render system's resources")]
 pub(crate) fn generate_textures(
     textures: Query<(Entity, &ExtractedNeuralTexture)>,
     nets: Res<RenderAssets<GpuNet<TextureModel>>>,
