@@ -126,7 +126,10 @@ pub struct TextureParams {
     /// 0 = the texture of `seed`, 1 = the character of `morph_seed` (with
     /// `seed`'s layout).
     pub morph: f32,
-    /// Exactly periodic output that tiles without a seam.
+    /// Exactly periodic output that tiles without a seam: the periodic
+    /// waves' frequencies are rounded to whole periods over the image. Off,
+    /// they keep their learned values (the texture's natural scale) and the
+    /// image repeats only approximately at its borders.
     pub tileable: bool,
     /// Added to the phases of the periodic waves (radians): animating it
     /// makes the texture flow.

@@ -275,3 +275,63 @@ fn a_short_training_run_reports_and_resumes() {
         "the resumed run appends to the history"
     );
 }
+
+#[test]
+fn bad_texture_models_and_exemplars_are_clear_errors() {
+    let dir = root().join("target/test-output/bad_texture");
+    std::fs::create_dir_all(&dir).expect("folder");
+    let shipped = root().join("assets/textures");
+    std::fs::copy(
+        shipped.join("water_caustics.safetensors"),
+        dir.join("caustics.safetensors"),
+    )
+    .expect("copy weights");
+    let card = std::fs::read_to_string(shipped.join("water_caustics.texture.ron"))
+        .expect("card")
+        .replace("water_caustics.safetensors", "caustics.safetensors");
+    // Widths that do not match the weights.
+    std::fs::write(dir.join("wide.texture.ron"), card.replacen("64,", "48,", 1)).expect("write");
+    let error = TextureModel::load_file(dir.join("wide.texture.ron")).expect_err("wrong width");
+    println!("{error}");
+    assert!(error.to_string().contains("stages.0.w"), "{error}");
+    // A typo in a field name.
+    std::fs::write(
+        dir.join("typo.texture.ron"),
+        card.replace("weights:", "wieghts:"),
+    )
+    .expect("write");
+    let error = TextureModel::load_file(dir.join("typo.texture.ron")).expect_err("typo");
+    assert!(error.to_string().contains("wieghts"), "{error}");
+
+    let config = TextureTrainConfig::new(
+        PsganConfig::new(vec![8, 8]),
+        PatchDiscriminatorConfig::new(vec![8]),
+    )
+    .with_size(512);
+    type B = Autodiff<CpuBackend>;
+    let exemplar = vec![root().join("assets/images/chelsea_256x168.png")];
+    let error = TrainingRun::<B>::start(config.clone(), &exemplar, &dir, 10, &Default::default())
+        .err()
+        .expect("exemplar smaller than the crops");
+    assert!(
+        error
+            .to_string()
+            .contains("smaller than the 512-pixel crops"),
+        "{error}"
+    );
+    let missing = vec![dir.join("nope.png")];
+    let error = TrainingRun::<B>::start(
+        config.with_size(16),
+        &missing,
+        &dir,
+        10,
+        &Default::default(),
+    )
+    .err()
+    .expect("missing exemplar");
+    assert!(error.to_string().contains("nope.png"), "{error}");
+    let error = TrainingRun::<B>::resume(&exemplar, &dir.join("no-run"), 10, &Default::default())
+        .err()
+        .expect("no checkpoint");
+    assert!(error.to_string().contains("state.ron"), "{error}");
+}
