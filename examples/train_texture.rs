@@ -63,6 +63,10 @@ struct Args {
     /// Generator stage widths (their count sets the cell: 2^stages pixels).
     #[arg(long, value_delimiter = ',', default_values_t = [64, 32, 16])]
     channels: Vec<usize>,
+    /// Periodic waves in the latent field (0 for stochastic textures such
+    /// as clouds; regular ones such as bricks need a few).
+    #[arg(long, default_value_t = 4)]
+    periodic: usize,
     /// Discriminator widths.
     #[arg(long, value_delimiter = ',', default_values_t = [32, 64, 128])]
     disc_channels: Vec<usize>,
@@ -108,7 +112,7 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
         run
     } else {
         let config = TextureTrainConfig::new(
-            PsganConfig::new(args.channels.clone()),
+            PsganConfig::new(args.channels.clone()).with_periodic_dim(args.periodic),
             PatchDiscriminatorConfig::new(args.disc_channels.clone()),
         )
         .with_size(args.size)

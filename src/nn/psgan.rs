@@ -39,7 +39,9 @@ pub struct PsganConfig {
     #[config(default = 16)]
     pub global_dim: usize,
     /// Number of periodic waves; their 2-D frequencies are a learned
-    /// function of the global code, their phases random.
+    /// function of the global code, their phases random. Regular textures
+    /// (bricks, tiles) need them; stochastic ones (clouds) do better with
+    /// none, which keeps large outputs from turning into stripes.
     #[config(default = 4)]
     pub periodic_dim: usize,
     /// Hidden width of the global code → wave frequency network.
@@ -88,8 +90,10 @@ impl PsganConfig {
             channels_in = channels_out;
         }
         PsganGenerator {
-            wave_hidden: LinearConfig::new(self.global_dim, self.wave_hidden).init(device),
-            wave_out: LinearConfig::new(self.wave_hidden, 2 * self.periodic_dim).init(device),
+            wave_hidden: (self.periodic_dim > 0)
+                .then(|| LinearConfig::new(self.global_dim, self.wave_hidden).init(device)),
+            wave_out: (self.periodic_dim > 0)
+                .then(|| LinearConfig::new(self.wave_hidden, 2 * self.periodic_dim).init(device)),
             stages,
             to_rgb: CircularConv2dConfig::new(channels_in, 3).init(device),
         }
@@ -113,10 +117,11 @@ pub struct PsganLatent<B: Backend> {
 /// the names in its safetensors files.
 #[derive(Module, Debug)]
 pub struct PsganGenerator<B: Backend> {
-    /// Global code → hidden layer of the wave-frequency network.
-    pub wave_hidden: Linear<B>,
+    /// Global code → hidden layer of the wave-frequency network (absent
+    /// without periodic waves).
+    pub wave_hidden: Option<Linear<B>>,
     /// Hidden layer → `(kx, ky)` per wave.
-    pub wave_out: Linear<B>,
+    pub wave_out: Option<Linear<B>>,
     /// Upsampling stages.
     pub stages: Vec<CircularConv2d<B>>,
     /// Last convolution to RGB.
@@ -126,12 +131,15 @@ pub struct PsganGenerator<B: Backend> {
 impl<B: Backend> PsganGenerator<B> {
     /// Wave vectors `[N, periodic, 2]` in radians per latent cell, bounded by
     /// π (the latent grid's Nyquist limit).
-    fn waves(&self, global: Tensor<B, 2>) -> Tensor<B, 3> {
+    fn waves(&self, global: Tensor<B, 2>) -> Option<Tensor<B, 3>> {
+        let (Some(hidden), Some(out)) = (&self.wave_hidden, &self.wave_out) else {
+            return None;
+        };
         let [n, _] = global.dims();
-        let hidden = activation::relu(self.wave_hidden.forward(global));
-        let waves = activation::tanh(self.wave_out.forward(hidden)).mul_scalar(PI);
+        let hidden = activation::relu(hidden.forward(global));
+        let waves = activation::tanh(out.forward(hidden)).mul_scalar(PI);
         let [_, two_p] = waves.dims();
-        waves.reshape([n, two_p / 2, 2])
+        Some(waves.reshape([n, two_p / 2, 2]))
     }
 
     /// The latent field `[N, local + global + periodic, h, w]`. With
@@ -140,7 +148,15 @@ impl<B: Backend> PsganGenerator<B> {
     pub fn field(&self, latent: &PsganLatent<B>, tileable: bool) -> Tensor<B, 4> {
         let [n, _, h, w] = latent.local.dims();
         let device = latent.local.device();
-        let waves = self.waves(latent.global.clone());
+        let [_, g] = latent.global.dims();
+        let global = latent
+            .global
+            .clone()
+            .reshape([n, g, 1, 1])
+            .expand([n, g, h, w]);
+        let Some(waves) = self.waves(latent.global.clone()) else {
+            return Tensor::cat(vec![latent.local.clone(), global], 1);
+        };
         let [_, p, _] = waves.dims();
         let quantize = |k: Tensor<B, 3>, cells: usize| {
             if tileable {
@@ -160,12 +176,6 @@ impl<B: Backend> PsganGenerator<B> {
             .reshape([1, 1, h, 1]);
         let phase = latent.phase.clone().reshape([n, p, 1, 1]);
         let periodic = (kx.mul(xs) + ky.mul(ys) + phase).sin();
-        let [_, g] = latent.global.dims();
-        let global = latent
-            .global
-            .clone()
-            .reshape([n, g, 1, 1])
-            .expand([n, g, h, w]);
         Tensor::cat(vec![latent.local.clone(), global, periodic], 1)
     }
 
