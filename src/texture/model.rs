@@ -131,8 +131,9 @@ pub struct TextureParams {
     /// they keep their learned values (the texture's natural scale) and the
     /// image repeats only approximately at its borders.
     pub tileable: bool,
-    /// Added to the phases of the periodic waves (radians): animating it
-    /// makes the texture flow.
+    /// Animation phase (radians): added to the periodic waves' phases, and
+    /// swaying the global code a little towards `morph_seed` and back over
+    /// each turn, so that textures without waves (clouds) move too.
     pub phase_shift: f32,
 }
 
@@ -170,11 +171,12 @@ pub fn generate<B: Backend>(
         params.size.x as usize / config.scale(),
         params.size.y as usize / config.scale(),
     );
+    let sway = 0.15 * (1.0 - params.phase_shift.cos());
     let mut latent = PsganLatent::<B>::morph(
         config,
         &[params.seed],
         &[params.morph_seed],
-        params.morph,
+        (params.morph + sway).clamp(0.0, 1.0),
         h.max(1),
         w.max(1),
         &device,
