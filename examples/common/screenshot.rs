@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use bevy::prelude::*;
-use bevy::render::view::screenshot::{Screenshot, save_to_disk};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
 
 /// Saves the window to `path` `frames` frames after [`ScreenshotReady`]
 /// turns true, then exits. Does nothing without a path.
@@ -42,19 +42,18 @@ fn take(
     ready: Res<ScreenshotReady>,
     mut target: ResMut<Target>,
     mut commands: Commands,
-    mut exit: MessageWriter<AppExit>,
 ) {
     if !ready.0 {
         return;
     }
     target.counted += 1;
     if target.counted == target.frames {
+        // The capture is read back a few frames later; exit once it is saved.
         commands
             .spawn(Screenshot::primary_window())
-            .observe(save_to_disk(target.path.clone()));
-    }
-    // The capture is read back a few frames later.
-    if target.counted == target.frames + 4 {
-        exit.write(AppExit::Success);
+            .observe(save_to_disk(target.path.clone()))
+            .observe(|_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+                exit.write(AppExit::Success);
+            });
     }
 }

@@ -16,7 +16,8 @@ mod render;
 use bevy::prelude::*;
 use bevy::render::extract_component::ExtractComponentPlugin;
 use bevy::render::render_asset::RenderAssetPlugin;
-use bevy::render::{Render, RenderApp, RenderSystems};
+use bevy::render::RenderApp;
+use bevy::render::renderer::{RenderGraph, RenderGraphSystems};
 
 pub use component::{ExtractedNeuralTexture, NeuralTexture, neural_texture_image};
 pub use render::NEURAL_TEXTURE_SPAN;
@@ -38,7 +39,12 @@ pub(crate) fn build(app: &mut App) {
     render_app
         .init_resource::<render::GeneratedTextures>()
         .add_systems(
-            Render,
-            render::generate_textures.in_set(RenderSystems::PrepareResources),
+            // After the frame's diagnostics begin (the generation is a
+            // span) and before the cameras render: our submissions reach the
+            // queue before the passes that sample the images.
+            RenderGraph,
+            render::generate_textures
+                .after(RenderGraphSystems::Begin)
+                .before(RenderGraphSystems::Render),
         );
 }
