@@ -38,11 +38,7 @@ impl Plugin for ScreenshotPlugin {
     }
 }
 
-fn take(
-    ready: Res<ScreenshotReady>,
-    mut target: ResMut<Target>,
-    mut commands: Commands,
-) {
+fn take(ready: Res<ScreenshotReady>, mut target: ResMut<Target>, mut commands: Commands) {
     if !ready.0 {
         return;
     }
@@ -52,8 +48,10 @@ fn take(
         commands
             .spawn(Screenshot::primary_window())
             .observe(save_to_disk(target.path.clone()))
-            .observe(|_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
-                exit.write(AppExit::Success);
-            });
+            .observe(
+                |_: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+                    exit.write(AppExit::Success);
+                },
+            );
     }
 }

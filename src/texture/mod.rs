@@ -14,9 +14,9 @@ mod component;
 mod render;
 
 use bevy::prelude::*;
+use bevy::render::RenderApp;
 use bevy::render::extract_component::ExtractComponentPlugin;
 use bevy::render::render_asset::RenderAssetPlugin;
-use bevy::render::RenderApp;
 use bevy::render::renderer::{RenderGraph, RenderGraphSystems};
 
 pub use component::{ExtractedNeuralTexture, NeuralTexture, neural_texture_image};
