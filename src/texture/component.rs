@@ -121,8 +121,12 @@ impl ExtractComponent for NeuralTexture {
 pub(crate) fn update_textures(
     time: Res<Time>,
     mut textures: Query<&mut NeuralTexture>,
-    mut images: ResMut<Assets<Image>>,
+    images: Option<ResMut<Assets<Image>>>,
 ) {
+    // Apps without images (e.g. only loading models) have nothing to do.
+    let Some(mut images) = images else {
+        return;
+    };
     for mut texture in &mut textures {
         if texture.animate {
             let step = texture.speed * time.delta_secs();
