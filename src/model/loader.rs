@@ -28,6 +28,21 @@ pub trait CardModel: Asset + Sized {
     /// The model's name, for messages.
     fn name(&self) -> &str;
 
+    /// Builds the network once on the CPU, so that weights whose names or
+    /// shapes do not fit are a load error rather than a failure at use;
+    /// errors name the weights file next to `card_path`.
+    fn validated(self, card_path: &Path, weights_file: &str) -> Result<Self, ModelError> {
+        self.build::<crate::device::CpuBackend>(&Default::default())
+            .map_err(|source| match source {
+                ModelError::Weights { source, .. } => ModelError::Weights {
+                    path: card_path.with_file_name(weights_file),
+                    source,
+                },
+                other => other,
+            })?;
+        Ok(self)
+    }
+
     /// Upper bound, in elements, of the network's largest activation for a
     /// `width × height` image.
     fn largest_activation(&self, width: u32, height: u32) -> usize;

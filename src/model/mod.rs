@@ -15,7 +15,6 @@ pub use card::{StyleArchitecture, StyleModelCard};
 pub use loader::{CardModel, CardModelLoader, StyleModelLoader};
 pub use style::{StyleError, StyleWeights};
 
-use crate::device::CpuBackend;
 use crate::nn::{MultiStyleNet, WeightsError, load_safetensors};
 
 /// Why a style model cannot be loaded or used.
@@ -157,22 +156,12 @@ impl CardModel for StyleModel {
                 )));
             }
         }
-        let model = Self {
+        let weights_file = card.weights.clone();
+        Self {
             card,
             weights: Arc::new(weights),
-        };
-        // Building once on the CPU validates every tensor name and shape now,
-        // so that a bad file is a load error rather than a failure at use.
-        model
-            .instantiate::<CpuBackend>(&Default::default())
-            .map_err(|source| match source {
-                ModelError::Weights { source, .. } => ModelError::Weights {
-                    path: card_path.with_file_name(&model.card.weights),
-                    source,
-                },
-                other => other,
-            })?;
-        Ok(model)
+        }
+        .validated(card_path, &weights_file)
     }
 }
 

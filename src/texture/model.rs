@@ -8,7 +8,6 @@ use burn::prelude::*;
 use image::{Rgb, RgbImage};
 
 use super::TextureModelCard;
-use crate::device::CpuBackend;
 use crate::model::{CardModel, ModelError};
 use crate::nn::{PsganGenerator, PsganLatent, load_safetensors};
 
@@ -50,21 +49,12 @@ impl CardModel for TextureModel {
                 message: "`generator.channels` must list 1 to 8 stages".into(),
             });
         }
-        let model = Self {
+        let weights_file = card.weights.clone();
+        Self {
             card,
             weights: Arc::new(weights),
-        };
-        // Building once on the CPU checks every tensor name and shape now.
-        model
-            .build::<CpuBackend>(&Default::default())
-            .map_err(|source| match source {
-                ModelError::Weights { source, .. } => ModelError::Weights {
-                    path: card_path.with_file_name(&model.card.weights),
-                    source,
-                },
-                other => other,
-            })?;
-        Ok(model)
+        }
+        .validated(card_path, &weights_file)
     }
 
     fn build<B: Backend>(&self, device: &B::Device) -> Result<PsganGenerator<B>, ModelError> {
