@@ -16,11 +16,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use bevy_gan_style::nn::PsganConfig;
+use bevy_gan_style::nn::{PsganConfig, Upsample};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::{TextureModelCard, export_texture_model};
 use bevy_gan_style::train::{
-    AdversarialLoss, Augment, PatchDiscriminatorConfig, TextureTrainConfig, TrainingRun,
+    AdversarialLoss, Augment, PatchDiscriminatorConfig, RunEvent, TextureTrainConfig,
+    TextureTrainer, TrainingRun,
 };
 use burn::backend::Autodiff;
 use burn::backend::wgpu::WgpuDevice;
@@ -67,6 +68,10 @@ struct Args {
     /// as clouds; regular ones such as bricks need a few).
     #[arg(long, default_value_t = 4)]
     periodic: usize,
+    /// Generator upsampling: nearest, or bilinear for soft textures (no
+    /// cell grid).
+    #[arg(long, default_value = "nearest")]
+    upsample: Upsample,
     /// Discriminator widths.
     #[arg(long, value_delimiter = ',', default_values_t = [32, 64, 128])]
     disc_channels: Vec<usize>,
@@ -106,13 +111,16 @@ fn main() -> ExitCode {
 }
 
 fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
-    let mut run = if args.resume {
-        let run = TrainingRun::<B>::resume(&args.exemplar, &args.out, args.every, device)?;
-        println!("resumed at iteration {}", run.trainer.iteration);
-        run
+    let trainer = if args.resume {
+        let trainer =
+            TextureTrainer::<B>::resume(&args.out.join("checkpoint"), &args.exemplar, device)?;
+        println!("resumed at iteration {}", trainer.iteration);
+        trainer
     } else {
         let config = TextureTrainConfig::new(
-            PsganConfig::new(args.channels.clone()).with_periodic_dim(args.periodic),
+            PsganConfig::new(args.channels.clone())
+                .with_periodic_dim(args.periodic)
+                .with_upsample(args.upsample),
             PatchDiscriminatorConfig::new(args.disc_channels.clone()),
         )
         .with_size(args.size)
@@ -121,8 +129,9 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
         .with_augment(args.augment)
         .with_exemplar_scale(args.exemplar_scale)
         .with_seed(args.seed);
-        TrainingRun::<B>::start(config, &args.exemplar, &args.out, args.every, device)?
+        TextureTrainer::<B>::new(config, &args.exemplar, device)?
     };
+    let mut run = TrainingRun::new(trainer, &args.out, args.every)?;
     let name = args.name.clone().unwrap_or_else(|| {
         args.exemplar[0]
             .file_stem()
@@ -134,12 +143,23 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
         "{bar:32} {pos}/{len} it · {per_sec} · ETA {eta} · {msg}",
     )?);
     let start = Instant::now();
-    run.run(args.iters, |losses| {
-        bar.set_position(losses.iteration);
-        bar.set_message(format!(
-            "D {:.3} G {:.3} (logits real {:+.2} fake {:+.2})",
-            losses.discriminator, losses.generator, losses.real_logit, losses.fake_logit
-        ));
+    run.run(args.iters, |event| match event {
+        RunEvent::Step(row) => {
+            bar.set_position(row.iteration);
+            let [d, g, real, fake] = row.values[..] else {
+                return;
+            };
+            bar.set_message(format!(
+                "D {d:.3} G {g:.3} (logits real {real:+.2} fake {fake:+.2})"
+            ));
+        }
+        RunEvent::Recovered {
+            failed,
+            restored,
+            learning_rate_scale,
+        } => bar.println(format!(
+            "NaN at iteration {failed}: back to {restored}, learning rates ×{learning_rate_scale}"
+        )),
     })?;
     bar.finish();
     let config = &run.trainer.config;

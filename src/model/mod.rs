@@ -1,6 +1,7 @@
 //! Style models as Bevy assets: a RON card next to safetensors weights.
 
 mod card;
+mod export;
 mod loader;
 mod style;
 
@@ -12,6 +13,7 @@ use burn::prelude::*;
 use thiserror::Error;
 
 pub use card::{StyleArchitecture, StyleModelCard};
+pub use export::export_model;
 pub use loader::{CardModel, CardModelLoader, StyleModelLoader};
 pub use style::{StyleError, StyleWeights};
 

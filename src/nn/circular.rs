@@ -36,6 +36,36 @@ pub fn circular_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
     wrap(wrap(x, 2), 3)
 }
 
+/// Bilinear ×2 upsampling of an `[N, C, H, W]` tensor on a torus: each
+/// output pixel mixes its source cell (¾) with the nearer neighbour (¼),
+/// the neighbour of a border cell being the one on the opposite side. Unlike
+/// nearest upsampling it leaves no block edges, so the wrap boundary (which
+/// always falls on a cell edge) looks like any other place in the image.
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use bevy_gan_style::device::CpuBackend;
+/// use bevy_gan_style::nn::circular_upsample_bilinear2x;
+/// let x = Tensor::<CpuBackend, 4>::from_floats([[[[0.0, 4.0, 8.0]]]], &Default::default());
+/// let y = circular_upsample_bilinear2x(x);
+/// assert_eq!(y.dims(), [1, 1, 2, 6]);
+/// let row: Vec<f32> = y.narrow(2, 0, 1).into_data().to_vec().unwrap();
+/// assert_eq!(row, [2.0, 1.0, 3.0, 5.0, 7.0, 6.0]);
+/// ```
+pub fn circular_upsample_bilinear2x<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let along = |x: Tensor<B, 4>, dim: usize| {
+        let mut dims = x.dims();
+        // burn's roll_dim(s) gives x[i + s].
+        let previous = x.clone().roll_dim(-1, dim);
+        let next = x.clone().roll_dim(1, dim);
+        let even = x.clone().mul_scalar(0.75) + previous.mul_scalar(0.25);
+        let odd = x.mul_scalar(0.75) + next.mul_scalar(0.25);
+        dims[dim] *= 2;
+        Tensor::stack::<5>(vec![even, odd], dim + 1).reshape(dims)
+    };
+    along(along(x, 2), 3)
+}
+
 /// Configuration of a [`CircularConv2d`].
 #[derive(Config, Debug)]
 pub struct CircularConv2dConfig {

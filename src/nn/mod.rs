@@ -5,14 +5,18 @@ mod circular;
 mod layers;
 mod multistyle;
 mod psgan;
+mod vgg;
 mod weights;
 
-pub use circular::{CircularConv2d, CircularConv2dConfig, circular_pad};
+pub use circular::{
+    CircularConv2d, CircularConv2dConfig, circular_pad, circular_upsample_bilinear2x,
+};
 pub use layers::{
     BlockActivation, CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig,
     reflect_conv2d, reflect_pad, upsample_nearest2x,
 };
 pub use multistyle::{MultiStyleConfig, MultiStyleNet};
 pub(crate) use psgan::SplitMix64;
-pub use psgan::{PsganConfig, PsganGenerator, PsganLatent, pixel_norm};
-pub use weights::{WeightsError, load_safetensors};
+pub use psgan::{PsganConfig, PsganGenerator, PsganLatent, Upsample, pixel_norm};
+pub use vgg::{Vgg16, VggTap};
+pub use weights::{WeightsError, load_safetensors, to_f32_safetensors};

@@ -2,6 +2,7 @@
 //! "A Learned Representation for Artistic Style", 2017): one feed-forward
 //! network that renders any of its styles, or any blend of them.
 
+use burn::module::{Param, ParamId};
 use burn::prelude::*;
 
 use super::layers::{BlockActivation, ConvBlock, ConvBlockConfig};
@@ -129,5 +130,53 @@ impl<B: Backend> MultiStyleNet<B> {
             x = block.forward(x, style.clone());
         }
         x
+    }
+
+    /// Every block, in forward order.
+    pub fn blocks(&self) -> impl Iterator<Item = &ConvBlock<B>> {
+        self.contract
+            .iter()
+            .chain(self.res.iter().flatten())
+            .chain(&self.expand)
+    }
+
+    /// The ids of every style's scale and shift (the conditional instance
+    /// norms' `gamma` and `beta`): what training a new style changes.
+    pub fn style_param_ids(&self) -> Vec<ParamId> {
+        self.blocks()
+            .flat_map(|block| [block.norm.gamma.id, block.norm.beta.id])
+            .collect()
+    }
+
+    /// The network with `count` more styles, each starting as the mean of
+    /// the existing styles' scales and shifts (a neutral blend to train
+    /// from); the existing styles are unchanged.
+    ///
+    /// ```
+    /// # use bevy_gan_style::device::CpuBackend;
+    /// use bevy_gan_style::nn::MultiStyleConfig;
+    /// let net = MultiStyleConfig::new(2, [8, 8, 8], 1, [8, 4]).init::<CpuBackend>(&Default::default());
+    /// let net = net.with_added_styles(1);
+    /// assert_eq!(net.num_styles, 3);
+    /// assert_eq!(net.contract[0].norm.gamma.dims(), [3, 8]);
+    /// ```
+    pub fn with_added_styles(mut self, count: usize) -> Self {
+        let grow = |param: Param<Tensor<B, 2>>| {
+            let rows = param.val();
+            let [_, channels] = rows.dims();
+            let mean = rows.clone().mean_dim(0).expand([count, channels]);
+            Param::from_tensor(Tensor::cat(vec![rows, mean], 0).detach())
+        };
+        let blocks = self
+            .contract
+            .iter_mut()
+            .chain(self.res.iter_mut().flatten())
+            .chain(self.expand.iter_mut());
+        for block in blocks {
+            block.norm.gamma = grow(block.norm.gamma.clone());
+            block.norm.beta = grow(block.norm.beta.clone());
+        }
+        self.num_styles += count;
+        self
     }
 }

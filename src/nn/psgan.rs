@@ -13,7 +13,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation;
 
-use super::circular::{CircularConv2d, CircularConv2dConfig};
+use super::circular::{CircularConv2d, CircularConv2dConfig, circular_upsample_bilinear2x};
 use super::layers::upsample_nearest2x;
 
 /// Architecture of a [`PsganGenerator`].
@@ -27,10 +27,13 @@ use super::layers::upsample_nearest2x;
 /// ```
 #[derive(Config, Debug, PartialEq)]
 pub struct PsganConfig {
-    /// Output channels of each stage (nearest ×2 upsampling, 3×3 circular
+    /// Output channels of each stage (×2 upsampling, 3×3 circular
     /// convolution, pixel norm, leaky ReLU); the image is `2^len` times the
     /// latent field.
     pub channels: Vec<usize>,
+    /// How each stage upsamples.
+    #[config(default = "Upsample::Nearest")]
+    pub upsample: Upsample,
     /// Channels of independent local noise per latent cell.
     #[config(default = 16)]
     pub local_dim: usize,
@@ -47,6 +50,30 @@ pub struct PsganConfig {
     /// Hidden width of the global code → wave frequency network.
     #[config(default = 32)]
     pub wave_hidden: usize,
+}
+
+/// The ×2 upsampling of a [`PsganGenerator`] stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Upsample {
+    /// Each latent cell becomes a 2×2 block. Cheap, but the 3×3
+    /// convolutions cannot fully hide the block edges of the first stages,
+    /// and a faint 2^stages-pixel grid can remain in soft textures.
+    Nearest,
+    /// Wrap-around bilinear ([`circular_upsample_bilinear2x`]): no block
+    /// edges, so soft textures (clouds, smoke) come out smooth.
+    Bilinear,
+}
+
+impl std::str::FromStr for Upsample {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "nearest" => Ok(Self::Nearest),
+            "bilinear" => Ok(Self::Bilinear),
+            other => Err(format!("unknown upsampling `{other}` (nearest, bilinear)")),
+        }
+    }
 }
 
 impl PsganConfig {
@@ -96,6 +123,7 @@ impl PsganConfig {
                 .then(|| LinearConfig::new(self.wave_hidden, 2 * self.periodic_dim).init(device)),
             stages,
             to_rgb: CircularConv2dConfig::new(channels_in, 3).init(device),
+            upsample: self.upsample,
         }
     }
 }
@@ -126,6 +154,9 @@ pub struct PsganGenerator<B: Backend> {
     pub stages: Vec<CircularConv2d<B>>,
     /// Last convolution to RGB.
     pub to_rgb: CircularConv2d<B>,
+    /// How each stage upsamples.
+    #[module(skip)]
+    pub upsample: Upsample,
 }
 
 impl<B: Backend> PsganGenerator<B> {
@@ -183,7 +214,11 @@ impl<B: Backend> PsganGenerator<B> {
     pub fn forward(&self, latent: &PsganLatent<B>, tileable: bool) -> Tensor<B, 4> {
         let mut x = self.field(latent, tileable);
         for stage in &self.stages {
-            x = activation::leaky_relu(pixel_norm(stage.forward(upsample_nearest2x(x))), 0.2);
+            let x2 = match self.upsample {
+                Upsample::Nearest => upsample_nearest2x(x),
+                Upsample::Bilinear => circular_upsample_bilinear2x(x),
+            };
+            x = activation::leaky_relu(pixel_norm(stage.forward(x2)), 0.2);
         }
         activation::tanh(self.to_rgb.forward(x))
     }
@@ -288,6 +323,11 @@ impl SplitMix64 {
     /// Uniform in `[0, 1)`.
     pub(crate) fn uniform(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Uniform in `[lo, hi)`.
+    pub(crate) fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * self.uniform()
     }
 
     /// Standard normal (Box–Muller).

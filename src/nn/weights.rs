@@ -2,6 +2,7 @@
 
 use burn::prelude::*;
 use burn_store::{ApplyError, ModuleSnapshot, SafetensorsStore};
+use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use thiserror::Error;
 
@@ -119,4 +120,62 @@ pub fn load_safetensors<B: Backend, M: Module<B>>(
         return Err(WeightsError::Unused(names));
     }
     Ok(module)
+}
+
+/// Re-encodes safetensors `bytes` as f32 (from f32, f16 or bf16), keeping
+/// the tensors `rename` gives a name and renaming them: how weights stored
+/// at half size or under another framework's names reach
+/// [`load_safetensors`].
+///
+/// ```
+/// # use bevy_gan_style::nn::to_f32_safetensors;
+/// use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+/// let half = [half::f16::from_f32(1.5).to_le_bytes(), half::f16::from_f32(-2.0).to_le_bytes()].concat();
+/// let file = safetensors::serialize([("a.w", TensorView::new(Dtype::F16, vec![2], &half).unwrap())], None).unwrap();
+/// let f32_file = to_f32_safetensors(&file, |name| Some(name.replace("a.", "b."))).unwrap();
+/// let read = SafeTensors::deserialize(&f32_file).unwrap();
+/// assert_eq!(read.tensor("b.w").unwrap().data(), [1.5f32.to_le_bytes(), (-2.0f32).to_le_bytes()].concat());
+/// ```
+pub fn to_f32_safetensors(
+    bytes: &[u8],
+    rename: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<u8>, WeightsError> {
+    let file = SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Format(e.to_string()))?;
+    let mut converted = Vec::new();
+    for (name, view) in file.tensors() {
+        let Some(new_name) = rename(&name) else {
+            continue;
+        };
+        let data = view.data();
+        let values: Vec<f32> = match view.dtype() {
+            Dtype::F32 => data
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F16 => data
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            Dtype::BF16 => data
+                .chunks_exact(2)
+                .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            other => {
+                return Err(WeightsError::Dtype {
+                    name,
+                    dtype: format!("{other:?}"),
+                });
+            }
+        };
+        converted.push((new_name, view.shape().to_vec(), values));
+    }
+    let views = converted
+        .iter()
+        .map(|(name, shape, values)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytemuck::cast_slice(values))
+                .map(|view| (name.clone(), view))
+                .map_err(|e| WeightsError::Format(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    safetensors::serialize(views, None).map_err(|e| WeightsError::Format(e.to_string()))
 }

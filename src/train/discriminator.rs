@@ -20,13 +20,17 @@ use burn::tensor::activation;
 pub struct PatchDiscriminatorConfig {
     /// Channels of each 4×4 stride-2 convolution (each halves the size).
     pub channels: Vec<usize>,
+    /// Input channels: RGB, plus any conditioning planes (e.g. a one-hot
+    /// style code per pixel).
+    #[config(default = 3)]
+    pub input_channels: usize,
 }
 
 impl PatchDiscriminatorConfig {
     /// Creates the discriminator with freshly initialised weights.
     pub fn init<B: Backend>(&self, device: &B::Device) -> PatchDiscriminator<B> {
         let mut convs = Vec::new();
-        let mut channels_in = 3;
+        let mut channels_in = self.input_channels;
         for &channels_out in &self.channels {
             convs.push(
                 Conv2dConfig::new([channels_in, channels_out], [4, 4])
@@ -45,7 +49,8 @@ impl PatchDiscriminatorConfig {
     }
 }
 
-/// Scores `[N, 3, H, W]` images in `[-1, 1]` with a logit per patch,
+/// Scores `[N, input_channels, H, W]` images (RGB in `[-1, 1]`, then any
+/// conditioning planes) with a logit per patch,
 /// `[N, 1, H / 2^k, W / 2^k]`.
 #[derive(Module, Debug)]
 pub struct PatchDiscriminator<B: Backend> {

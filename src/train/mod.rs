@@ -1,32 +1,44 @@
-//! Training texture GANs: a patch discriminator, adversarial losses,
-//! exemplar crops, the training loop with atomic checkpoints, and the
-//! CSV / loss-curve / sample-sheet reports.
+//! Training texture GANs and style networks: a patch discriminator,
+//! adversarial and perceptual losses, image sets and their crops, the
+//! training loops with atomic checkpoints and a NaN guard, and the CSV /
+//! loss-curve / sample-sheet reports.
 
+mod adversarial;
 mod checkpoint;
 mod discriminator;
-mod exemplar;
-mod loss;
+mod frames;
+mod images;
+mod perceptual;
 pub mod report;
 mod run;
-mod trainer;
+mod style;
+mod texture;
 
 use std::path::PathBuf;
 
+use burn::prelude::*;
 use thiserror::Error;
 
+pub use adversarial::AdversarialLoss;
 pub use checkpoint::write_atomic;
 pub use discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
-pub use exemplar::{Augment, Exemplars};
-pub use loss::AdversarialLoss;
-pub use run::TrainingRun;
-pub use trainer::{StepLosses, TextureTrainConfig, TextureTrainer};
+pub use frames::{
+    CaptureFrames, FrameCapturePlugin, FramesSaved, RandomScenes, RandomScenesPlugin, SceneCamera,
+    frame_target,
+};
+pub use images::{Augment, ImageSet, Skipped};
+pub use perceptual::{content_loss, gram, style_grams, style_loss, total_variation};
+pub use report::{Column, LossRow};
+pub use run::{RunEvent, Trainer, TrainingRun};
+pub use style::{StyleTrainConfig, StyleTrainer};
+pub use texture::{TextureTrainConfig, TextureTrainer};
 
 /// Why training cannot start or go on.
 #[derive(Debug, Error)]
 pub enum TrainError {
-    /// No exemplar image was given.
-    #[error("no exemplar image given")]
-    NoExemplar,
+    /// There is no image to train on.
+    #[error("{0}")]
+    NoImages(String),
     /// An image could not be read or written.
     #[error("image {path}: {source}")]
     Image {
@@ -35,12 +47,10 @@ pub enum TrainError {
         /// Why.
         source: image::ImageError,
     },
-    /// An exemplar is smaller than the training crops.
-    #[error(
-        "exemplar {path} is {width}×{height} after scaling, smaller than the {crop}-pixel crops"
-    )]
-    ExemplarTooSmall {
-        /// The exemplar.
+    /// An image is smaller than the training crops.
+    #[error("image {path} is {width}×{height} after scaling, smaller than the {crop}-pixel crops")]
+    ImageTooSmall {
+        /// The image.
         path: PathBuf,
         /// Its scaled width.
         width: u32,
@@ -65,7 +75,32 @@ pub enum TrainError {
         /// Why.
         source: std::io::Error,
     },
+    /// The losses kept turning NaN or infinite, even after restoring the
+    /// last checkpoint with lower learning rates.
+    #[error(
+        "training diverged at iteration {iteration} (NaN or infinite loss) and did not recover"
+    )]
+    Diverged {
+        /// The iteration that failed last.
+        iteration: u64,
+    },
+    /// Weights (e.g. the loss network's) could not be loaded.
+    #[error("{path}: {source}")]
+    Weights {
+        /// The weights file.
+        path: PathBuf,
+        /// Why.
+        source: crate::nn::WeightsError,
+    },
+    /// A setting is out of range.
+    #[error("{0}")]
+    Invalid(String),
     /// A checkpoint is missing pieces or does not fit.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+}
+
+/// The value of a one-element tensor (a loss).
+fn scalar<B: Backend>(x: Tensor<B, 1>) -> f32 {
+    x.into_scalar().elem()
 }

@@ -3,58 +3,63 @@
 
 use std::path::Path;
 
-use burn::prelude::*;
 use image::{Rgb, RgbImage};
 
+use super::TrainError;
 use super::checkpoint::write_atomic;
-use super::{StepLosses, TrainError};
-use crate::nn::{PsganConfig, PsganGenerator, PsganLatent};
-use crate::texture::to_rgb_image;
 
-/// The header of `losses.csv`.
-pub const CSV_HEADER: &str = "iteration,loss_d,loss_g,real_logit,fake_logit";
-
-/// One CSV line for `losses`.
-pub fn csv_line(losses: &StepLosses) -> String {
-    format!(
-        "{},{:.6},{:.6},{:.6},{:.6}",
-        losses.iteration,
-        losses.discriminator,
-        losses.generator,
-        losses.real_logit,
-        losses.fake_logit
-    )
+/// One loss column of a training run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// CSV header name.
+    pub name: &'static str,
+    /// One-letter legend label on the loss curve (A–Z), or `None` for a
+    /// column that is logged but not plotted.
+    pub label: Option<char>,
 }
 
-/// Reads back the rows of a `losses.csv` up to `until` (inclusive), skipping
-/// what cannot be parsed; used when a run resumes.
-pub fn read_csv(path: &Path, until: u64) -> Vec<StepLosses> {
+/// Losses (and other numbers) of one iteration, in the trainer's column
+/// order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossRow {
+    /// Iteration number (1-based).
+    pub iteration: u64,
+    /// One value per column.
+    pub values: Vec<f32>,
+}
+
+/// Reads back the rows of a `losses.csv` up to `until` (inclusive) that have
+/// `columns` values, skipping what cannot be parsed; used when a run
+/// resumes.
+pub fn read_csv(path: &Path, columns: usize, until: u64) -> Vec<LossRow> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
     text.lines()
         .skip(1)
         .filter_map(|line| {
-            let v: Vec<&str> = line.split(',').collect();
-            let f = |i: usize| v.get(i)?.parse::<f32>().ok();
-            Some(StepLosses {
-                iteration: v.first()?.parse().ok()?,
-                discriminator: f(1)?,
-                generator: f(2)?,
-                real_logit: f(3)?,
-                fake_logit: f(4)?,
-            })
+            let mut fields = line.split(',');
+            let iteration = fields.next()?.parse().ok()?;
+            let values: Vec<f32> = fields.map(|v| v.parse().ok()).collect::<Option<_>>()?;
+            (values.len() == columns).then_some(LossRow { iteration, values })
         })
         .filter(|row| row.iteration <= until)
         .collect()
 }
 
-/// Writes all rows to `path` (atomically).
-pub fn write_csv(path: &Path, rows: &[StepLosses]) -> Result<(), TrainError> {
-    let mut text = String::from(CSV_HEADER);
+/// Writes `iteration,<column names>` and all rows to `path` (atomically).
+pub fn write_csv(path: &Path, columns: &[Column], rows: &[LossRow]) -> Result<(), TrainError> {
+    let mut text = String::from("iteration");
+    for column in columns {
+        text.push(',');
+        text.push_str(column.name);
+    }
     text.push('\n');
     for row in rows {
-        text.push_str(&csv_line(row));
+        text.push_str(&row.iteration.to_string());
+        for value in &row.values {
+            text.push_str(&format!(",{value:.6}"));
+        }
         text.push('\n');
     }
     write_atomic(path, text.as_bytes())
@@ -63,13 +68,25 @@ pub fn write_csv(path: &Path, rows: &[StepLosses]) -> Result<(), TrainError> {
 const WIDTH: u32 = 720;
 const HEIGHT: u32 = 360;
 const MARGIN: u32 = 40;
-const D_COLOR: Rgb<u8> = Rgb([214, 60, 48]);
-const G_COLOR: Rgb<u8> = Rgb([40, 100, 210]);
+const PALETTE: [Rgb<u8>; 6] = [
+    Rgb([214, 60, 48]),
+    Rgb([40, 100, 210]),
+    Rgb([40, 160, 70]),
+    Rgb([230, 150, 20]),
+    Rgb([150, 60, 190]),
+    Rgb([60, 60, 60]),
+];
 
-/// Plots the discriminator (red) and generator (blue) losses against the
-/// iteration, each smoothed by a moving average, with the axis ranges
-/// written at the ends of the axes.
-pub fn plot_losses(rows: &[StepLosses], path: &Path) -> Result<(), TrainError> {
+/// Plots the labelled columns against the iteration, each smoothed by a
+/// moving average and in its own colour with its letter in the legend, with
+/// the axis ranges written at the ends of the axes. With `log`, values are
+/// plotted as log10 (for loss terms of very different sizes).
+pub fn plot_losses(
+    rows: &[LossRow],
+    columns: &[Column],
+    log: bool,
+    path: &Path,
+) -> Result<(), TrainError> {
     let mut image = RgbImage::from_pixel(WIDTH, HEIGHT, Rgb([255, 255, 255]));
     let smooth = |values: Vec<f32>| -> Vec<f32> {
         let window = (values.len() / 50).max(1);
@@ -80,15 +97,30 @@ pub fn plot_losses(rows: &[StepLosses], path: &Path) -> Result<(), TrainError> {
             })
             .collect()
     };
-    let d = smooth(rows.iter().map(|r| r.discriminator).collect());
-    let g = smooth(rows.iter().map(|r| r.generator).collect());
-    let (lo, hi) = d
+    let curves: Vec<(char, Vec<f32>)> = columns
         .iter()
-        .chain(&g)
+        .enumerate()
+        .filter_map(|(i, column)| {
+            let label = column.label?;
+            let values = rows
+                .iter()
+                .map(|r| {
+                    let v = r.values.get(i).copied().unwrap_or(f32::NAN);
+                    if log { v.max(1e-12).log10() } else { v }
+                })
+                .collect();
+            Some((label, smooth(values)))
+        })
+        .collect();
+    let (lo, hi) = curves
+        .iter()
+        .flat_map(|(_, values)| values)
         .filter(|v| v.is_finite())
         .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     let (lo, hi) = if lo > hi {
         (0.0, 1.0)
+    } else if log {
+        (lo, hi.max(lo + 1e-3))
     } else {
         (lo.min(0.0), hi.max(lo + 1e-3))
     };
@@ -106,18 +138,30 @@ pub fn plot_losses(rows: &[StepLosses], path: &Path) -> Result<(), TrainError> {
             y0 - (s * (y0 - y1) as f32) as u32,
         )
     };
-    for (values, color) in [(&d, D_COLOR), (&g, G_COLOR)] {
+    for (k, (label, values)) in curves.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
         for (pair, rows) in values.windows(2).zip(rows.windows(2)) {
-            line(
-                &mut image,
-                to_px(rows[0].iteration, pair[0]),
-                to_px(rows[1].iteration, pair[1]),
-                color,
-            );
+            if pair[0].is_finite() && pair[1].is_finite() {
+                line(
+                    &mut image,
+                    to_px(rows[0].iteration, pair[0]),
+                    to_px(rows[1].iteration, pair[1]),
+                    color,
+                );
+            }
         }
+        let legend_x = x1 - 20 * (curves.len() - k) as u32;
+        text(&mut image, legend_x, y1 + 4, &label.to_string(), color);
     }
-    text(&mut image, 4, y1, &format!("{hi:.2}"), grey);
-    text(&mut image, 4, y0 - 6, &format!("{lo:.2}"), grey);
+    let axis = |v: f32| {
+        if log {
+            format!("1E{v:.1}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    text(&mut image, 4, y1, &axis(hi), grey);
+    text(&mut image, 4, y0 - 6, &axis(lo), grey);
     text(&mut image, x0, y0 + 8, &first.to_string(), grey);
     let last_label = last.to_string();
     text(
@@ -127,63 +171,14 @@ pub fn plot_losses(rows: &[StepLosses], path: &Path) -> Result<(), TrainError> {
         &last_label,
         grey,
     );
-    text(&mut image, x1 - 60, y1 + 4, "D", D_COLOR);
-    text(&mut image, x1 - 40, y1 + 4, "G", G_COLOR);
     save(&image, path)
 }
 
-/// A sample sheet: four generated images of `size` pixels in the top row;
-/// below, a 2×2 tiling of the first one generated tileable (seams would show
-/// as lines through its middle) and an exemplar crop at the same scale.
-pub fn sample_sheet<B: Backend>(
-    generator: &PsganGenerator<B>,
-    config: &PsganConfig,
-    size: usize,
-    exemplar: Tensor<B, 4>,
-    path: &Path,
-) -> Result<(), TrainError> {
-    let device = exemplar.device();
-    let cells = config.latent_size(size).ok_or(TrainError::Size {
-        size,
-        multiple: config.scale(),
-    })?;
-    let samples = generator.forward(
-        &PsganLatent::sample(config, &[1, 2, 3, 4], cells, cells, &device),
-        false,
-    );
-    let tile = generator.forward(
-        &PsganLatent::sample(config, &[1], cells, cells, &device),
-        true,
-    );
-    let s = size as u32;
-    let mut sheet = RgbImage::from_pixel(4 * s, 3 * s, Rgb([255, 255, 255]));
-    for i in 0..4 {
-        paste(
-            &mut sheet,
-            &to_rgb_image(samples.clone().narrow(0, i, 1)),
-            i as u32 * s,
-            0,
-        );
-    }
-    let tile = to_rgb_image(tile);
-    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-        paste(&mut sheet, &tile, dx * s, s + dy * s);
-    }
-    let exemplar = to_rgb_image(exemplar);
-    paste(
-        &mut sheet,
-        &exemplar,
-        2 * s + (2 * s - exemplar.width()) / 2,
-        s + (2 * s - exemplar.height()) / 2,
-    );
-    save(&sheet, path)
-}
-
-fn paste(sheet: &mut RgbImage, image: &RgbImage, x: u32, y: u32) {
+pub(crate) fn paste(sheet: &mut RgbImage, image: &RgbImage, x: u32, y: u32) {
     image::imageops::replace(sheet, image, x as i64, y as i64);
 }
 
-fn save(image: &RgbImage, path: &Path) -> Result<(), TrainError> {
+pub(crate) fn save(image: &RgbImage, path: &Path) -> Result<(), TrainError> {
     let mut bytes = Vec::new();
     image
         .write_to(
@@ -212,7 +207,8 @@ fn line(image: &mut RgbImage, from: (u32, u32), to: (u32, u32), color: Rgb<u8>) 
     }
 }
 
-/// Draws digits, `.`, `-`, `D` and `G` in a 3×5 pixel font at twice size.
+/// Draws digits, `.`, `-` and a few capitals in a 3×5 pixel font at twice
+/// size.
 fn text(image: &mut RgbImage, x: u32, y: u32, text: &str, color: Rgb<u8>) {
     for (i, ch) in text.chars().enumerate() {
         let rows: [u8; 5] = match ch {
@@ -228,8 +224,14 @@ fn text(image: &mut RgbImage, x: u32, y: u32, text: &str, color: Rgb<u8>) {
             '9' => [7, 5, 7, 1, 7],
             '.' => [0, 0, 0, 0, 2],
             '-' => [0, 0, 7, 0, 0],
+            'A' => [2, 5, 7, 5, 5],
+            'C' => [7, 4, 4, 4, 7],
             'D' => [6, 5, 5, 5, 6],
+            'E' => [7, 4, 6, 4, 7],
             'G' => [7, 4, 5, 5, 7],
+            'L' => [4, 4, 4, 4, 7],
+            'S' => [7, 4, 7, 1, 7],
+            'T' => [7, 2, 2, 2, 2],
             _ => [0; 5],
         };
         for (r, bits) in rows.iter().enumerate() {

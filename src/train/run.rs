@@ -1,123 +1,174 @@
-//! A training run in an output folder: the loop plus its reports and
-//! checkpoints at a fixed cadence, resumable after an interruption.
+//! A training run in an output folder: any [`Trainer`]'s loop plus its
+//! reports and checkpoints at a fixed cadence, resumable after an
+//! interruption and guarded against NaN.
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::backend::AutodiffBackend;
+use super::TrainError;
+use super::report::{self, Column, LossRow};
 
-use super::{Exemplars, StepLosses, TextureTrainConfig, TextureTrainer, TrainError, report};
+/// What [`TrainingRun`] needs of a training loop (texture GANs, style
+/// networks).
+pub trait Trainer {
+    /// The loss columns [`Self::step`] returns, in order.
+    fn columns(&self) -> &'static [Column];
+    /// Whether the loss curve is drawn on a log scale.
+    fn log_plot(&self) -> bool {
+        false
+    }
+    /// Iterations done.
+    fn iteration(&self) -> u64;
+    /// One iteration; returns one value per column.
+    fn step(&mut self) -> Result<Vec<f32>, TrainError>;
+    /// Writes networks, optimiser states and progress into `dir`.
+    fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError>;
+    /// Puts back the state saved in `dir` (after a NaN).
+    fn restore(&mut self, dir: &Path) -> Result<(), TrainError>;
+    /// Factor on the configured learning rates.
+    fn learning_rate_scale(&self) -> f64;
+    /// Sets the factor on the configured learning rates.
+    fn set_learning_rate_scale(&mut self, scale: f64);
+    /// Writes a PNG of samples to `path`.
+    fn sample_sheet(&mut self, path: &Path) -> Result<(), TrainError>;
+}
+
+/// What happened in one call of [`TrainingRun::run`]'s callback.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    /// An iteration finished with these losses.
+    Step(LossRow),
+    /// An iteration gave NaN or infinity: the last checkpoint was restored
+    /// and the learning rates scaled down.
+    Recovered {
+        /// The iteration that failed.
+        failed: u64,
+        /// The iteration training goes on from.
+        restored: u64,
+        /// The learning-rate factor from now on.
+        learning_rate_scale: f64,
+    },
+}
+
+/// How many NaN recoveries in a row before a run gives up.
+const MAX_RECOVERIES: u32 = 4;
 
 /// Trains in `out`: `losses.csv`, `losses.png` and `samples-<iteration>.png`
 /// every `every` iterations (and at the end of [`Self::run`]), with a
-/// checkpoint in `out/checkpoint` each time.
+/// checkpoint in `out/checkpoint` each time. A NaN or infinite loss restores
+/// the last checkpoint and halves the learning rates instead of going on
+/// with broken weights.
 ///
 /// ```no_run
 /// # use burn::backend::Autodiff;
 /// # use bevy_gan_style::device::CpuBackend;
 /// use bevy_gan_style::nn::PsganConfig;
-/// use bevy_gan_style::train::{PatchDiscriminatorConfig, TextureTrainConfig, TrainingRun};
+/// use bevy_gan_style::train::{PatchDiscriminatorConfig, TextureTrainConfig, TextureTrainer, TrainingRun};
 /// let config = TextureTrainConfig::new(PsganConfig::new(vec![64, 32, 16]),
 ///                                      PatchDiscriminatorConfig::new(vec![32, 64, 128]));
-/// let mut run = TrainingRun::<Autodiff<CpuBackend>>::start(
-///     config, &["bricks.jpg".into()], "out/bricks".as_ref(), 250, &Default::default())?;
-/// run.run(2000, |losses| println!("{losses:?}"))?;
+/// let trainer = TextureTrainer::<Autodiff<CpuBackend>>::new(
+///     config, &["bricks.jpg".into()], &Default::default())?;
+/// let mut run = TrainingRun::new(trainer, "out/bricks".as_ref(), 250)?;
+/// run.run(2000, |event| println!("{event:?}"))?;
 /// # Ok::<(), bevy_gan_style::train::TrainError>(())
 /// ```
-pub struct TrainingRun<B: AutodiffBackend> {
-    /// The networks and optimisers.
-    pub trainer: TextureTrainer<B>,
-    exemplars: Exemplars,
+pub struct TrainingRun<T: Trainer> {
+    /// The networks, optimisers and data.
+    pub trainer: T,
     out: PathBuf,
     every: u64,
-    rows: Vec<StepLosses>,
+    rows: Vec<LossRow>,
 }
 
-impl<B: AutodiffBackend> TrainingRun<B> {
-    /// A new run of `config` on `exemplars`, reporting into `out`.
-    pub fn start(
-        config: TextureTrainConfig,
-        exemplars: &[PathBuf],
-        out: &Path,
-        every: u64,
-        device: &B::Device,
-    ) -> Result<Self, TrainError> {
-        let trainer = TextureTrainer::new(config, device)?;
-        Self::with(trainer, exemplars, out, every)
-    }
-
-    /// Continues the run whose checkpoint is in `out/checkpoint` (its
-    /// configuration is used; the loss history is kept up to it).
-    pub fn resume(
-        exemplars: &[PathBuf],
-        out: &Path,
-        every: u64,
-        device: &B::Device,
-    ) -> Result<Self, TrainError> {
-        let trainer = TextureTrainer::resume(&out.join("checkpoint"), device)?;
-        Self::with(trainer, exemplars, out, every)
-    }
-
-    fn with(
-        trainer: TextureTrainer<B>,
-        exemplars: &[PathBuf],
-        out: &Path,
-        every: u64,
-    ) -> Result<Self, TrainError> {
-        let config = &trainer.config;
-        let exemplars = Exemplars::load(exemplars, config.exemplar_scale, config.size)?;
+impl<T: Trainer> TrainingRun<T> {
+    /// A run of `trainer` reporting into `out` every `every` iterations. The
+    /// loss history already in `out/losses.csv` is kept up to the trainer's
+    /// iteration (so a resumed trainer continues its curve).
+    pub fn new(trainer: T, out: &Path, every: u64) -> Result<Self, TrainError> {
         std::fs::create_dir_all(out).map_err(|source| TrainError::Io {
             path: out.to_path_buf(),
             source,
         })?;
-        let rows = report::read_csv(&out.join("losses.csv"), trainer.iteration);
+        let rows = report::read_csv(
+            &out.join("losses.csv"),
+            trainer.columns().len(),
+            trainer.iteration(),
+        );
         Ok(Self {
             trainer,
-            exemplars,
             out: out.to_path_buf(),
             every: every.max(1),
             rows,
         })
     }
 
-    /// Trains until `until` iterations in all, calling `on_step` after each.
+    /// The checkpoint folder, `out/checkpoint`.
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        self.out.join("checkpoint")
+    }
+
+    /// Trains until `until` iterations in all, calling `on_event` after each
+    /// iteration and each recovery.
     pub fn run(
         &mut self,
         until: u64,
-        mut on_step: impl FnMut(&StepLosses),
+        mut on_event: impl FnMut(&RunEvent),
     ) -> Result<(), TrainError> {
-        while self.trainer.iteration < until {
-            let losses = self.trainer.step(&self.exemplars);
-            self.rows.push(losses);
-            on_step(&losses);
-            if losses.iteration.is_multiple_of(self.every) || losses.iteration == until {
-                self.report()?;
+        let mut recoveries = 0;
+        if !self.checkpoint_dir().join("state.ron").exists() {
+            // Something to go back to if the very first steps blow up.
+            self.trainer.save_checkpoint(&self.checkpoint_dir())?;
+        }
+        while self.trainer.iteration() < until {
+            let values = self.trainer.step()?;
+            let iteration = self.trainer.iteration();
+            if values.iter().all(|v| v.is_finite()) {
+                recoveries = 0;
+                let row = LossRow { iteration, values };
+                self.rows.push(row.clone());
+                on_event(&RunEvent::Step(row));
+                if iteration.is_multiple_of(self.every) || iteration == until {
+                    self.report()?;
+                }
+                continue;
             }
+            recoveries += 1;
+            let checkpoint = self.checkpoint_dir();
+            if recoveries > MAX_RECOVERIES {
+                return Err(TrainError::Diverged { iteration });
+            }
+            let scale = self.trainer.learning_rate_scale() * 0.5;
+            self.trainer.restore(&checkpoint)?;
+            self.trainer.set_learning_rate_scale(scale);
+            let restored = self.trainer.iteration();
+            self.rows.retain(|row| row.iteration <= restored);
+            on_event(&RunEvent::Recovered {
+                failed: iteration,
+                restored,
+                learning_rate_scale: scale,
+            });
         }
         Ok(())
     }
 
     /// Writes the CSV, the loss curve, a sample sheet and a checkpoint now.
     pub fn report(&mut self) -> Result<(), TrainError> {
-        report::write_csv(&self.out.join("losses.csv"), &self.rows)?;
-        report::plot_losses(&self.rows, &self.out.join("losses.png"))?;
-        let config = self.trainer.config.clone();
-        let sheet = 2 * config.size;
-        let crop = sheet.min(self.exemplars.min_side());
-        let crop = self.trainer.exemplar_crop(&self.exemplars, crop);
-        report::sample_sheet(
-            &self.trainer.inference_generator(),
-            &config.generator,
-            sheet,
-            crop,
-            &self
-                .out
-                .join(format!("samples-{:06}.png", self.trainer.iteration)),
+        let columns = self.trainer.columns();
+        report::write_csv(&self.out.join("losses.csv"), columns, &self.rows)?;
+        report::plot_losses(
+            &self.rows,
+            columns,
+            self.trainer.log_plot(),
+            &self.out.join("losses.png"),
         )?;
-        self.trainer.save_checkpoint(&self.out.join("checkpoint"))
+        let sheet = self
+            .out
+            .join(format!("samples-{:06}.png", self.trainer.iteration()));
+        self.trainer.sample_sheet(&sheet)?;
+        self.trainer.save_checkpoint(&self.checkpoint_dir())
     }
 
     /// The losses so far.
-    pub fn history(&self) -> &[StepLosses] {
+    pub fn history(&self) -> &[LossRow] {
         &self.rows
     }
 }

@@ -9,5 +9,6 @@ mod bridge;
 mod camera;
 mod device;
 mod parity;
+mod style_training;
 mod texture;
 mod util;

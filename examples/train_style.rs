@@ -1,0 +1,230 @@
+//! Train a feed-forward style network on your own style images, with
+//! content loss, Gram style loss, total variation and a patch discriminator.
+//!
+//! ```text
+//! cargo run --release --example train_style -- \
+//!     --styles ../shared/data/images/style/starry_night.jpg ../shared/data/images/style/the_scream.jpg \
+//!     --content ../shared/data/images/content --out out/my_styles --iters 2000
+//! # Add a style to an existing model (trains only its scale/shift rows):
+//! cargo run --release --example train_style -- --base assets/models/multistyle26.style.ron \
+//!     --styles my_painting.jpg --content photos --out out/multistyle27 --iters 500
+//! cargo run --release --example train_style -- --out out/my_styles --resume --iters 4000
+//! ```
+//!
+//! Writes into `--out`: `losses.csv`, `losses.png` (log-scale curves of the
+//! loss terms), `samples-<iteration>.png` (content crops × styles),
+//! `checkpoint/` (atomic; `--resume` continues from it) and the model
+//! `<name>.style.ron` + `<name>.safetensors`, which `stylize` and the camera
+//! filter load as they are.
+
+use std::error::Error;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use bevy_gan_style::model::StyleArchitecture;
+use bevy_gan_style::nn::{MultiStyleConfig, VggTap};
+use bevy_gan_style::prelude::*;
+use bevy_gan_style::train::{
+    AdversarialLoss, RunEvent, StyleTrainConfig, StyleTrainer, TrainingRun,
+};
+use burn::backend::Autodiff;
+use burn::backend::wgpu::WgpuDevice;
+use burn::tensor::backend::AutodiffBackend;
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+struct Args {
+    /// Style image(s) (PNG / JPEG), one style each.
+    #[arg(long, num_args = 1..)]
+    styles: Vec<PathBuf>,
+    /// Folder(s) of content images (searched recursively).
+    #[arg(long, num_args = 1..)]
+    content: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Add the styles to this model (`.style.ron`) instead of training a
+    /// new network: only the new styles' scale/shift rows are trained.
+    #[arg(long)]
+    base: Option<PathBuf>,
+    /// Train until this many iterations in total.
+    #[arg(long, default_value_t = 2000)]
+    iters: u64,
+    /// Content crop size (a multiple of 4).
+    #[arg(long, default_value_t = 256)]
+    size: usize,
+    /// Content crops per batch.
+    #[arg(long, default_value_t = 4)]
+    batch: usize,
+    /// Style images are resized to this shorter side.
+    #[arg(long, default_value_t = 256)]
+    style_size: usize,
+    /// Channels of the network (its three contracting convolutions; the
+    /// expanding ones get half and a quarter).
+    #[arg(long, default_value_t = 32)]
+    width: usize,
+    /// Residual blocks.
+    #[arg(long, default_value_t = 5)]
+    depth: usize,
+    /// α: style loss weight.
+    #[arg(long, default_value_t = 2e5)]
+    alpha: f32,
+    /// β: total-variation weight.
+    #[arg(long, default_value_t = 10.0)]
+    beta: f32,
+    /// λ: adversarial weight.
+    #[arg(long, default_value_t = 1.0)]
+    lambda: f32,
+    /// Adversarial loss: none, bce, lsgan or hinge.
+    #[arg(long, default_value = "lsgan")]
+    adv: String,
+    /// Content loss layer: relu2_2 or relu3_3.
+    #[arg(long, default_value = "relu2_2")]
+    content_layer: VggTap,
+    /// Adam learning rate of the style network.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// VGG16 weights (safetensors or a PyTorch `.pth`).
+    #[arg(long, default_value = "assets/training/vgg16_features.safetensors")]
+    vgg: PathBuf,
+    /// Where to train.
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    backend: BackendArg,
+    /// Seed of initialisation, crops and style choice.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Samples, curve and checkpoint every this many iterations.
+    #[arg(long, default_value_t = 100)]
+    every: u64,
+    /// Continue from `<out>/checkpoint` (its configuration wins).
+    #[arg(long)]
+    resume: bool,
+    /// Model name (default: the output folder's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Card description.
+    #[arg(long, default_value = "")]
+    description: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Cpu,
+    Gpu,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.backend {
+        BackendArg::Cpu => train::<Autodiff<CpuBackend>>(&args, &Default::default()),
+        BackendArg::Gpu => train::<Autodiff<GpuBackend>>(&args, &WgpuDevice::default()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Error>> {
+    let adversarial = match args.adv.as_str() {
+        "none" => None,
+        other => Some(other.parse::<AdversarialLoss>()?),
+    };
+    let w = args.width;
+    let net = MultiStyleConfig::new(num_styles, [w, w, w], args.depth, [w / 2, (w / 4).max(4)]);
+    let path = |p: &PathBuf| p.to_string_lossy().into_owned();
+    Ok(StyleTrainConfig::new(
+        net,
+        args.styles.iter().map(path).collect(),
+        args.content.iter().map(path).collect(),
+        path(&args.vgg),
+    )
+    .with_size(args.size)
+    .with_batch(args.batch)
+    .with_style_size(args.style_size)
+    .with_style_weight(args.alpha)
+    .with_tv_weight(args.beta)
+    .with_adversarial(adversarial)
+    .with_adversarial_weight(args.lambda)
+    .with_content_layer(args.content_layer)
+    .with_learning_rate(args.lr)
+    .with_seed(args.seed))
+}
+
+fn trainer<B: AutodiffBackend>(
+    args: &Args,
+    device: &B::Device,
+) -> Result<StyleTrainer<B>, Box<dyn Error>> {
+    if args.resume {
+        let trainer = StyleTrainer::<B>::resume(&args.out.join("checkpoint"), device)?;
+        println!("resumed at iteration {}", trainer.iteration);
+        return Ok(trainer);
+    }
+    let Some(base) = &args.base else {
+        return Ok(StyleTrainer::new(config(args, args.styles.len())?, device)?);
+    };
+    let model = StyleModel::load_file(base)?;
+    let StyleArchitecture::MultiStyle(base_config) = model.card().architecture.clone();
+    let mut names = model.card().styles.clone();
+    names.resize_with(base_config.num_styles, String::new);
+    for (i, name) in names.iter_mut().enumerate() {
+        if name.is_empty() {
+            *name = format!("style {i}");
+        }
+    }
+    names.extend(args.styles.iter().map(|p| {
+        p.file_stem()
+            .map_or("style".into(), |s| s.to_string_lossy().into_owned())
+    }));
+    let config = config(args, base_config.num_styles)?.with_style_names(names);
+    let net = model.build::<B>(device)?;
+    Ok(StyleTrainer::add_styles(config, net, base_config, device)?)
+}
+
+fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
+    let trainer = trainer::<B>(args, device)?;
+    let mut run = TrainingRun::new(trainer, &args.out, args.every)?;
+    let name = args.name.clone().unwrap_or_else(|| {
+        args.out
+            .file_name()
+            .map_or("my_styles".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let first = run.trainer.iteration;
+    let bar = ProgressBar::new(args.iters).with_position(first);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:32} {pos}/{len} it · {per_sec} · ETA {eta} · {msg}",
+    )?);
+    let start = Instant::now();
+    run.run(args.iters, |event| match event {
+        RunEvent::Step(row) => {
+            bar.set_position(row.iteration);
+            let [total, content, style, tv, adv, d] = row.values[..] else {
+                return;
+            };
+            bar.set_message(format!(
+                "L {total:.3} = C {content:.3} + S {style:.2e} + TV {tv:.2e} + G {adv:.3} · D {d:.3}"
+            ));
+        }
+        RunEvent::Recovered {
+            failed,
+            restored,
+            learning_rate_scale,
+        } => bar.println(format!(
+            "NaN at iteration {failed}: back to {restored}, learning rates ×{learning_rate_scale}"
+        )),
+    })?;
+    bar.finish();
+    let path = run.trainer.export(&args.out, &name, &args.description)?;
+    println!(
+        "{} iterations in {:.1} s; model: {}",
+        run.trainer.iteration - first,
+        start.elapsed().as_secs_f64(),
+        path.display()
+    );
+    Ok(())
+}

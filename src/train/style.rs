@@ -1,0 +1,557 @@
+//! Training feed-forward style networks: the conditional-instance-norm
+//! transformer learns N styles at once from content crops with
+//! L = Lc + α·Ls + β·TV + λ·Ladv (content and Gram style losses on VGG16
+//! features, total variation, and a patch discriminator that judges patches
+//! of the style image against patches of the output), or learns only the
+//! scale/shift rows of styles added to an existing model.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::{AutodiffModule, ParamId};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use image::{Rgb, RgbImage};
+
+use super::checkpoint::{CheckpointReader, CheckpointState, CheckpointWriter};
+use super::report::{Column, paste, save};
+use super::{
+    AdversarialLoss, Augment, ImageSet, PatchDiscriminator, PatchDiscriminatorConfig, TrainError,
+    Trainer, content_loss, scalar, style_grams, style_loss, total_variation,
+};
+use crate::model::{StyleArchitecture, StyleModelCard, export_model};
+use crate::nn::{MultiStyleConfig, MultiStyleNet, SplitMix64, Vgg16, VggTap};
+
+/// Everything that defines a style training run, data sources included (so
+/// that a run resumes from its output folder alone).
+///
+/// ```
+/// use bevy_gan_style::nn::MultiStyleConfig;
+/// use bevy_gan_style::train::StyleTrainConfig;
+/// let config = StyleTrainConfig::new(
+///     MultiStyleConfig::new(2, [16, 32, 32], 3, [16, 8]),
+///     vec!["starry.jpg".into(), "wave.jpg".into()],
+///     vec!["photos".into()],
+///     "assets/training/vgg16_features.safetensors".into(),
+/// )
+/// .with_style_weight(5e4);
+/// assert_eq!(config.learning_rate, 1e-3);
+/// ```
+#[derive(Config, Debug)]
+pub struct StyleTrainConfig {
+    /// The style network (its `num_styles` counts frozen and trained styles).
+    pub net: MultiStyleConfig,
+    /// The style images being learned, one per trained style, in order.
+    pub styles: Vec<String>,
+    /// Folders of content images (searched recursively).
+    pub content: Vec<String>,
+    /// VGG16 weights (safetensors or `.pth`).
+    pub vgg: String,
+    /// Names of all styles, frozen ones first (defaults to the style
+    /// images' file stems).
+    #[config(default = "Vec::new()")]
+    pub style_names: Vec<String>,
+    /// Styles `0..frozen_styles` come from a base model and stay as they
+    /// are; the network's convolutions are frozen too and only the added
+    /// styles' scale and shift rows are trained.
+    #[config(default = 0)]
+    pub frozen_styles: usize,
+    /// Tap of the content loss.
+    #[config(default = "VggTap::Relu2_2")]
+    pub content_layer: VggTap,
+    /// Weight of the content loss.
+    #[config(default = 1.0)]
+    pub content_weight: f32,
+    /// α: weight of the Gram style loss.
+    #[config(default = 2e5)]
+    pub style_weight: f32,
+    /// Per-tap weights of the style loss (relu1_2, relu2_2, relu3_3, relu4_3).
+    #[config(default = "vec![1.0, 1.0, 1.0, 1.0]")]
+    pub style_layer_weights: Vec<f32>,
+    /// β: weight of the total-variation loss.
+    #[config(default = 10.0)]
+    pub tv_weight: f32,
+    /// Adversarial objective, or none.
+    #[config(default = "Some(AdversarialLoss::Lsgan)")]
+    pub adversarial: Option<AdversarialLoss>,
+    /// λ: weight of the generator's adversarial loss.
+    #[config(default = 1.0)]
+    pub adversarial_weight: f32,
+    /// Discriminator widths (its input is RGB plus one plane per style).
+    #[config(default = "vec![32, 64, 128]")]
+    pub discriminator_channels: Vec<usize>,
+    /// Side of the content crops (a multiple of 4).
+    #[config(default = 256)]
+    pub size: usize,
+    /// Content crops per batch.
+    #[config(default = 4)]
+    pub batch: usize,
+    /// Style images are resized to this shorter side.
+    #[config(default = 256)]
+    pub style_size: usize,
+    /// Content crops cover `size · jitter^u` pixels, `u` in `[-1, 1]`.
+    #[config(default = 1.25)]
+    pub scale_jitter: f32,
+    /// Adam learning rate of the style network.
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// Adam learning rate of the discriminator.
+    #[config(default = 2e-4)]
+    pub discriminator_learning_rate: f64,
+    /// Adam β₁ of both networks.
+    #[config(default = 0.5)]
+    pub beta_1: f32,
+    /// Adam β₂ of both networks.
+    #[config(default = 0.999)]
+    pub beta_2: f32,
+    /// Seed of initialisation, crops and style choice.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+/// The style trainer's loss columns.
+const COLUMNS: &[Column] = &[
+    Column {
+        name: "total",
+        label: Some('L'),
+    },
+    Column {
+        name: "content",
+        label: Some('C'),
+    },
+    Column {
+        name: "style",
+        label: Some('S'),
+    },
+    Column {
+        name: "tv",
+        label: Some('T'),
+    },
+    Column {
+        name: "adversarial_g",
+        label: Some('G'),
+    },
+    Column {
+        name: "loss_d",
+        label: Some('D'),
+    },
+];
+
+type Opt<M, B> = OptimizerAdaptor<Adam, M, B>;
+
+/// A style network, its discriminator and the data being trained on.
+pub struct StyleTrainer<B: AutodiffBackend> {
+    /// The run's configuration.
+    pub config: StyleTrainConfig,
+    /// The style network (what the exported model holds).
+    pub net: MultiStyleNet<B>,
+    /// The discriminator, with an adversarial loss.
+    pub discriminator: Option<PatchDiscriminator<B>>,
+    opt_g: Opt<MultiStyleNet<B>, B>,
+    opt_d: Opt<PatchDiscriminator<B>, B>,
+    /// Iterations done.
+    pub iteration: u64,
+    lr_scale: f64,
+    vgg: Vgg16<B>,
+    /// Per trained style, its Gram targets at the four style taps.
+    targets: Vec<Vec<Tensor<B, 3>>>,
+    styles: ImageSet,
+    content: ImageSet,
+    /// Fixed content crops of the sample sheets.
+    samples: Tensor<B::InnerBackend, 4>,
+    rng: SplitMix64,
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> StyleTrainer<B> {
+    /// A new network for `config` (`config.frozen_styles` must be 0).
+    pub fn new(config: StyleTrainConfig, device: &B::Device) -> Result<Self, TrainError> {
+        if config.frozen_styles != 0 {
+            return Err(TrainError::Invalid(
+                "frozen styles need a base model: use StyleTrainer::add_styles".into(),
+            ));
+        }
+        B::seed(device, config.seed);
+        let net = config.net.init(device);
+        Self::with_net(config, net, device)
+    }
+
+    /// Adds `config.styles` to `base` and trains only their scale and shift
+    /// rows; `config.net` and `config.frozen_styles` are set from `base`.
+    pub fn add_styles(
+        mut config: StyleTrainConfig,
+        base: MultiStyleNet<B>,
+        base_config: MultiStyleConfig,
+        device: &B::Device,
+    ) -> Result<Self, TrainError> {
+        let added = config.styles.len();
+        config.frozen_styles = base.num_styles;
+        config.net = MultiStyleConfig {
+            num_styles: base.num_styles + added,
+            ..base_config
+        };
+        B::seed(device, config.seed);
+        Self::with_net(config, base.with_added_styles(added), device)
+    }
+
+    fn with_net(
+        config: StyleTrainConfig,
+        net: MultiStyleNet<B>,
+        device: &B::Device,
+    ) -> Result<Self, TrainError> {
+        let trained = config.net.num_styles.checked_sub(config.frozen_styles);
+        if trained != Some(config.styles.len()) || config.styles.is_empty() {
+            return Err(TrainError::Invalid(format!(
+                "{} style image(s) for a network of {} styles with {} frozen",
+                config.styles.len(),
+                config.net.num_styles,
+                config.frozen_styles
+            )));
+        }
+        if !config.size.is_multiple_of(4) || config.size < config.net.min_input_size() {
+            return Err(TrainError::Size {
+                size: config.size,
+                multiple: 4,
+            });
+        }
+        if config.style_layer_weights.len() != VggTap::STYLE.len() {
+            return Err(TrainError::Invalid(format!(
+                "{} style layer weights given, the style loss has {} taps",
+                config.style_layer_weights.len(),
+                VggTap::STYLE.len()
+            )));
+        }
+        let vgg_path = PathBuf::from(&config.vgg);
+        let vgg = Vgg16::<B>::load(&vgg_path, device)
+            .map_err(|source| TrainError::Weights {
+                path: vgg_path,
+                source,
+            })?
+            .no_grad();
+        let style_paths: Vec<PathBuf> = config.styles.iter().map(PathBuf::from).collect();
+        let styles = ImageSet::load_short_side(&style_paths, config.style_size)?;
+        let style_images: Vec<Tensor<B, 4>> =
+            (0..styles.len()).map(|i| styles.image(i, device)).collect();
+        let targets = style_grams(&vgg, &style_images)
+            .into_iter()
+            .map(|grams| grams.into_iter().map(|g| g.detach()).collect())
+            .collect();
+        let mut content = None;
+        for dir in &config.content {
+            let (set, skipped) =
+                ImageSet::from_folder(Path::new(dir), 2 * config.size, config.size)?;
+            for s in skipped {
+                bevy::log::warn!("skipping {}: {}", s.path.display(), s.reason);
+            }
+            content = Some(match content {
+                None => set,
+                Some(previous) => ImageSet::merge(previous, set),
+            });
+        }
+        let content =
+            content.ok_or_else(|| TrainError::NoImages("no content folder given".into()))?;
+        let samples = Tensor::cat(
+            (0..content.len().min(3))
+                .map(|i| content.centre_crop(i, config.size, device))
+                .collect(),
+            0,
+        );
+        let adam = AdamConfig::new()
+            .with_beta_1(config.beta_1)
+            .with_beta_2(config.beta_2);
+        let discriminator = config.adversarial.map(|_| {
+            PatchDiscriminatorConfig::new(config.discriminator_channels.clone())
+                .with_input_channels(3 + config.net.num_styles)
+                .init(device)
+        });
+        Ok(Self {
+            net,
+            discriminator,
+            opt_g: adam.init(),
+            opt_d: adam.init(),
+            iteration: 0,
+            lr_scale: 1.0,
+            vgg,
+            targets,
+            styles,
+            content,
+            samples,
+            rng: SplitMix64::new(config.seed),
+            device: device.clone(),
+            config,
+        })
+    }
+
+    /// Resumes from a folder written by [`Trainer::save_checkpoint`]; the
+    /// configuration (data sources included) is the checkpoint's.
+    pub fn resume(dir: &Path, device: &B::Device) -> Result<Self, TrainError> {
+        let checkpoint = CheckpointReader::open(dir)?;
+        let config = StyleTrainConfig::load_binary(checkpoint.state.config.as_bytes())
+            .map_err(|e| TrainError::Checkpoint(format!("configuration: {e}")))?;
+        let net = config.net.init(device);
+        let mut trainer = Self::with_net(config, net, device)?;
+        trainer.load(&checkpoint)?;
+        Ok(trainer)
+    }
+
+    fn load(&mut self, checkpoint: &CheckpointReader) -> Result<(), TrainError> {
+        let device = &self.device;
+        self.net = checkpoint.module("net", self.net.clone(), device)?;
+        self.opt_g = checkpoint.optimizer("adam-net", self.opt_g.clone(), device)?;
+        if let Some(discriminator) = self.discriminator.take() {
+            self.discriminator = Some(checkpoint.module("discriminator", discriminator, device)?);
+            self.opt_d = checkpoint.optimizer("adam-discriminator", self.opt_d.clone(), device)?;
+        }
+        self.iteration = checkpoint.state.iteration;
+        self.lr_scale = checkpoint.state.lr_scale;
+        self.rng = SplitMix64::from_state(checkpoint.state.rng);
+        Ok(())
+    }
+
+    /// One-hot style codes `[N, num_styles]` for the style indices.
+    fn one_hot<K: Backend>(&self, styles: &[usize], device: &K::Device) -> Tensor<K, 2> {
+        let n = self.config.net.num_styles;
+        let mut data = vec![0.0f32; styles.len() * n];
+        for (row, &style) in styles.iter().enumerate() {
+            data[row * n + style] = 1.0;
+        }
+        Tensor::from_data(TensorData::new(data, [styles.len(), n]), device)
+    }
+
+    /// RGB in `[-1, 1]` plus the style code as constant planes: what the
+    /// conditional discriminator sees.
+    fn conditioned(image: Tensor<B, 4>, code: Tensor<B, 2>) -> Tensor<B, 4> {
+        let [n, _, h, w] = image.dims();
+        let [_, s] = code.dims();
+        let planes = code.reshape([n, s, 1, 1]).expand([n, s, h, w]);
+        Tensor::cat(vec![image.mul_scalar(2.0).sub_scalar(1.0), planes], 1)
+    }
+
+    fn train_step(&mut self) -> [f32; 6] {
+        let config = self.config.clone();
+        let device = self.device.clone();
+        let trained = config.styles.len();
+        // Style index into the network per image, and into the trained
+        // styles (targets, style images).
+        let picks: Vec<usize> = (0..config.batch).map(|_| self.rng.below(trained)).collect();
+        let net_styles: Vec<usize> = picks.iter().map(|p| p + config.frozen_styles).collect();
+        let code = self.one_hot::<B>(&net_styles, &device);
+        let content = self.content.crops::<B>(
+            &mut self.rng,
+            config.batch,
+            config.size,
+            Augment::Flips,
+            config.scale_jitter,
+            &device,
+        );
+        let output = self.net.forward(content.clone(), code.clone());
+
+        let deepest = config.content_layer.max(VggTap::Relu4_3);
+        let taps = self.vgg.forward(output.clone(), deepest);
+        let target = self
+            .vgg
+            .forward(content, config.content_layer)
+            .pop()
+            .map(|t| t.detach());
+        let loss_c = match target {
+            Some(target) => content_loss(taps[config.content_layer.block()].clone(), target),
+            None => Tensor::zeros([1], &device),
+        };
+        let grams: Vec<Tensor<B, 3>> = (0..VggTap::STYLE.len())
+            .map(|tap| {
+                Tensor::cat(
+                    picks
+                        .iter()
+                        .map(|&p| self.targets[p][tap].clone())
+                        .collect(),
+                    0,
+                )
+            })
+            .collect();
+        let loss_s = style_loss(
+            &taps[..VggTap::STYLE.len()],
+            &grams,
+            &config.style_layer_weights,
+        );
+        let loss_tv = total_variation(output.clone());
+        let mut total = loss_c.clone().mul_scalar(config.content_weight)
+            + loss_s.clone().mul_scalar(config.style_weight)
+            + loss_tv.clone().mul_scalar(config.tv_weight);
+
+        let (mut adv_g, mut loss_d_value) = (0.0, 0.0);
+        if let (Some(loss), Some(discriminator)) = (config.adversarial, self.discriminator.clone())
+        {
+            // Discriminator: patches of each image's style image are real,
+            // the output fake, both tagged with the style code.
+            let real = self.styles.crops_of::<B>(
+                &mut self.rng,
+                &picks,
+                config.size.min(self.styles.min_side()),
+                Augment::Flips,
+                1.0,
+                &device,
+            );
+            let real_logits = discriminator.forward(Self::conditioned(real, code.clone()));
+            let fake_logits =
+                discriminator.forward(Self::conditioned(output.clone().detach(), code.clone()));
+            let loss_d = loss.discriminator(real_logits, fake_logits);
+            loss_d_value = scalar(loss_d.clone());
+            let grads = GradientsParams::from_grads(loss_d.backward(), &discriminator);
+            let lr = config.discriminator_learning_rate * self.lr_scale;
+            let discriminator = self.opt_d.step(lr, discriminator, grads);
+            let loss_g = loss.generator(discriminator.forward(Self::conditioned(output, code)));
+            adv_g = scalar(loss_g.clone());
+            total = total + loss_g.mul_scalar(config.adversarial_weight);
+            self.discriminator = Some(discriminator);
+        }
+
+        let total_value = scalar(total.clone());
+        let mut grads = total.backward();
+        let grads = if config.frozen_styles > 0 {
+            let ids: Vec<ParamId> = self.net.style_param_ids();
+            GradientsParams::from_params(&mut grads, &self.net, &ids)
+        } else {
+            GradientsParams::from_grads(grads, &self.net)
+        };
+        self.net = self.opt_g.step(
+            config.learning_rate * self.lr_scale,
+            self.net.clone(),
+            grads,
+        );
+        self.iteration += 1;
+        [
+            total_value,
+            scalar(loss_c),
+            scalar(loss_s),
+            scalar(loss_tv),
+            adv_g,
+            loss_d_value,
+        ]
+    }
+
+    /// The style network without autodiff, for samples and export.
+    pub fn inference_net(&self) -> MultiStyleNet<B::InnerBackend> {
+        self.net.valid()
+    }
+
+    /// The names of all styles, frozen ones first.
+    pub fn style_names(&self) -> Vec<String> {
+        if self.config.style_names.len() == self.config.net.num_styles {
+            return self.config.style_names.clone();
+        }
+        let stems = self.config.styles.iter().map(|path| {
+            Path::new(path)
+                .file_stem()
+                .map_or_else(|| path.clone(), |s| s.to_string_lossy().into_owned())
+        });
+        (0..self.config.frozen_styles)
+            .map(|i| format!("style {i}"))
+            .chain(stems)
+            .collect()
+    }
+
+    /// Writes the network as a style model, `<dir>/<name>.style.ron` and
+    /// `<dir>/<name>.safetensors`, that `stylize` and the camera filter
+    /// load unchanged; returns the card's path.
+    pub fn export(&self, dir: &Path, name: &str, description: &str) -> Result<PathBuf, TrainError> {
+        let card = StyleModelCard {
+            name: name.to_string(),
+            description: description.to_string(),
+            architecture: StyleArchitecture::MultiStyle(self.config.net.clone()),
+            weights: format!("{name}.safetensors"),
+            input_range: (0.0, 1.0),
+            output_range: (0.0, 1.0),
+            styles: self.style_names(),
+        };
+        export_model(&self.inference_net(), &card, name, "style.ron", dir)
+    }
+}
+
+impl<B: AutodiffBackend> Trainer for StyleTrainer<B> {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+
+    fn log_plot(&self) -> bool {
+        true
+    }
+
+    fn iteration(&self) -> u64 {
+        self.iteration
+    }
+
+    fn step(&mut self) -> Result<Vec<f32>, TrainError> {
+        Ok(self.train_step().to_vec())
+    }
+
+    fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+        let mut writer = CheckpointWriter::new();
+        writer.module("net", &self.net)?;
+        writer.optimizer::<B, _, _>("adam-net", &self.opt_g)?;
+        if let Some(discriminator) = &self.discriminator {
+            writer.module("discriminator", discriminator)?;
+            writer.optimizer::<B, _, _>("adam-discriminator", &self.opt_d)?;
+        }
+        writer.commit(
+            dir,
+            &CheckpointState {
+                iteration: self.iteration,
+                rng: self.rng.state(),
+                lr_scale: self.lr_scale,
+                config: self.config.to_string(),
+            },
+        )
+    }
+
+    fn restore(&mut self, dir: &Path) -> Result<(), TrainError> {
+        self.load(&CheckpointReader::open(dir)?)
+    }
+
+    fn learning_rate_scale(&self) -> f64 {
+        self.lr_scale
+    }
+
+    fn set_learning_rate_scale(&mut self, scale: f64) {
+        self.lr_scale = scale;
+    }
+
+    /// Rows: the fixed content crops; columns: the content, then each
+    /// trained style's output (at most six); a top row shows the style
+    /// images.
+    fn sample_sheet(&mut self, path: &Path) -> Result<(), TrainError> {
+        let size = self.config.size;
+        let s = size as u32;
+        let trained = self.config.styles.len().min(6);
+        let [rows, ..] = self.samples.dims();
+        let net = self.inference_net();
+        let mut sheet = RgbImage::from_pixel(
+            (trained as u32 + 1) * s,
+            (rows as u32 + 1) * s,
+            Rgb([255; 3]),
+        );
+        for style in 0..trained {
+            let image = self
+                .styles
+                .centre_crop::<B::InnerBackend>(style, size, &self.device);
+            paste(&mut sheet, &to_rgb(image), (style as u32 + 1) * s, 0);
+        }
+        for row in 0..rows {
+            let content = self.samples.clone().narrow(0, row, 1);
+            let y = (row as u32 + 1) * s;
+            paste(&mut sheet, &to_rgb(content.clone()), 0, y);
+            for style in 0..trained {
+                let code = self
+                    .one_hot::<B::InnerBackend>(&[style + self.config.frozen_styles], &self.device);
+                let output = net.forward(content.clone(), code);
+                paste(&mut sheet, &to_rgb(output), (style as u32 + 1) * s, y);
+            }
+        }
+        save(&sheet, path)
+    }
+}
+
+/// `[1, 3, H, W]` in `[0, 1]` as an 8-bit image.
+fn to_rgb<B: Backend>(image: Tensor<B, 4>) -> RgbImage {
+    crate::texture::to_rgb_image(image.mul_scalar(2.0).sub_scalar(1.0))
+}

@@ -1,0 +1,309 @@
+//! The texture GAN's training loop: one discriminator and one generator
+//! Adam step per iteration on random exemplar crops.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::AutodiffModule;
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use image::{Rgb, RgbImage};
+
+use super::checkpoint::{CheckpointReader, CheckpointState, CheckpointWriter};
+use super::report::{Column, paste, save};
+use super::{
+    AdversarialLoss, Augment, ImageSet, PatchDiscriminator, PatchDiscriminatorConfig, TrainError,
+    Trainer, scalar,
+};
+use crate::nn::{PsganConfig, PsganGenerator, PsganLatent, SplitMix64};
+use crate::texture::to_rgb_image;
+
+/// Everything that defines a texture GAN training run.
+#[derive(Config, Debug)]
+pub struct TextureTrainConfig {
+    /// The generator's architecture.
+    pub generator: PsganConfig,
+    /// The discriminator's architecture.
+    pub discriminator: PatchDiscriminatorConfig,
+    /// Side of the exemplar crops and of the generated training images
+    /// (a multiple of the generator's scale).
+    #[config(default = 64)]
+    pub size: usize,
+    /// Images per batch.
+    #[config(default = 8)]
+    pub batch: usize,
+    /// Adversarial objective.
+    #[config(default = "AdversarialLoss::Bce")]
+    pub loss: AdversarialLoss,
+    /// Adam learning rate for both networks.
+    #[config(default = 2e-4)]
+    pub learning_rate: f64,
+    /// Adam β₁ (0.5 is the usual choice for GANs).
+    #[config(default = 0.5)]
+    pub beta_1: f32,
+    /// Adam β₂.
+    #[config(default = 0.999)]
+    pub beta_2: f32,
+    /// Crop augmentation.
+    #[config(default = "Augment::Flips")]
+    pub augment: Augment,
+    /// Exemplars are resized by this factor before cropping.
+    #[config(default = 1.0)]
+    pub exemplar_scale: f32,
+    /// Seed of the weights' initialisation, the crops and the latents.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+/// The texture trainer's loss columns: discriminator and generator losses,
+/// and the mean logits on exemplar crops and generated images.
+const COLUMNS: &[Column] = &[
+    Column {
+        name: "loss_d",
+        label: Some('D'),
+    },
+    Column {
+        name: "loss_g",
+        label: Some('G'),
+    },
+    Column {
+        name: "real_logit",
+        label: None,
+    },
+    Column {
+        name: "fake_logit",
+        label: None,
+    },
+];
+
+type Opt<M, B> = OptimizerAdaptor<Adam, M, B>;
+
+/// A generator and its patch discriminator being trained on exemplars.
+pub struct TextureTrainer<B: AutodiffBackend> {
+    /// The run's configuration.
+    pub config: TextureTrainConfig,
+    /// The generator (its weights are what a texture model ships).
+    pub generator: PsganGenerator<B>,
+    /// The discriminator.
+    pub discriminator: PatchDiscriminator<B>,
+    opt_g: Opt<PsganGenerator<B>, B>,
+    opt_d: Opt<PatchDiscriminator<B>, B>,
+    /// Iterations done.
+    pub iteration: u64,
+    lr_scale: f64,
+    exemplars: ImageSet,
+    rng: SplitMix64,
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> TextureTrainer<B> {
+    /// Fresh networks for `config`, trained on crops of `exemplars`.
+    pub fn new(
+        config: TextureTrainConfig,
+        exemplars: &[PathBuf],
+        device: &B::Device,
+    ) -> Result<Self, TrainError> {
+        if config.generator.latent_size(config.size).is_none() {
+            return Err(TrainError::Size {
+                size: config.size,
+                multiple: config.generator.scale(),
+            });
+        }
+        let exemplars = ImageSet::load(exemplars, config.exemplar_scale, config.size)?;
+        B::seed(device, config.seed);
+        let adam = AdamConfig::new()
+            .with_beta_1(config.beta_1)
+            .with_beta_2(config.beta_2);
+        Ok(Self {
+            generator: config.generator.init(device),
+            discriminator: config.discriminator.init(device),
+            opt_g: adam.init(),
+            opt_d: adam.init(),
+            iteration: 0,
+            lr_scale: 1.0,
+            exemplars,
+            rng: SplitMix64::new(config.seed),
+            device: device.clone(),
+            config,
+        })
+    }
+
+    /// One discriminator step and one generator step; returns the values
+    /// of [`Trainer::columns`].
+    fn train_step(&mut self) -> [f32; 4] {
+        let config = self.config.clone();
+        let cells = config.size / config.generator.scale();
+        let lr = config.learning_rate * self.lr_scale;
+
+        // Discriminator: exemplar crops are real, generated images fake.
+        let real = self
+            .exemplars
+            .crops::<B>(
+                &mut self.rng,
+                config.batch,
+                config.size,
+                config.augment,
+                1.0,
+                &self.device,
+            )
+            .mul_scalar(2.0)
+            .sub_scalar(1.0);
+        let latent = self.latent(cells);
+        let fake = self.generator.forward(&latent, false).detach();
+        let real_logits = self.discriminator.forward(real);
+        let fake_logits = self.discriminator.forward(fake);
+        let (real_logit, fake_logit) = (
+            scalar(real_logits.clone().mean()),
+            scalar(fake_logits.clone().mean()),
+        );
+        let loss_d = config.loss.discriminator(real_logits, fake_logits);
+        let d_value = scalar(loss_d.clone());
+        let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
+        self.discriminator = self.opt_d.step(lr, self.discriminator.clone(), grads);
+
+        // Generator: fool the updated discriminator.
+        let latent = self.latent(cells);
+        let fake = self.generator.forward(&latent, false);
+        let loss_g = self.config.loss.generator(self.discriminator.forward(fake));
+        let g_value = scalar(loss_g.clone());
+        let grads = GradientsParams::from_grads(loss_g.backward(), &self.generator);
+        self.generator = self.opt_g.step(lr, self.generator.clone(), grads);
+
+        self.iteration += 1;
+        [d_value, g_value, real_logit, fake_logit]
+    }
+
+    fn latent(&mut self, cells: usize) -> PsganLatent<B> {
+        let seeds: Vec<u64> = (0..self.config.batch)
+            .map(|_| self.rng.next_u64())
+            .collect();
+        PsganLatent::sample(&self.config.generator, &seeds, cells, cells, &self.device)
+    }
+
+    /// The generator without autodiff, for samples and export.
+    pub fn inference_generator(&self) -> PsganGenerator<B::InnerBackend> {
+        self.generator.valid()
+    }
+
+    /// Resumes from a folder written by [`Trainer::save_checkpoint`]; the
+    /// configuration is the checkpoint's.
+    pub fn resume(
+        dir: &Path,
+        exemplars: &[PathBuf],
+        device: &B::Device,
+    ) -> Result<Self, TrainError> {
+        let checkpoint = CheckpointReader::open(dir)?;
+        let config = TextureTrainConfig::load_binary(checkpoint.state.config.as_bytes())
+            .map_err(|e| TrainError::Checkpoint(format!("configuration: {e}")))?;
+        let mut trainer = Self::new(config, exemplars, device)?;
+        trainer.load(&checkpoint)?;
+        Ok(trainer)
+    }
+
+    fn load(&mut self, checkpoint: &CheckpointReader) -> Result<(), TrainError> {
+        let device = &self.device;
+        self.generator = checkpoint.module("generator", self.generator.clone(), device)?;
+        self.discriminator =
+            checkpoint.module("discriminator", self.discriminator.clone(), device)?;
+        self.opt_g = checkpoint.optimizer("adam-generator", self.opt_g.clone(), device)?;
+        self.opt_d = checkpoint.optimizer("adam-discriminator", self.opt_d.clone(), device)?;
+        self.iteration = checkpoint.state.iteration;
+        self.lr_scale = checkpoint.state.lr_scale;
+        self.rng = SplitMix64::from_state(checkpoint.state.rng);
+        Ok(())
+    }
+}
+
+impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+
+    fn iteration(&self) -> u64 {
+        self.iteration
+    }
+
+    fn step(&mut self) -> Result<Vec<f32>, TrainError> {
+        Ok(self.train_step().to_vec())
+    }
+
+    /// Every file is written to a temporary name and renamed, and
+    /// `state.ron`, which names the iteration, is renamed last, so an
+    /// interrupted save leaves the previous checkpoint intact.
+    fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+        let mut writer = CheckpointWriter::new();
+        writer.module("generator", &self.generator)?;
+        writer.module("discriminator", &self.discriminator)?;
+        writer.optimizer::<B, _, _>("adam-generator", &self.opt_g)?;
+        writer.optimizer::<B, _, _>("adam-discriminator", &self.opt_d)?;
+        writer.commit(
+            dir,
+            &CheckpointState {
+                iteration: self.iteration,
+                rng: self.rng.state(),
+                lr_scale: self.lr_scale,
+                config: self.config.to_string(),
+            },
+        )
+    }
+
+    fn restore(&mut self, dir: &Path) -> Result<(), TrainError> {
+        self.load(&CheckpointReader::open(dir)?)
+    }
+
+    fn learning_rate_scale(&self) -> f64 {
+        self.lr_scale
+    }
+
+    fn set_learning_rate_scale(&mut self, scale: f64) {
+        self.lr_scale = scale;
+    }
+
+    /// Four generated images of twice the training size in the top row;
+    /// below, a 2×2 tiling of the first one generated tileable (seams would
+    /// show as lines through its middle) and an exemplar crop at the same
+    /// scale.
+    fn sample_sheet(&mut self, path: &Path) -> Result<(), TrainError> {
+        let config = &self.config.generator;
+        let size = 2 * self.config.size;
+        let crop = size.min(self.exemplars.min_side());
+        let exemplar = self
+            .exemplars
+            .crops::<B::InnerBackend>(&mut self.rng, 1, crop, Augment::None, 1.0, &self.device)
+            .mul_scalar(2.0)
+            .sub_scalar(1.0);
+        let generator = self.inference_generator();
+        let cells = size / config.scale();
+        let samples = generator.forward(
+            &PsganLatent::sample(config, &[1, 2, 3, 4], cells, cells, &self.device),
+            false,
+        );
+        let tile = generator.forward(
+            &PsganLatent::sample(config, &[1], cells, cells, &self.device),
+            true,
+        );
+        let s = size as u32;
+        let mut sheet = RgbImage::from_pixel(4 * s, 3 * s, Rgb([255, 255, 255]));
+        for i in 0..4 {
+            paste(
+                &mut sheet,
+                &to_rgb_image(samples.clone().narrow(0, i, 1)),
+                i as u32 * s,
+                0,
+            );
+        }
+        let tile = to_rgb_image(tile);
+        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+            paste(&mut sheet, &tile, dx * s, s + dy * s);
+        }
+        let exemplar = to_rgb_image(exemplar);
+        paste(
+            &mut sheet,
+            &exemplar,
+            2 * s + (2 * s - exemplar.width()) / 2,
+            s + (2 * s - exemplar.height()) / 2,
+        );
+        save(&sheet, path)
+    }
+}
