@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example train_style -- \
 //!     --styles ../shared/data/images/style/starry_night.jpg ../shared/data/images/style/the_scream.jpg \
-//!     --content ../shared/data/images/content --out out/my_styles --iters 2000
+//!     --content assets/images/content --frames 200 --out out/my_styles --iters 2000
 //! # Add a style to an existing model (trains only its scale/shift rows):
 //! cargo run --release --example train_style -- --base assets/models/multistyle26.style.ron \
 //!     --styles my_painting.jpg --content photos --out out/multistyle27 --iters 500
@@ -22,11 +22,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use bevy_gan_style::model::StyleArchitecture;
+#[path = "common/headless.rs"]
+mod headless;
+
+use bevy::camera::RenderTarget;
+use bevy::prelude::{Assets, Camera3d, Image};
+use bevy_gan_style::model::{StyleArchitecture, StyleNet};
 use bevy_gan_style::nn::{MultiStyleConfig, VggTap};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{
-    AdversarialLoss, RunEvent, StyleTrainConfig, StyleTrainer, TrainingRun,
+    AdversarialLoss, CaptureFrames, FrameCapturePlugin, FramesSaved, RandomScenes,
+    RandomScenesPlugin, RunEvent, SceneCamera, StyleTrainConfig, StyleTrainer, TrainingRun,
+    frame_target,
 };
 use burn::backend::Autodiff;
 use burn::backend::wgpu::WgpuDevice;
@@ -42,6 +49,10 @@ struct Args {
     /// Folder(s) of content images (searched recursively).
     #[arg(long, num_args = 1..)]
     content: Vec<PathBuf>,
+    /// Also render this many frames of random Bevy scenes into
+    /// `<out>/frames` and train on them (kept for later runs).
+    #[arg(long, default_value_t = 0)]
+    frames: usize,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
@@ -86,6 +97,9 @@ struct Args {
     /// Adam learning rate of the style network.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// The styles' scale/shift rows learn this many times faster.
+    #[arg(long, default_value_t = 10.0)]
+    style_lr_scale: f64,
     /// VGG16 weights (safetensors or a PyTorch `.pth`).
     #[arg(long, default_value = "assets/training/vgg16_features.safetensors")]
     vgg: PathBuf,
@@ -130,6 +144,62 @@ fn main() -> ExitCode {
     }
 }
 
+/// Renders `args.frames` frames of random scenes into `<out>/frames` on
+/// Bevy's renderer (skipped if they are there already).
+fn render_frames(args: &Args) -> Result<PathBuf, Box<dyn Error>> {
+    let dir = args.out.join("frames");
+    let existing = std::fs::read_dir(&dir).map_or(0, |entries| entries.count());
+    if existing >= args.frames {
+        println!("using the {existing} frames in {}", dir.display());
+        return Ok(dir);
+    }
+    if !bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS) {
+        return Err("--frames needs a GPU adapter (software Vulkan will do: \
+                    apt-get install mesa-vulkan-drivers libvulkan1)"
+            .into());
+    }
+    let textures = std::fs::read_dir("assets/images/content")
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    let mut app = headless::headless_app(true);
+    app.add_plugins((RandomScenesPlugin, FrameCapturePlugin))
+        .insert_resource(RandomScenes {
+            frames_per_scene: 6,
+            textures,
+            seed: args.seed,
+        });
+    headless::finish_setup(&mut app);
+    // Room for the crops' scale jitter.
+    let side = (args.size * 5 / 4).next_multiple_of(4) as u32;
+    let target = app
+        .world_mut()
+        .resource_mut::<Assets<Image>>()
+        .add(frame_target(side * 4 / 3, side));
+    app.world_mut().spawn((
+        Camera3d::default(),
+        RenderTarget::Image(target.into()),
+        SceneCamera,
+        CaptureFrames::new(&dir, args.frames),
+    ));
+    let bar = ProgressBar::new(args.frames as u64);
+    bar.set_style(ProgressStyle::with_template(
+        "rendering frames {bar:32} {pos}/{len} · {per_sec} · ETA {eta}",
+    )?);
+    for _ in 0..args.frames * 4 + 60 {
+        app.update();
+        let saved = app.world().resource::<FramesSaved>();
+        if let Some(error) = saved.errors.first() {
+            return Err(error.clone().into());
+        }
+        bar.set_position(saved.paths.len() as u64);
+        if saved.paths.len() == args.frames {
+            bar.finish();
+            return Ok(dir);
+        }
+    }
+    Err("the renderer stopped delivering frames".into())
+}
+
 fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Error>> {
     let adversarial = match args.adv.as_str() {
         "none" => None,
@@ -138,10 +208,14 @@ fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Er
     let w = args.width;
     let net = MultiStyleConfig::new(num_styles, [w, w, w], args.depth, [w / 2, (w / 4).max(4)]);
     let path = |p: &PathBuf| p.to_string_lossy().into_owned();
+    let mut content: Vec<String> = args.content.iter().map(path).collect();
+    if args.frames > 0 {
+        content.push(path(&render_frames(args)?));
+    }
     Ok(StyleTrainConfig::new(
         net,
         args.styles.iter().map(path).collect(),
-        args.content.iter().map(path).collect(),
+        content,
         path(&args.vgg),
     )
     .with_size(args.size)
@@ -153,6 +227,7 @@ fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Er
     .with_adversarial_weight(args.lambda)
     .with_content_layer(args.content_layer)
     .with_learning_rate(args.lr)
+    .with_style_learning_rate_scale(args.style_lr_scale)
     .with_seed(args.seed))
 }
 
@@ -169,7 +244,9 @@ fn trainer<B: AutodiffBackend>(
         return Ok(StyleTrainer::new(config(args, args.styles.len())?, device)?);
     };
     let model = StyleModel::load_file(base)?;
-    let StyleArchitecture::MultiStyle(base_config) = model.card().architecture.clone();
+    let StyleArchitecture::MultiStyle(base_config) = model.card().architecture.clone() else {
+        return Err("--base must be a multi-style (conditional instance norm) model".into());
+    };
     let mut names = model.card().styles.clone();
     names.resize_with(base_config.num_styles, String::new);
     for (i, name) in names.iter_mut().enumerate() {
@@ -182,7 +259,9 @@ fn trainer<B: AutodiffBackend>(
             .map_or("style".into(), |s| s.to_string_lossy().into_owned())
     }));
     let config = config(args, base_config.num_styles)?.with_style_names(names);
-    let net = model.build::<B>(device)?;
+    let StyleNet::MultiStyle(net) = model.build::<B>(device)? else {
+        unreachable!("the card names a multi-style network");
+    };
     Ok(StyleTrainer::add_styles(config, net, base_config, device)?)
 }
 

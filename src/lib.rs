@@ -24,6 +24,7 @@
 
 pub mod bridge;
 pub mod device;
+pub mod eval;
 pub mod model;
 pub mod nn;
 mod plugin;

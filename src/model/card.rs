@@ -2,13 +2,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::nn::MultiStyleConfig;
+use crate::nn::{JohnsonConfig, MultiStyleConfig};
 
 /// Network architecture of a style model, with its configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum StyleArchitecture {
     /// Conditional-instance-norm multi-style transformer ([`crate::nn::MultiStyleNet`]).
     MultiStyle(MultiStyleConfig),
+    /// Johnson et al.'s single-style transformer ([`crate::nn::JohnsonNet`]),
+    /// e.g. the ml5 models; weights in its own names or as the TensorFlow
+    /// checkpoint variables (`Variable`, `Variable_1`, …).
+    Johnson(JohnsonConfig),
 }
 
 /// Contents of a `*.style.ron` card. Unknown fields are rejected so that a
@@ -53,6 +57,7 @@ impl StyleModelCard {
     pub fn num_styles(&self) -> usize {
         match &self.architecture {
             StyleArchitecture::MultiStyle(config) => config.num_styles,
+            StyleArchitecture::Johnson(_) => 1,
         }
     }
 
@@ -61,6 +66,7 @@ impl StyleModelCard {
     pub fn min_input_size(&self) -> usize {
         match &self.architecture {
             StyleArchitecture::MultiStyle(config) => config.min_input_size(),
+            StyleArchitecture::Johnson(_) => 8,
         }
     }
 

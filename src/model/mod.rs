@@ -3,6 +3,7 @@
 mod card;
 mod export;
 mod loader;
+mod net;
 mod style;
 
 use std::path::{Path, PathBuf};
@@ -15,9 +16,10 @@ use thiserror::Error;
 pub use card::{StyleArchitecture, StyleModelCard};
 pub use export::export_model;
 pub use loader::{CardModel, CardModelLoader, StyleModelLoader};
+pub use net::StyleNet;
 pub use style::{StyleError, StyleWeights};
 
-use crate::nn::{MultiStyleNet, WeightsError, load_safetensors};
+use crate::nn::{WeightsError, import_ml5_weights, load_safetensors};
 
 /// Why a style model cannot be loaded or used.
 #[derive(Debug, Error)]
@@ -105,13 +107,13 @@ impl CardModel for StyleModel {
     type Card = StyleModelCard;
     const EXTENSION: &'static str = "style.ron";
 
-    type Net<B: Backend> = MultiStyleNet<B>;
+    type Net<B: Backend> = StyleNet<B>;
 
     fn weights_file(card: &StyleModelCard) -> &str {
         &card.weights
     }
 
-    fn build<B: Backend>(&self, device: &B::Device) -> Result<MultiStyleNet<B>, ModelError> {
+    fn build<B: Backend>(&self, device: &B::Device) -> Result<StyleNet<B>, ModelError> {
         self.instantiate(device)
     }
 
@@ -122,6 +124,9 @@ impl CardModel for StyleModel {
     fn largest_activation(&self, width: u32, height: u32) -> usize {
         match &self.card.architecture {
             StyleArchitecture::MultiStyle(config) => {
+                config.largest_activation(width as usize, height as usize)
+            }
+            StyleArchitecture::Johnson(config) => {
                 config.largest_activation(width as usize, height as usize)
             }
         }
@@ -179,20 +184,23 @@ impl StyleModel {
     }
 
     /// Builds the network on `device` with the model's weights.
-    pub fn instantiate<B: Backend>(
-        &self,
-        device: &B::Device,
-    ) -> Result<MultiStyleNet<B>, ModelError> {
-        match &self.card.architecture {
-            StyleArchitecture::MultiStyle(config) => {
-                load_safetensors(config.init::<B>(device), self.weights.as_ref().clone()).map_err(
-                    |source| ModelError::Weights {
-                        path: PathBuf::from(&self.card.weights),
-                        source,
-                    },
-                )
+    pub fn instantiate<B: Backend>(&self, device: &B::Device) -> Result<StyleNet<B>, ModelError> {
+        let bad = |source| ModelError::Weights {
+            path: PathBuf::from(&self.card.weights),
+            source,
+        };
+        let weights = self.weights.as_ref().clone();
+        Ok(match &self.card.architecture {
+            StyleArchitecture::MultiStyle(config) => StyleNet::MultiStyle(
+                load_safetensors(config.init::<B>(device), weights).map_err(bad)?,
+            ),
+            StyleArchitecture::Johnson(config) => {
+                let weights = import_ml5_weights(weights).map_err(bad)?;
+                StyleNet::Johnson(Box::new(
+                    load_safetensors(config.init::<B>(device), weights).map_err(bad)?,
+                ))
             }
-        }
+        })
     }
 
     /// Dense `[1, num_styles]` style tensor for `style`.

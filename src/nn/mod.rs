@@ -2,6 +2,7 @@
 //! inference, training and tests alike.
 
 mod circular;
+mod johnson;
 mod layers;
 mod multistyle;
 mod psgan;
@@ -11,6 +12,7 @@ mod weights;
 pub use circular::{
     CircularConv2d, CircularConv2dConfig, circular_pad, circular_upsample_bilinear2x,
 };
+pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use layers::{
     BlockActivation, CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig,
     reflect_conv2d, reflect_pad, upsample_nearest2x,

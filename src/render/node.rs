@@ -250,7 +250,7 @@ struct FilterFrame<'a> {
     queue: &'a wgpu::Queue,
     pipelines: &'a CameraPipelines,
     texture: &'a wgpu::Texture,
-    net: &'a crate::nn::MultiStyleNet<GpuBackend>,
+    net: &'a crate::model::StyleNet<GpuBackend>,
     burn_device: &'a burn::backend::wgpu::WgpuDevice,
     settings: &'a ExtractedStyleTransfer,
     style: Vec<f32>,

@@ -11,7 +11,7 @@ use crate::nn::PsganConfig;
 /// use bevy_gan_style::texture::TextureModelCard;
 /// let card: TextureModelCard = ron::from_str(r#"(
 ///     name: "bricks",
-///     generator: (channels: [64, 32, 16], local_dim: 16, global_dim: 16,
+///     generator: (channels: [64, 32, 16], upsample: Nearest, local_dim: 16, global_dim: 16,
 ///                 periodic_dim: 4, wave_hidden: 32),
 ///     weights: "bricks.safetensors",
 /// )"#).unwrap();

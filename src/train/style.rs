@@ -96,6 +96,12 @@ pub struct StyleTrainConfig {
     /// Adam learning rate of the style network.
     #[config(default = 1e-3)]
     pub learning_rate: f64,
+    /// The styles' scale and shift rows learn this many times faster than
+    /// the convolutions: each row sees only its own style's images, so it
+    /// gets a fraction of the updates (Adam's steps are about the learning
+    /// rate, whatever the gradient's size).
+    #[config(default = 10.0)]
+    pub style_learning_rate_scale: f64,
     /// Adam learning rate of the discriminator.
     #[config(default = 2e-4)]
     pub discriminator_learning_rate: f64,
@@ -408,17 +414,19 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
 
         let total_value = scalar(total.clone());
         let mut grads = total.backward();
-        let grads = if config.frozen_styles > 0 {
-            let ids: Vec<ParamId> = self.net.style_param_ids();
-            GradientsParams::from_params(&mut grads, &self.net, &ids)
-        } else {
-            GradientsParams::from_grads(grads, &self.net)
-        };
+        let lr = config.learning_rate * self.lr_scale;
+        let ids: Vec<ParamId> = self.net.style_param_ids();
+        let style_grads = GradientsParams::from_params(&mut grads, &self.net, &ids);
         self.net = self.opt_g.step(
-            config.learning_rate * self.lr_scale,
+            lr * config.style_learning_rate_scale,
             self.net.clone(),
-            grads,
+            style_grads,
         );
+        // With frozen styles the convolutions stay as they are.
+        if config.frozen_styles == 0 {
+            let grads = GradientsParams::from_module(&mut grads, &self.net);
+            self.net = self.opt_g.step(lr, self.net.clone(), grads);
+        }
         self.iteration += 1;
         [
             total_value,

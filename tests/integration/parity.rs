@@ -189,3 +189,29 @@ fn wgpu_matches_cpu_at_a_larger_odd_size() {
     println!("wgpu vs cpu at {w}×{h}: max abs error {error:.2e}");
     assert!(error <= TOLERANCE, "max abs error {error}");
 }
+
+/// The imported ml5 "wave" network (Johnson architecture, TensorFlow
+/// semantics) against a numpy implementation on the same weights
+/// (`tests/data/ml5_reference.py`), on `B`. Output in [0, 255].
+fn check_ml5<B: Backend>(device: &B::Device, label: &str) {
+    let model = StyleModel::load_file(root().join("assets/models/ml5_wave.style.ron"))
+        .expect("bundled ml5 model");
+    let net = model.build::<B>(device).expect("weights load");
+    let reference = read_tensors(&root().join("tests/data/ml5_wave_reference.safetensors"));
+    let (shape, input) = &reference["input"];
+    let input = Tensor::<B, 4>::from_data(TensorData::new(input.clone(), shape.clone()), device);
+    let style = model
+        .style_tensor(&StyleWeights::single(0), device)
+        .expect("style");
+    let got: Vec<f32> = net.forward(input, style).into_data().to_vec().expect("f32");
+    let error = max_abs_diff(&got, &reference["output"].1);
+    println!("ml5 wave {label}: max abs error {error:.2e} (of 255)");
+    assert!(error <= 5e-3, "{label}: {error}");
+}
+
+#[test]
+fn ml5_import_matches_the_numpy_reference() {
+    check_ml5::<CpuBackend>(&Default::default(), "cpu");
+    let gpu = Gpu::new();
+    check_ml5::<GpuBackend>(&gpu.burn, "wgpu");
+}

@@ -3,12 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
+use bevy::camera::RenderTarget;
+use bevy::prelude::{Assets, Camera3d, Image};
 use bevy_gan_style::device::CpuBackend;
+use bevy_gan_style::eval::Lpips;
 use bevy_gan_style::nn::{MultiStyleConfig, Vgg16, VggTap};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{
-    AdversarialLoss, Column, RunEvent, StyleTrainConfig, StyleTrainer, TrainError, Trainer,
-    TrainingRun, content_loss, gram, style_loss, total_variation,
+    AdversarialLoss, CaptureFrames, Column, FrameCapturePlugin, FramesSaved, RandomScenes,
+    RandomScenesPlugin, RunEvent, SceneCamera, StyleTrainConfig, StyleTrainer, TrainError, Trainer,
+    TrainingRun, content_loss, frame_target, gram, style_loss, total_variation,
 };
 use burn::backend::Autodiff;
 use burn::prelude::*;
@@ -42,6 +46,32 @@ fn vgg16_matches_the_numpy_reference() {
         println!("VGG16 {name}: max error {error:.2e} of the largest activation");
         assert!(error < 1e-4, "{name}: {error}");
     }
+}
+
+#[test]
+fn lpips_matches_the_numpy_reference() {
+    let reference = read_tensors(&root().join("tests/data/vgg16_reference.safetensors"));
+    let device = Default::default();
+    let lpips = Lpips::<CpuBackend>::load(
+        &vgg_path(),
+        &root().join("assets/training/lpips_vgg_lin.safetensors"),
+        &device,
+    )
+    .expect("shipped LPIPS heads");
+    let tensor = |name: &str| {
+        let (shape, values) = &reference[name];
+        Tensor::<CpuBackend, 4>::from_data(TensorData::new(values.clone(), shape.clone()), &device)
+    };
+    let (a, b) = (tensor("input"), tensor("input_b"));
+    let expected = reference["lpips"].1[0];
+    let got = lpips.distance(a.clone(), b.clone());
+    println!("LPIPS: {got} (numpy {expected})");
+    assert!(
+        (got - expected).abs() < 1e-4 * expected.max(1.0),
+        "{got} vs {expected}"
+    );
+    assert_eq!(lpips.distance(a.clone(), a.clone()), 0.0);
+    assert!((lpips.distance(b, a) - got).abs() < 1e-6, "symmetric");
 }
 
 #[test]
@@ -300,4 +330,54 @@ fn a_nan_restores_the_checkpoint_and_lowers_the_learning_rate() {
         "rows after 3 were redone"
     );
     assert_eq!(run.trainer.learning_rate_scale(), 0.5);
+}
+
+#[test]
+fn the_frame_generator_writes_decodable_frames() {
+    assert!(
+        bevy_gan_style::device::gpu_adapter_available(crate::headless::BACKENDS),
+        "no GPU adapter found: install software Vulkan (apt-get install -y mesa-vulkan-drivers libvulkan1)"
+    );
+    let dir = root().join("target/test-output/frames");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut app = crate::headless::headless_app(true);
+    app.add_plugins((RandomScenesPlugin, FrameCapturePlugin))
+        .insert_resource(RandomScenes {
+            frames_per_scene: 2,
+            textures: vec![root().join("assets/images/content/coffee.png")],
+            seed: 5,
+        });
+    crate::headless::finish_setup(&mut app);
+    let target = app
+        .world_mut()
+        .resource_mut::<Assets<Image>>()
+        .add(frame_target(64, 48));
+    app.world_mut().spawn((
+        Camera3d::default(),
+        RenderTarget::Image(target.into()),
+        SceneCamera,
+        CaptureFrames::new(&dir, 5),
+    ));
+    for _ in 0..60 {
+        app.update();
+        if app.world().resource::<FramesSaved>().paths.len() == 5 {
+            break;
+        }
+    }
+    let saved = app.world().resource::<FramesSaved>();
+    assert!(saved.errors.is_empty(), "{:?}", saved.errors);
+    assert_eq!(saved.paths.len(), 5, "frames written");
+    let frames: Vec<image::RgbImage> = saved
+        .paths
+        .iter()
+        .map(|path| image::open(path).expect("decodable PNG").to_rgb8())
+        .collect();
+    for frame in &frames {
+        assert_eq!(frame.dimensions(), (64, 48));
+        let (lo, hi) = frame
+            .pixels()
+            .fold((255u8, 0u8), |(lo, hi), p| (lo.min(p.0[1]), hi.max(p.0[1])));
+        assert!(hi - lo > 40, "a scene, not a blank frame ({lo}..{hi})");
+    }
+    assert_ne!(frames[0], frames[4], "scenes and camera change");
 }

@@ -1,0 +1,265 @@
+//! Evaluate style models on a folder of content images: content distance
+//! (VGG16 relu3_3), Gram style distance to each style image, LPIPS-VGG to
+//! the content, and speed; writes a Markdown report with an image grid.
+//!
+//! ```text
+//! cargo run --release --example eval_style -- \
+//!     --models assets/models/multistyle26.style.ron:0,7 assets/models/ml5_wave.style.ron \
+//!     --content assets/images/content --styles assets/styles/great_wave_hokusai.jpg \
+//!     --size 256 --out out/eval
+//! ```
+//!
+//! A model may be followed by `:i,j,…` to pick its styles (default: all).
+//! Everything runs on the CPU backend.
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use bevy_gan_style::eval::{Lpips, content_distance, style_distance};
+use bevy_gan_style::nn::Vgg16;
+use bevy_gan_style::prelude::*;
+use bevy_gan_style::train::{ImageSet, write_atomic};
+use burn::prelude::*;
+use clap::Parser;
+use image::{Rgb, RgbImage};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+struct Args {
+    /// Style models (`.style.ron`), each optionally `:i,j,…` for its styles.
+    #[arg(long, num_args = 1..)]
+    models: Vec<String>,
+    /// Folder of content images (searched recursively).
+    #[arg(long)]
+    content: PathBuf,
+    /// Style images to measure the Gram distance to.
+    #[arg(long, num_args = 1..)]
+    styles: Vec<PathBuf>,
+    /// Content images are centre-cropped to this square size.
+    #[arg(long, default_value_t = 256)]
+    size: usize,
+    /// Style images are resized to this shorter side.
+    #[arg(long, default_value_t = 256)]
+    style_size: usize,
+    /// Output folder (`report.md`, `grid.png`).
+    #[arg(long)]
+    out: PathBuf,
+    /// VGG16 weights.
+    #[arg(long, default_value = "assets/training/vgg16_features.safetensors")]
+    vgg: PathBuf,
+    /// LPIPS heads.
+    #[arg(long, default_value = "assets/training/lpips_vgg_lin.safetensors")]
+    lpips: PathBuf,
+}
+
+type B = CpuBackend;
+
+/// One model style's results.
+struct Row {
+    label: String,
+    content: f32,
+    lpips: f32,
+    style: Vec<f32>,
+    ms: f64,
+    outputs: Vec<Tensor<B, 4>>,
+}
+
+fn main() -> ExitCode {
+    match run(&Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    let device = Default::default();
+    let vgg = Vgg16::<B>::load(&args.vgg, &device)?;
+    let lpips = Lpips::<B>::load(&args.vgg, &args.lpips, &device)?;
+    let (content, skipped) = ImageSet::from_folder(&args.content, args.size, args.size)?;
+    for s in skipped {
+        eprintln!("skipping {}: {}", s.path.display(), s.reason);
+    }
+    let contents: Vec<Tensor<B, 4>> = (0..content.len())
+        .map(|i| content.centre_crop(i, args.size, &device))
+        .collect();
+    let style_set = ImageSet::load_short_side(&args.styles, args.style_size)?;
+    let styles: Vec<Tensor<B, 4>> = (0..style_set.len())
+        .map(|i| style_set.image(i, &device))
+        .collect();
+
+    let mut jobs = Vec::new();
+    for spec in &args.models {
+        let (path, picks) = match spec.rsplit_once(':') {
+            Some((path, list)) if !list.contains('/') => {
+                let picks = list
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<Vec<usize>, _>>()?;
+                (path, Some(picks))
+            }
+            _ => (spec.as_str(), None),
+        };
+        let model = StyleModel::load_file(path)?;
+        let picks = picks.unwrap_or_else(|| (0..model.num_styles()).collect());
+        for style in picks {
+            jobs.push((model.clone(), style));
+        }
+    }
+    let bar = ProgressBar::new((jobs.len() * contents.len()) as u64);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:32} {pos}/{len} images · ETA {eta} · {msg}",
+    )?);
+    let mut rows = Vec::new();
+    for (model, style) in jobs {
+        let name = model
+            .card()
+            .styles
+            .get(style)
+            .cloned()
+            .unwrap_or_else(|| style.to_string());
+        let label = format!("{} / {name}", model.card().name);
+        bar.set_message(label.clone());
+        let net = model.build::<B>(&device)?;
+        let code = model.style_tensor(&StyleWeights::single(style), &device)?;
+        let ((in_lo, in_hi), (out_lo, out_hi)) =
+            (model.card().input_range, model.card().output_range);
+        let mut row = Row {
+            label,
+            content: 0.0,
+            lpips: 0.0,
+            style: vec![0.0; styles.len()],
+            ms: 0.0,
+            outputs: Vec::new(),
+        };
+        let mut times = Vec::new();
+        for image in &contents {
+            let input = image.clone().mul_scalar(in_hi - in_lo).add_scalar(in_lo);
+            let start = Instant::now();
+            let output = net.forward(input, code.clone());
+            let output = output
+                .sub_scalar(out_lo)
+                .div_scalar(out_hi - out_lo)
+                .clamp(0.0, 1.0);
+            // Reading the result back ends the (lazy) computation.
+            let output = Tensor::<B, 4>::from_data(output.into_data(), &device);
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+            row.content += content_distance(&vgg, output.clone(), image.clone());
+            row.lpips += lpips.distance(output.clone(), image.clone());
+            for (distance, style_image) in row.style.iter_mut().zip(&styles) {
+                *distance += style_distance(&vgg, output.clone(), style_image.clone());
+            }
+            row.outputs.push(output);
+            bar.inc(1);
+        }
+        let n = contents.len() as f32;
+        row.content /= n;
+        row.lpips /= n;
+        row.style.iter_mut().for_each(|d| *d /= n);
+        times.sort_by(f64::total_cmp);
+        row.ms = times[times.len() / 2];
+        rows.push(row);
+    }
+    bar.finish_and_clear();
+    std::fs::create_dir_all(&args.out)?;
+    write_grid(&contents, &rows, args.size, &args.out.join("grid.png"))?;
+    let report = report(args, &rows);
+    write_atomic(&args.out.join("report.md"), report.as_bytes())?;
+    print!("{report}");
+    Ok(())
+}
+
+fn report(args: &Args, rows: &[Row]) -> String {
+    let style_names: Vec<String> = args
+        .styles
+        .iter()
+        .map(|p| {
+            p.file_stem()
+                .map_or(String::new(), |s| s.to_string_lossy().into_owned())
+        })
+        .collect();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "Content: {} images from `{}`, centre crops of {}²; CPU backend (burn flex).\n",
+        rows.first().map_or(0, |r| r.outputs.len()),
+        args.content.display(),
+        args.size
+    );
+    let _ = writeln!(
+        text,
+        "| model / style | content distance (relu3_3) | LPIPS to content | {} | ms / image |",
+        style_names
+            .iter()
+            .map(|n| format!("Gram distance to {n}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(
+        text,
+        "|---|---|---|{}---|",
+        "---|".repeat(style_names.len())
+    );
+    for row in rows {
+        let styles: Vec<String> = row.style.iter().map(|d| format!("{d:.2e}")).collect();
+        let _ = writeln!(
+            text,
+            "| {} | {:.3} | {:.3} | {} | {:.0} |",
+            row.label,
+            row.content,
+            row.lpips,
+            styles.join(" | "),
+            row.ms
+        );
+    }
+    let columns: Vec<&str> = std::iter::once("content")
+        .chain(rows.iter().map(|r| r.label.as_str()))
+        .collect();
+    let _ = writeln!(
+        text,
+        "\n![grid](grid.png)\n\nGrid columns, left to right: {}.",
+        columns.join("; ")
+    );
+    text
+}
+
+fn write_grid(
+    contents: &[Tensor<B, 4>],
+    rows: &[Row],
+    size: usize,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn Error>> {
+    let s = size as u32;
+    let mut grid = RgbImage::from_pixel(
+        (rows.len() as u32 + 1) * s,
+        contents.len() as u32 * s,
+        Rgb([255; 3]),
+    );
+    for (y, content) in contents.iter().enumerate() {
+        let mut paste = |x: u32, image: &Tensor<B, 4>| {
+            let values: Vec<f32> = image.clone().into_data().to_vec().unwrap_or_default();
+            let plane = size * size;
+            for py in 0..size {
+                for px in 0..size {
+                    let at = |c: usize| (values[c * plane + py * size + px] * 255.0).round() as u8;
+                    grid.put_pixel(
+                        x * s + px as u32,
+                        y as u32 * s + py as u32,
+                        Rgb([at(0), at(1), at(2)]),
+                    );
+                }
+            }
+        };
+        paste(0, content);
+        for (x, row) in rows.iter().enumerate() {
+            paste(x as u32 + 1, &row.outputs[y]);
+        }
+    }
+    grid.save(path)?;
+    Ok(())
+}
