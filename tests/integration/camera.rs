@@ -166,13 +166,19 @@ fn target_image(width: u32, height: u32) -> Image {
 
 /// The CPU backend's output for `frame`, at the same size.
 fn cpu_stylized(frame: &RgbaImage, style: &StyleWeights) -> RgbaImage {
-    let model =
-        StyleModel::load_file(root().join("assets/models/multistyle26.style.ron")).expect("model");
+    cpu_stylized_with("multistyle26", frame, style)
+}
+
+/// The CPU backend's output of bundled model `name` for `frame`.
+fn cpu_stylized_with(name: &str, frame: &RgbaImage, style: &StyleWeights) -> RgbaImage {
+    let model = StyleModel::load_file(root().join(format!("assets/models/{name}.style.ron")))
+        .expect("model");
     let device = Default::default();
-    let net = model.instantiate::<CpuBackend>(&device).expect("weights");
-    let x = image_to_tensor::<CpuBackend>(frame, (0.0, 1.0), &device);
+    let net = model.build::<CpuBackend>(&device).expect("weights");
+    let card = model.card();
+    let x = image_to_tensor::<CpuBackend>(frame, card.input_range, &device);
     let y = net.forward(x, model.style_tensor(style, &device).expect("style"));
-    image::DynamicImage::from(tensor_to_image(y, (0.0, 1.0))).to_rgba8()
+    image::DynamicImage::from(tensor_to_image(y, card.output_range)).to_rgba8()
 }
 
 /// (max, mean) absolute difference of the RGB channels.
@@ -216,6 +222,33 @@ fn filtered_frame_matches_the_cpu_network_on_the_plain_frame() {
     assert!(
         changed > 10.0,
         "the filter left the frame almost unchanged ({changed})"
+    );
+    assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
+}
+
+#[test]
+fn an_imported_ml5_network_filters_the_camera() {
+    let mut scene = Scene::new(128, 96, false);
+    let plain = scene.render(4);
+    let model = StyleModel::load_file(root().join("assets/models/ml5_wave.style.ron"))
+        .expect("bundled ml5 model");
+    let model = scene
+        .app
+        .world_mut()
+        .resource_mut::<Assets<StyleModel>>()
+        .add(model);
+    scene.insert(StyleTransfer {
+        model,
+        style: StyleWeights::single(0),
+        ..default()
+    });
+    let filtered = scene.render(2);
+    let expected = cpu_stylized_with("ml5_wave", &plain, &StyleWeights::single(0));
+    let (max, mean) = difference(&filtered, &expected);
+    println!("ml5 wave filter vs CPU network: max {max}, mean {mean:.3} (8-bit levels)");
+    assert!(
+        difference(&filtered, &plain).1 > 10.0,
+        "the filter did nothing"
     );
     assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
 }
