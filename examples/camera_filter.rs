@@ -38,6 +38,10 @@ const THUMBNAIL: (u32, u32) = (96, 64);
 
 #[derive(Parser)]
 struct Args {
+    /// Style model, as an asset path under `assets/` (e.g. a model from
+    /// `train_style` copied to `assets/models/`).
+    #[arg(long, default_value = "models/multistyle26.style.ron")]
+    model: String,
     /// First style of the blend.
     #[arg(long, default_value_t = 7)]
     style: usize,
@@ -107,6 +111,8 @@ fn main() {
 /// What the panel controls.
 #[derive(Resource)]
 struct Panel {
+    /// Asset path of the style model.
+    model: String,
     enabled: bool,
     style_a: usize,
     style_b: usize,
@@ -125,6 +131,7 @@ struct Panel {
 impl Panel {
     fn new(args: &Args) -> Self {
         Self {
+            model: args.model.clone(),
             enabled: true,
             style_a: args.style,
             style_b: args.style_b,
@@ -275,7 +282,7 @@ fn setup(
 
     commands.spawn((
         StyleTransfer {
-            model: assets.load("models/multistyle26.style.ron"),
+            model: assets.load(panel.model.clone()),
             style: panel.style(),
             resolution_scale: panel.scale,
             split: panel.split,
@@ -395,9 +402,15 @@ fn shortcuts(
     mut commands: Commands,
 ) {
     let (entity, settings) = *camera;
-    let styles = models
-        .get(&settings.model)
-        .map_or(1, StyleModel::num_styles);
+    let loaded = models.get(&settings.model).map(StyleModel::num_styles);
+    // The default styles may not exist in a model with fewer styles.
+    if let Some(styles) = loaded
+        && (panel.style_a >= styles || panel.style_b >= styles)
+    {
+        panel.style_a = panel.style_a.min(styles - 1);
+        panel.style_b = panel.style_b.min(styles - 1);
+    }
+    let styles = loaded.unwrap_or(1);
     if keys.just_pressed(KeyCode::Space) {
         panel.enabled = !panel.enabled;
     }
