@@ -381,3 +381,39 @@ fn the_frame_generator_writes_decodable_frames() {
     }
     assert_ne!(frames[0], frames[4], "scenes and camera change");
 }
+
+#[test]
+fn shipped_trained_styles_load_and_differ() {
+    let device = Default::default();
+    let model = StyleModel::load_file(root().join("assets/models/starry_wave.style.ron"))
+        .expect("shipped trained model");
+    assert_eq!(model.card().styles, ["starry_night", "great_wave_hokusai"]);
+    let net = model.build::<CpuBackend>(&device).expect("weights");
+    let photo = image::open(root().join("assets/images/chelsea_256x168.png")).expect("photo");
+    let input = bevy_gan_style::bridge::image_to_tensor::<CpuBackend>(
+        &photo.to_rgba8(),
+        (0.0, 1.0),
+        &device,
+    );
+    let stylize = |style| -> Vec<f32> {
+        let code = model
+            .style_tensor(&StyleWeights::single(style), &device)
+            .expect("style");
+        net.forward(input.clone(), code)
+            .into_data()
+            .to_vec()
+            .expect("f32")
+    };
+    let (a, b) = (stylize(0), stylize(1));
+    let input: Vec<f32> = input.into_data().to_vec().expect("f32");
+    let mean_diff = |x: &[f32], y: &[f32]| {
+        x.iter().zip(y).map(|(p, q)| (p - q).abs()).sum::<f32>() / x.len() as f32
+    };
+    println!(
+        "starry_wave: styles differ by {:.3}, each from the photo by {:.3} / {:.3}",
+        mean_diff(&a, &b),
+        mean_diff(&a, &input),
+        mean_diff(&b, &input)
+    );
+    assert!(mean_diff(&a, &b) > 0.05, "the two styles look alike");
+}
