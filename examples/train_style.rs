@@ -267,6 +267,13 @@ fn trainer<B: AutodiffBackend>(
 
 fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
     let trainer = trainer::<B>(args, device)?;
+    for skipped in &trainer.skipped {
+        eprintln!(
+            "warning: skipping {}: {}",
+            skipped.path.display(),
+            skipped.reason
+        );
+    }
     let mut run = TrainingRun::new(trainer, &args.out, args.every)?;
     let name = args.name.clone().unwrap_or_else(|| {
         args.out

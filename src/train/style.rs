@@ -17,8 +17,8 @@ use image::{Rgb, RgbImage};
 use super::checkpoint::{CheckpointReader, CheckpointState, CheckpointWriter};
 use super::report::{Column, paste, save};
 use super::{
-    AdversarialLoss, Augment, ImageSet, PatchDiscriminator, PatchDiscriminatorConfig, TrainError,
-    Trainer, content_loss, scalar, style_grams, style_loss, total_variation,
+    AdversarialLoss, Augment, ImageSet, PatchDiscriminator, PatchDiscriminatorConfig, Skipped,
+    TrainError, Trainer, content_loss, scalar, style_grams, style_loss, total_variation,
 };
 use crate::model::{StyleArchitecture, StyleModelCard, export_model};
 use crate::nn::{MultiStyleConfig, MultiStyleNet, SplitMix64, Vgg16, VggTap};
@@ -166,6 +166,8 @@ pub struct StyleTrainer<B: AutodiffBackend> {
     content: ImageSet,
     /// Fixed content crops of the sample sheets.
     samples: Tensor<B::InnerBackend, 4>,
+    /// Content files that could not be used, and why.
+    pub skipped: Vec<Skipped>,
     rng: SplitMix64,
     device: B::Device,
 }
@@ -244,12 +246,11 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             .map(|grams| grams.into_iter().map(|g| g.detach()).collect())
             .collect();
         let mut content = None;
+        let mut skipped = Vec::new();
         for dir in &config.content {
-            let (set, skipped) =
+            let (set, left_out) =
                 ImageSet::from_folder(Path::new(dir), 2 * config.size, config.size)?;
-            for s in skipped {
-                bevy::log::warn!("skipping {}: {}", s.path.display(), s.reason);
-            }
+            skipped.extend(left_out);
             content = Some(match content {
                 None => set,
                 Some(previous) => ImageSet::merge(previous, set),
@@ -283,6 +284,7 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             styles,
             content,
             samples,
+            skipped,
             rng: SplitMix64::new(config.seed),
             device: device.clone(),
             config,

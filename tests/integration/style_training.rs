@@ -152,6 +152,9 @@ fn a_few_steps_lower_the_loss() {
         .with_adversarial(None)
         .with_learning_rate(1e-2);
     let mut trainer = StyleTrainer::<B>::new(config, &Default::default()).expect("trainer");
+    let skipped: Vec<_> = trainer.skipped.iter().map(|s| s.path.clone()).collect();
+    assert_eq!(skipped.len(), 1, "the broken file is skipped: {skipped:?}");
+    assert!(skipped[0].ends_with("broken.jpg"));
     let totals: Vec<f32> = (0..24).map(|_| trainer.step().expect("step")[0]).collect();
     let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
     let (first, last) = (mean(&totals[..4]), mean(&totals[20..]));
