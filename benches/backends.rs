@@ -24,7 +24,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Median milliseconds of `RUNS` forward passes (after one warm-up) at each size.
 fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> {
-    let net = model.instantiate::<B>(device).expect("weights load");
+    let net = model.build::<B>(device).expect("weights load");
     let style = model
         .style_tensor::<B>(&StyleWeights::single(0), device)
         .expect("style");

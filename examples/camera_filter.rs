@@ -370,7 +370,7 @@ fn make_thumbnails(
         }
     };
     let device = Default::default();
-    let net = match model.instantiate::<CpuBackend>(&device) {
+    let net = match model.build::<CpuBackend>(&device) {
         Ok(net) => net,
         Err(error) => {
             error!("thumbnails: {error}");

@@ -103,7 +103,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 format,
                 wgpu::TextureUsages::COPY_SRC,
             );
-            let net = model.instantiate::<GpuBackend>(&burn)?;
+            let net = model.build::<GpuBackend>(&burn)?;
             let style = model.style_tensor::<GpuBackend>(&args.style, &burn)?;
             let card = model.card();
             let times = timed(args.runs, || {
@@ -123,7 +123,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             (image::DynamicImage::from(image).to_rgb8(), name, times)
         }
         BurnDevice::Cpu(cpu) => {
-            let net = model.instantiate::<CpuBackend>(&cpu)?;
+            let net = model.build::<CpuBackend>(&cpu)?;
             let style = model.style_tensor::<CpuBackend>(&args.style, &cpu)?;
             let card = model.card();
             let mut output = None;

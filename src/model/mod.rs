@@ -88,7 +88,7 @@ pub enum ModelError {
 
 /// A style model: its card and validated weights. Load it with the asset
 /// server (`*.style.ron`) or, in tools, with [`StyleModel::load_file`], then
-/// [`instantiate`](StyleModel::instantiate) it on a burn device.
+/// [`build`](CardModel::build) its network on a burn device.
 ///
 /// ```no_run
 /// use bevy::prelude::*;
@@ -114,7 +114,22 @@ impl CardModel for StyleModel {
     }
 
     fn build<B: Backend>(&self, device: &B::Device) -> Result<StyleNet<B>, ModelError> {
-        self.instantiate(device)
+        let bad = |source| ModelError::Weights {
+            path: PathBuf::from(&self.card.weights),
+            source,
+        };
+        let weights = self.weights.as_ref().clone();
+        Ok(match &self.card.architecture {
+            StyleArchitecture::MultiStyle(config) => StyleNet::MultiStyle(
+                load_safetensors(config.init::<B>(device), weights).map_err(bad)?,
+            ),
+            StyleArchitecture::Johnson(config) => {
+                let weights = import_ml5_weights(weights).map_err(bad)?;
+                StyleNet::Johnson(Box::new(
+                    load_safetensors(config.init::<B>(device), weights).map_err(bad)?,
+                ))
+            }
+        })
     }
 
     fn name(&self) -> &str {
@@ -181,26 +196,6 @@ impl StyleModel {
     /// Number of styles the model holds.
     pub fn num_styles(&self) -> usize {
         self.card.num_styles()
-    }
-
-    /// Builds the network on `device` with the model's weights.
-    pub fn instantiate<B: Backend>(&self, device: &B::Device) -> Result<StyleNet<B>, ModelError> {
-        let bad = |source| ModelError::Weights {
-            path: PathBuf::from(&self.card.weights),
-            source,
-        };
-        let weights = self.weights.as_ref().clone();
-        Ok(match &self.card.architecture {
-            StyleArchitecture::MultiStyle(config) => StyleNet::MultiStyle(
-                load_safetensors(config.init::<B>(device), weights).map_err(bad)?,
-            ),
-            StyleArchitecture::Johnson(config) => {
-                let weights = import_ml5_weights(weights).map_err(bad)?;
-                StyleNet::Johnson(Box::new(
-                    load_safetensors(config.init::<B>(device), weights).map_err(bad)?,
-                ))
-            }
-        })
     }
 
     /// Dense `[1, num_styles]` style tensor for `style`.

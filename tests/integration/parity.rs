@@ -19,7 +19,7 @@ fn model() -> StyleModel {
 /// Runs both reference cases on backend `B` and checks the outputs.
 fn check_parity<B: Backend>(device: &B::Device, label: &str) {
     let model = model();
-    let net = model.instantiate::<B>(device).expect("weights load");
+    let net = model.build::<B>(device).expect("weights load");
     let reference =
         read_tensors(&root().join("tests/data/multistyle26_chelsea_256x168.safetensors"));
     let (shape, input) = &reference["input"];
@@ -60,9 +60,7 @@ fn parity_on_bevys_wgpu_device() {
 fn texture_to_texture_matches_reference_png() {
     let gpu = Gpu::new();
     let model = model();
-    let net = model
-        .instantiate::<GpuBackend>(&gpu.burn)
-        .expect("weights load");
+    let net = model.build::<GpuBackend>(&gpu.burn).expect("weights load");
     let photo = image::open(root().join("assets/images/chelsea_256x168.png"))
         .expect("bundled photo")
         .to_rgba8();
@@ -124,9 +122,7 @@ fn texture_to_texture_matches_reference_png() {
 fn cpu_image_path_matches_reference_png() {
     let model = model();
     let device = Default::default();
-    let net = model
-        .instantiate::<CpuBackend>(&device)
-        .expect("weights load");
+    let net = model.build::<CpuBackend>(&device).expect("weights load");
     let photo = image::open(root().join("assets/images/chelsea_256x168.png"))
         .expect("bundled photo")
         .to_rgba8();
@@ -164,7 +160,7 @@ fn wgpu_matches_cpu_at_a_larger_odd_size() {
     let style = StyleWeights::blend([(12, 0.5), (20, 0.5)]);
     let cpu_device = Default::default();
     let cpu = model
-        .instantiate::<CpuBackend>(&cpu_device)
+        .build::<CpuBackend>(&cpu_device)
         .expect("weights load");
     let expected = cpu
         .forward(
@@ -174,9 +170,7 @@ fn wgpu_matches_cpu_at_a_larger_odd_size() {
         .into_data()
         .into_vec::<f32>()
         .expect("f32");
-    let net = model
-        .instantiate::<GpuBackend>(&gpu.burn)
-        .expect("weights load");
+    let net = model.build::<GpuBackend>(&gpu.burn).expect("weights load");
     let got = net
         .forward(
             image_to_tensor(&photo, (0.0, 1.0), &gpu.burn),
