@@ -24,6 +24,8 @@ use std::time::Instant;
 
 #[path = "common/headless.rs"]
 mod headless;
+#[path = "common/training.rs"]
+mod training;
 
 use bevy::camera::RenderTarget;
 use bevy::prelude::{Assets, Camera3d, Image};
@@ -32,14 +34,12 @@ use bevy_gan_style::nn::{MultiStyleConfig, VggTap};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{
     AdversarialLoss, CaptureFrames, FrameCapturePlugin, FramesSaved, RandomScenes,
-    RandomScenesPlugin, RunEvent, SceneCamera, StyleTrainConfig, StyleTrainer, TrainingRun,
-    frame_target,
+    RandomScenesPlugin, SceneCamera, StyleTrainConfig, StyleTrainer, TrainingRun, frame_target,
 };
-use burn::backend::Autodiff;
-use burn::backend::wgpu::WgpuDevice;
 use burn::tensor::backend::AutodiffBackend;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
+use training::{BackendArg, Train};
 
 #[derive(Parser)]
 struct Args {
@@ -123,24 +123,14 @@ struct Args {
     description: String,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum BackendArg {
-    Cpu,
-    Gpu,
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = match args.backend {
-        BackendArg::Cpu => train::<Autodiff<CpuBackend>>(&args, &Default::default()),
-        BackendArg::Gpu => train::<Autodiff<GpuBackend>>(&args, &WgpuDevice::default()),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+    training::run(args.backend, &args)
+}
+
+impl Train for Args {
+    fn train<B: AutodiffBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>> {
+        train::<B>(self, device)
     }
 }
 
@@ -281,28 +271,15 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
             .map_or("my_styles".into(), |s| s.to_string_lossy().into_owned())
     });
     let first = run.trainer.iteration;
-    let bar = ProgressBar::new(args.iters).with_position(first);
-    bar.set_style(ProgressStyle::with_template(
-        "{bar:32} {pos}/{len} it · {per_sec} · ETA {eta} · {msg}",
-    )?);
+    let bar = training::progress_bar(first, args.iters)?;
     let start = Instant::now();
-    run.run(args.iters, |event| match event {
-        RunEvent::Step(row) => {
-            bar.set_position(row.iteration);
-            let [total, content, style, tv, adv, d] = row.values[..] else {
-                return;
-            };
-            bar.set_message(format!(
+    run.run(args.iters, |event| {
+        training::show(&bar, event, |values| match values {
+            [total, content, style, tv, adv, d] => format!(
                 "L {total:.3} = C {content:.3} + S {style:.2e} + TV {tv:.2e} + G {adv:.3} · D {d:.3}"
-            ));
-        }
-        RunEvent::Recovered {
-            failed,
-            restored,
-            learning_rate_scale,
-        } => bar.println(format!(
-            "NaN at iteration {failed}: back to {restored}, learning rates ×{learning_rate_scale}"
-        )),
+            ),
+            _ => String::new(),
+        })
     })?;
     bar.finish();
     let path = run.trainer.export(&args.out, &name, &args.description)?;

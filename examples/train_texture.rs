@@ -16,18 +16,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+#[path = "common/training.rs"]
+mod training;
+
 use bevy_gan_style::nn::{PsganConfig, Upsample};
-use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::{TextureModelCard, export_texture_model};
 use bevy_gan_style::train::{
-    AdversarialLoss, Augment, PatchDiscriminatorConfig, RunEvent, TextureTrainConfig,
-    TextureTrainer, TrainingRun,
+    AdversarialLoss, Augment, PatchDiscriminatorConfig, TextureTrainConfig, TextureTrainer,
+    TrainingRun,
 };
-use burn::backend::Autodiff;
-use burn::backend::wgpu::WgpuDevice;
 use burn::tensor::backend::AutodiffBackend;
-use clap::{Parser, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use clap::Parser;
+use training::{BackendArg, Train};
 
 #[derive(Parser)]
 struct Args {
@@ -89,24 +89,14 @@ struct Args {
     description: String,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum BackendArg {
-    Cpu,
-    Gpu,
-}
-
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = match args.backend {
-        BackendArg::Cpu => train::<Autodiff<CpuBackend>>(&args, &Default::default()),
-        BackendArg::Gpu => train::<Autodiff<GpuBackend>>(&args, &WgpuDevice::default()),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+    training::run(args.backend, &args)
+}
+
+impl Train for Args {
+    fn train<B: AutodiffBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>> {
+        train::<B>(self, device)
     }
 }
 
@@ -138,28 +128,15 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
             .map_or("texture".into(), |s| s.to_string_lossy().into_owned())
     });
     let first = run.trainer.iteration;
-    let bar = ProgressBar::new(args.iters).with_position(first);
-    bar.set_style(ProgressStyle::with_template(
-        "{bar:32} {pos}/{len} it · {per_sec} · ETA {eta} · {msg}",
-    )?);
+    let bar = training::progress_bar(first, args.iters)?;
     let start = Instant::now();
-    run.run(args.iters, |event| match event {
-        RunEvent::Step(row) => {
-            bar.set_position(row.iteration);
-            let [d, g, real, fake] = row.values[..] else {
-                return;
-            };
-            bar.set_message(format!(
-                "D {d:.3} G {g:.3} (logits real {real:+.2} fake {fake:+.2})"
-            ));
-        }
-        RunEvent::Recovered {
-            failed,
-            restored,
-            learning_rate_scale,
-        } => bar.println(format!(
-            "NaN at iteration {failed}: back to {restored}, learning rates ×{learning_rate_scale}"
-        )),
+    run.run(args.iters, |event| {
+        training::show(&bar, event, |values| match values {
+            [d, g, real, fake] => {
+                format!("D {d:.3} G {g:.3} (logits real {real:+.2} fake {fake:+.2})")
+            }
+            _ => String::new(),
+        })
     })?;
     bar.finish();
     let config = &run.trainer.config;

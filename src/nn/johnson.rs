@@ -11,10 +11,10 @@ use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
-use safetensors::tensor::TensorView;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::SafeTensors;
 
-use super::{WeightsError, to_f32_safetensors};
+use super::WeightsError;
+use super::weights::{serialize_f32, to_f32_safetensors};
 
 /// Architecture of a [`JohnsonNet`]; the ml5 models are the default.
 ///
@@ -282,13 +282,5 @@ pub fn import_ml5_weights(bytes: Vec<u8>) -> Result<Vec<u8>, WeightsError> {
         let (_, shape, scale) = variable(3 * layer + 2)?;
         tensors.push((format!("{prefix}.scale"), shape, scale));
     }
-    let views = tensors
-        .iter()
-        .map(|(name, shape, values)| {
-            TensorView::new(Dtype::F32, shape.clone(), bytemuck::cast_slice(values))
-                .map(|view| (name.clone(), view))
-                .map_err(|e| WeightsError::Format(e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    safetensors::serialize(views, None).map_err(|e| WeightsError::Format(e.to_string()))
+    serialize_f32(&tensors)
 }

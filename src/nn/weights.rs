@@ -169,7 +169,14 @@ pub fn to_f32_safetensors(
         };
         converted.push((new_name, view.shape().to_vec(), values));
     }
-    let views = converted
+    serialize_f32(&converted)
+}
+
+/// A safetensors file of f32 tensors given as `(name, shape, values)`.
+pub(crate) fn serialize_f32(
+    tensors: &[(String, Vec<usize>, Vec<f32>)],
+) -> Result<Vec<u8>, WeightsError> {
+    let views = tensors
         .iter()
         .map(|(name, shape, values)| {
             TensorView::new(Dtype::F32, shape.clone(), bytemuck::cast_slice(values))

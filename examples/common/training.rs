@@ -1,0 +1,67 @@
+//! What the training examples share: the backend choice and the progress
+//! bar.
+
+use std::error::Error;
+use std::process::ExitCode;
+
+use bevy_gan_style::prelude::*;
+use bevy_gan_style::train::RunEvent;
+use burn::backend::Autodiff;
+use burn::backend::wgpu::WgpuDevice;
+use burn::tensor::backend::AutodiffBackend;
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// `--backend cpu|gpu`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BackendArg {
+    Cpu,
+    Gpu,
+}
+
+/// A training job, generic over the autodiff backend.
+pub trait Train {
+    fn train<B: AutodiffBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>>;
+}
+
+/// Runs `job` on the chosen backend; errors are printed, not panicked on.
+pub fn run(backend: BackendArg, job: &impl Train) -> ExitCode {
+    let result = match backend {
+        BackendArg::Cpu => job.train::<Autodiff<CpuBackend>>(&Default::default()),
+        BackendArg::Gpu => job.train::<Autodiff<GpuBackend>>(&WgpuDevice::default()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A bar from iteration `first` to `until`, showing it/s, ETA and a message.
+pub fn progress_bar(first: u64, until: u64) -> Result<ProgressBar, Box<dyn Error>> {
+    let bar = ProgressBar::new(until).with_position(first);
+    bar.set_style(ProgressStyle::with_template(
+        "{bar:32} {pos}/{len} it · {per_sec} · ETA {eta} · {msg}",
+    )?);
+    Ok(bar)
+}
+
+/// Moves `bar` on a step (its message from `message(losses)`) and prints
+/// NaN recoveries above it.
+pub fn show(bar: &ProgressBar, event: &RunEvent, message: impl Fn(&[f32]) -> String) {
+    match event {
+        RunEvent::Step(row) => {
+            bar.set_position(row.iteration);
+            bar.set_message(message(&row.values));
+        }
+        RunEvent::Recovered {
+            failed,
+            restored,
+            learning_rate_scale,
+        } => bar.println(format!(
+            "NaN at iteration {failed}: back to {restored}, learning rates ×{learning_rate_scale}"
+        )),
+    }
+}
