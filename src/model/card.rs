@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::nn::{JohnsonConfig, MultiStyleConfig};
+use crate::nn::{ArbitraryStyleConfig, JohnsonConfig, MultiStyleConfig};
 
 /// Network architecture of a style model, with its configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,6 +13,10 @@ pub enum StyleArchitecture {
     /// e.g. the ml5 models; weights in its own names or as the TensorFlow
     /// checkpoint variables (`Variable`, `Variable_1`, …).
     Johnson(JohnsonConfig),
+    /// Magenta's arbitrary-style network ([`crate::nn::ArbitraryStyleNet`]):
+    /// the style comes from any image, through a predicted style vector.
+    /// Weights in Magenta's names (see [`crate::nn::import_arbitrary_weights`]).
+    Arbitrary(ArbitraryStyleConfig),
 }
 
 /// Contents of a `*.style.ron` card. Unknown fields are rejected so that a
@@ -53,12 +57,20 @@ pub struct StyleModelCard {
 }
 
 impl StyleModelCard {
-    /// Number of styles the model holds.
+    /// Number of styles the model holds: 0 for arbitrary-style models,
+    /// which take their style from an image instead.
     pub fn num_styles(&self) -> usize {
         match &self.architecture {
             StyleArchitecture::MultiStyle(config) => config.num_styles,
             StyleArchitecture::Johnson(_) => 1,
+            StyleArchitecture::Arbitrary(_) => 0,
         }
+    }
+
+    /// Whether the model takes its style from a style image (a predicted
+    /// [`crate::model::StyleVector`]) rather than from stored styles.
+    pub fn takes_style_image(&self) -> bool {
+        matches!(self.architecture, StyleArchitecture::Arbitrary(_))
     }
 
     /// Smallest width / height the network accepts; both must also be
@@ -67,6 +79,7 @@ impl StyleModelCard {
         match &self.architecture {
             StyleArchitecture::MultiStyle(config) => config.min_input_size(),
             StyleArchitecture::Johnson(_) => 8,
+            StyleArchitecture::Arbitrary(config) => config.min_input_size(),
         }
     }
 

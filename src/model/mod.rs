@@ -5,6 +5,8 @@ mod export;
 mod loader;
 mod net;
 mod style;
+mod style_image;
+mod style_vector;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,8 +20,10 @@ pub use export::export_model;
 pub use loader::{CardModel, CardModelLoader, StyleModelLoader};
 pub use net::StyleNet;
 pub use style::{StyleError, StyleWeights};
+pub use style_image::{STYLE_IMAGE_SIZE, style_image_input};
+pub use style_vector::StyleVector;
 
-use crate::nn::{WeightsError, import_ml5_weights, load_safetensors};
+use crate::nn::{WeightsError, import_arbitrary_weights, import_ml5_weights, load_safetensors};
 
 /// Why a style model cannot be loaded or used.
 #[derive(Debug, Error)]
@@ -129,6 +133,12 @@ impl CardModel for StyleModel {
                     load_safetensors(config.init::<B>(device), weights).map_err(bad)?,
                 ))
             }
+            StyleArchitecture::Arbitrary(config) => {
+                let weights = import_arbitrary_weights(&weights).map_err(bad)?;
+                StyleNet::Arbitrary(Box::new(
+                    load_safetensors(config.init::<B>(device), weights).map_err(bad)?,
+                ))
+            }
         })
     }
 
@@ -144,6 +154,9 @@ impl CardModel for StyleModel {
             StyleArchitecture::Johnson(config) => {
                 config.largest_activation(width as usize, height as usize)
             }
+            StyleArchitecture::Arbitrary(config) => {
+                config.largest_activation(width as usize, height as usize)
+            }
         }
     }
 
@@ -157,7 +170,7 @@ impl CardModel for StyleModel {
             message,
         };
         let num_styles = card.num_styles();
-        if num_styles == 0 {
+        if num_styles == 0 && !card.takes_style_image() {
             return Err(invalid(
                 "the architecture must hold at least one style".into(),
             ));
@@ -198,12 +211,16 @@ impl StyleModel {
         self.card.num_styles()
     }
 
-    /// Dense `[1, num_styles]` style tensor for `style`.
+    /// Dense `[1, num_styles]` style tensor for `style`. Arbitrary-style
+    /// models take a [`StyleVector`] instead.
     pub fn style_tensor<B: Backend>(
         &self,
         style: &StyleWeights,
         device: &B::Device,
     ) -> Result<Tensor<B, 2>, ModelError> {
+        if self.card.takes_style_image() {
+            return Err(StyleError::NeedsStyleImage.into());
+        }
         let dense = style.to_dense(self.num_styles())?;
         Ok(Tensor::<B, 1>::from_floats(dense.as_slice(), device).reshape([1, self.num_styles()]))
     }

@@ -2,12 +2,18 @@
 
 use burn::prelude::*;
 
-use crate::nn::{JohnsonNet, MultiStyleNet};
+use image::DynamicImage;
+
+use super::{StyleError, StyleVector, style_image_input};
+use crate::bridge::image_to_tensor;
+use crate::nn::{ArbitraryStyleNet, JohnsonNet, MultiStyleNet};
 
 /// The network of a [`super::StyleModel`], built by
 /// [`super::CardModel::build`]. Every architecture takes the same inputs:
-/// an image in the card's `input_range` and a `[N, num_styles]` style
-/// blend (single-style networks ignore it).
+/// an image in the card's `input_range` and a style tensor: a
+/// `[N, num_styles]` style blend (single-style networks ignore it) or, for
+/// arbitrary-style networks, `[N, style_dim]` style vectors (see
+/// [`StyleNet::predict_style`]).
 ///
 /// ```no_run
 /// # use burn::prelude::*;
@@ -26,6 +32,8 @@ pub enum StyleNet<B: Backend> {
     MultiStyle(MultiStyleNet<B>),
     /// Johnson et al.'s single-style transformer (the ml5 models).
     Johnson(Box<JohnsonNet<B>>),
+    /// Magenta's arbitrary-style network: predictor and transformer.
+    Arbitrary(Box<ArbitraryStyleNet<B>>),
 }
 
 impl<B: Backend> StyleNet<B> {
@@ -34,6 +42,39 @@ impl<B: Backend> StyleNet<B> {
         match self {
             Self::MultiStyle(net) => net.forward(image, style),
             Self::Johnson(net) => net.forward(image),
+            Self::Arbitrary(net) => net.forward(image, style),
         }
+    }
+
+    /// The style vector of a style image already prepared as a
+    /// `[1, 3, 256, 256]` tensor in `[0, 1]` (see [`style_image_input`]).
+    /// Only arbitrary-style networks have a predictor.
+    pub fn predict_style(&self, image: Tensor<B, 4>) -> Result<StyleVector<B>, StyleError> {
+        match self {
+            Self::Arbitrary(net) => Ok(StyleVector::from_tensor(net.predict(image))),
+            _ => Err(StyleError::NoPredictor),
+        }
+    }
+
+    /// The style vector of any image: prepared as Magenta does
+    /// ([`style_image_input`]), then [`predict_style`](Self::predict_style).
+    ///
+    /// ```no_run
+    /// # use bevy_gan_style::device::CpuBackend;
+    /// use bevy_gan_style::prelude::*;
+    /// let model = StyleModel::load_file("assets/models/magenta_arbitrary.style.ron")?;
+    /// let net = model.build::<CpuBackend>(&Default::default())?;
+    /// let painting = image::open("assets/styles/starry_night.jpg").unwrap();
+    /// let style = net.predict_style_image(&painting, &Default::default())?;
+    /// assert_eq!(style.to_vec().len(), 100);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn predict_style_image(
+        &self,
+        image: &DynamicImage,
+        device: &B::Device,
+    ) -> Result<StyleVector<B>, StyleError> {
+        let input = image_to_tensor::<B>(&style_image_input(image), (0.0, 1.0), device);
+        self.predict_style(input)
     }
 }

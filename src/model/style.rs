@@ -23,6 +23,12 @@ pub enum StyleError {
     /// No style, or a weight that is negative or not finite.
     #[error("a style blend needs at least one style and finite, non-negative weights")]
     BadWeights,
+    /// An arbitrary-style model was given no style image.
+    #[error("this model takes its style from a style image, and none was given")]
+    NeedsStyleImage,
+    /// A style image was given to a model that holds its styles.
+    #[error("this model holds its own styles and cannot take one from an image")]
+    NoPredictor,
 }
 
 /// Which style(s) a multi-style network renders: one style, or a weighted

@@ -14,6 +14,7 @@ use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use safetensors::SafeTensors;
 
 use super::WeightsError;
+use super::layers::{instance_norm, same_pad};
 use super::weights::{serialize_f32, to_f32_safetensors};
 
 /// Architecture of a [`JohnsonNet`]; the ml5 models are the default.
@@ -128,24 +129,12 @@ impl<B: Backend> JohnsonLayer<B> {
     fn forward(&self, x: Tensor<B, 4>, epsilon: f64) -> Tensor<B, 4> {
         let [_, _, kernel, _] = self.w.dims();
         let x = match self.kind {
-            LayerKind::Conv { stride } => {
-                let [_, _, h, w] = x.dims();
-                // "SAME": output ceil(n / s); the odd pixel of padding goes
-                // after (bottom / right).
-                let total =
-                    |n: usize| ((n.div_ceil(stride) - 1) * stride + kernel).saturating_sub(n);
-                let (ph, pw) = (total(h), total(w));
-                let x = x.pad(
-                    (pw / 2, pw - pw / 2, ph / 2, ph - ph / 2),
-                    burn::tensor::ops::PadMode::Constant(0.0),
-                );
-                conv2d(
-                    x,
-                    self.w.val(),
-                    None,
-                    ConvOptions::new([stride, stride], [0, 0], [1, 1], 1),
-                )
-            }
+            LayerKind::Conv { stride } => conv2d(
+                same_pad(x, kernel, stride),
+                self.w.val(),
+                None,
+                ConvOptions::new([stride, stride], [0, 0], [1, 1], 1),
+            ),
             LayerKind::Transpose => {
                 // The gradient of a stride-2 "SAME" convolution: no
                 // padding before, so the result is cropped at the end.
@@ -159,14 +148,13 @@ impl<B: Backend> JohnsonLayer<B> {
                 y.narrow(2, 0, 2 * h).narrow(3, 0, 2 * w)
             }
         };
-        let [n, c, h, w] = x.dims();
-        let flat = x.reshape([n, c, h * w]);
-        let mean = flat.clone().mean_dim(2);
-        let centered = flat - mean;
-        let var = centered.clone().square().mean_dim(2);
-        let normalized = centered / var.add_scalar(epsilon).sqrt();
-        (normalized * self.scale.val().reshape([1, c, 1]) + self.shift.val().reshape([1, c, 1]))
-            .reshape([n, c, h, w])
+        let c = self.scale.dims()[0];
+        instance_norm(
+            x,
+            self.scale.val().reshape([1, c, 1, 1]),
+            self.shift.val().reshape([1, c, 1, 1]),
+            epsilon,
+        )
     }
 }
 

@@ -1,12 +1,12 @@
 //! Reusable layers shared by the crate's networks: reflection-padded
-//! convolution, conditional instance normalisation and nearest upsampling.
+//! convolution, (conditional) instance normalisation and nearest upsampling.
 
 use burn::module::Param;
 use burn::nn::Initializer;
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::ops::{ConvOptions, PadMode};
 
 /// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by mirroring
 /// (the edge pixel itself is not repeated), like ONNX / PyTorch `reflect`.
@@ -39,6 +39,32 @@ pub fn reflect_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
         Tensor::cat(vec![before, x, after], dim)
     };
     mirror(mirror(x, 2), 3)
+}
+
+/// Zero-pads an `[N, C, H, W]` tensor as TensorFlow's "SAME" convolution
+/// padding does for `kernel` and `stride`: the output of the convolution is
+/// `ceil(n / stride)`, and an odd pixel of padding goes after (bottom /
+/// right), e.g. `(0, 1)` for a 3×3 stride-2 convolution of an even size.
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use bevy_gan_style::device::CpuBackend;
+/// use bevy_gan_style::nn::same_pad;
+/// let x = Tensor::<CpuBackend, 4>::ones([1, 1, 4, 5], &Default::default());
+/// assert_eq!(same_pad(x.clone(), 3, 2).dims(), [1, 1, 5, 7]);
+/// assert_eq!(same_pad(x, 3, 1).dims(), [1, 1, 6, 7]);
+/// ```
+pub fn same_pad<B: Backend>(x: Tensor<B, 4>, kernel: usize, stride: usize) -> Tensor<B, 4> {
+    let [_, _, h, w] = x.dims();
+    let total = |n: usize| ((n.div_ceil(stride) - 1) * stride + kernel).saturating_sub(n);
+    let (ph, pw) = (total(h), total(w));
+    if ph == 0 && pw == 0 {
+        return x;
+    }
+    x.pad(
+        (pw / 2, pw - pw / 2, ph / 2, ph - ph / 2),
+        PadMode::Constant(0.0),
+    )
 }
 
 /// 2-D convolution without bias, reflection-padded by `k / 2` so that stride 1
@@ -113,24 +139,38 @@ pub struct CondInstanceNorm<B: Backend> {
 impl<B: Backend> CondInstanceNorm<B> {
     /// Normalises `x` (`[N, C, H, W]`) with the style blend `style` (`[N, num_styles]`).
     pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        let [n, c, h, _] = x.dims();
-        // Statistics reduce over W, then over H (exact for means of equal
-        // rows): single reductions longer than ~65k elements return wrong
-        // values on burn-wgpu 0.21 with lavapipe, short ones are reliable.
-        // Both stages reduce the innermost, contiguous axis.
-        let spatial_mean = |t: Tensor<B, 4>| {
-            t.mean_dim(3)
-                .reshape([n, c, h])
-                .mean_dim(2)
-                .reshape([n, c, 1, 1])
-        };
-        let mean = spatial_mean(x.clone());
-        let centered = x - mean;
-        let var = spatial_mean(centered.clone().square());
+        let [n, c, _, _] = x.dims();
         let scale = style.clone().matmul(self.gamma.val()).reshape([n, c, 1, 1]);
         let shift = style.matmul(self.beta.val()).reshape([n, c, 1, 1]);
-        centered * (scale / var.add_scalar(self.epsilon).sqrt()) + shift
+        instance_norm(x, scale, shift, self.epsilon)
     }
+}
+
+/// Instance normalisation: each channel of each image is normalised over its
+/// spatial extent (biased variance), then multiplied by `scale` and shifted
+/// by `shift` (both `[N, C, 1, 1]`): the core of every conditional instance
+/// norm here, whatever computes its scale and shift.
+pub(crate) fn instance_norm<B: Backend>(
+    x: Tensor<B, 4>,
+    scale: Tensor<B, 4>,
+    shift: Tensor<B, 4>,
+    epsilon: f64,
+) -> Tensor<B, 4> {
+    let [n, c, h, _] = x.dims();
+    // Statistics reduce over W, then over H (exact for means of equal
+    // rows): single reductions longer than ~65k elements return wrong
+    // values on burn-wgpu 0.21 with lavapipe, short ones are reliable.
+    // Both stages reduce the innermost, contiguous axis.
+    let spatial_mean = |t: Tensor<B, 4>| {
+        t.mean_dim(3)
+            .reshape([n, c, h])
+            .mean_dim(2)
+            .reshape([n, c, 1, 1])
+    };
+    let mean = spatial_mean(x.clone());
+    let centered = x - mean;
+    let var = spatial_mean(centered.clone().square());
+    centered * (scale / var.add_scalar(epsilon).sqrt()) + shift
 }
 
 /// Non-linearity applied after a [`ConvBlock`]'s normalisation.
@@ -142,6 +182,17 @@ pub enum BlockActivation {
     Sigmoid,
     /// Identity (second conv of a residual block).
     Identity,
+}
+
+impl BlockActivation {
+    /// Applies the non-linearity.
+    pub fn apply<B: Backend>(self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        match self {
+            Self::Relu => activation::relu(x),
+            Self::Sigmoid => activation::sigmoid(x),
+            Self::Identity => x,
+        }
+    }
 }
 
 /// Configuration of a [`ConvBlock`].
@@ -226,11 +277,6 @@ impl<B: Backend> ConvBlock<B> {
             x
         };
         let x = reflect_conv2d(x, self.w.val(), self.stride);
-        let x = self.norm.forward(x, style);
-        match self.activation {
-            BlockActivation::Relu => activation::relu(x),
-            BlockActivation::Sigmoid => activation::sigmoid(x),
-            BlockActivation::Identity => x,
-        }
+        self.activation.apply(self.norm.forward(x, style))
     }
 }

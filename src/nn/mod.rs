@@ -1,22 +1,29 @@
 //! Networks, written once as burn modules generic over the backend and used by
 //! inference, training and tests alike.
 
+mod arbitrary;
 mod circular;
 mod johnson;
 mod layers;
+mod mobilenet;
 mod multistyle;
 mod psgan;
 mod vgg;
 mod weights;
 
+pub use arbitrary::{
+    ArbitraryStyleConfig, ArbitraryStyleNet, ArbitraryTransformer, Contract, Expand, ResidualBlock,
+    StyleVectorConv, import_arbitrary_weights,
+};
 pub use circular::{
     CircularConv2d, CircularConv2dConfig, circular_pad, circular_upsample_bilinear2x,
 };
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use layers::{
     BlockActivation, CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig,
-    reflect_conv2d, reflect_pad, upsample_nearest2x,
+    reflect_conv2d, reflect_pad, same_pad, upsample_nearest2x,
 };
+pub use mobilenet::{InvertedResidual, MOBILENET_FEATURES, MobileNetV2};
 pub use multistyle::{MultiStyleConfig, MultiStyleNet};
 pub(crate) use psgan::SplitMix64;
 pub use psgan::{PsganConfig, PsganGenerator, PsganLatent, Upsample, pixel_norm};

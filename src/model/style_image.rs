@@ -1,0 +1,36 @@
+//! Preparing any picture as the input of a style predictor.
+
+use image::imageops::FilterType;
+use image::{DynamicImage, RgbaImage};
+
+/// Side of the square image a style predictor takes.
+pub const STYLE_IMAGE_SIZE: u32 = 256;
+
+/// Magenta's preparation of a style image: used as is when it is already
+/// 256×256, otherwise its shorter side is scaled to 256 (bilinear) and the
+/// centre 256×256 is cropped. Alpha is dropped (the colour under transparent
+/// pixels is kept, as when decoding to RGB); the result is opaque.
+///
+/// ```
+/// use bevy_gan_style::model::{STYLE_IMAGE_SIZE, style_image_input};
+/// let odd = image::DynamicImage::new_rgba8(301, 97);
+/// let input = style_image_input(&odd);
+/// assert_eq!(input.dimensions(), (STYLE_IMAGE_SIZE, STYLE_IMAGE_SIZE));
+/// assert!(input.pixels().all(|p| p[3] == 255));
+/// ```
+pub fn style_image_input(image: &DynamicImage) -> RgbaImage {
+    let size = STYLE_IMAGE_SIZE;
+    let (width, height) = (image.width().max(1), image.height().max(1));
+    let scale = size as f64 / width.min(height) as f64;
+    let scaled = |side: u32| ((side as f64 * scale).round() as u32).max(size);
+    let (w, h) = (scaled(width), scaled(height));
+    let rgb = image.to_rgb8();
+    let resized = if (w, h) == (width, height) {
+        rgb
+    } else {
+        image::imageops::resize(&rgb, w, h, FilterType::Triangle)
+    };
+    let cropped =
+        image::imageops::crop_imm(&resized, (w - size) / 2, (h - size) / 2, size, size).to_image();
+    DynamicImage::from(cropped).to_rgba8()
+}
