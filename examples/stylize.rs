@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --release --example stylize
 //! cargo run --release --example stylize -- --input photo.jpg --style 12=0.5,20=0.5 --output out.png
+//! cargo run --release --example stylize -- --model assets/models/magenta_arbitrary.style.ron \
+//!     --style-image assets/styles/the_scream.jpg --strength 0.8 --input photo.jpg --output out.png
 //! ```
 //!
 //! Runs on Bevy's render device when any GPU adapter exists (software ones
@@ -19,7 +21,9 @@ use std::time::{Duration, Instant};
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy_gan_style::bridge::{host, image_to_tensor, tensor_to_image};
 use bevy_gan_style::device::gpu_adapter_available;
+use bevy_gan_style::model::StyleNet;
 use bevy_gan_style::prelude::*;
+use burn::prelude::{Backend, Tensor};
 use clap::Parser;
 use image::RgbaImage;
 use image::imageops::FilterType;
@@ -38,9 +42,17 @@ struct Args {
     /// Where to write the stylized PNG.
     #[arg(long, default_value = "out/stylized.png")]
     output: PathBuf,
-    /// Style index (`7`) or blend (`12=0.5,20=0.5`).
+    /// Style index (`7`) or blend (`12=0.5,20=0.5`), for models that hold
+    /// styles.
     #[arg(long, default_value = "0")]
     style: StyleWeights,
+    /// Style image (any size; PNG or JPEG), for arbitrary-style models.
+    #[arg(long)]
+    style_image: Option<PathBuf>,
+    /// Strength of the style image, as Magenta defines it: the style vector
+    /// is `a·s_style + (1 − a)·s_content` (1 = full style).
+    #[arg(long)]
+    strength: Option<f32>,
     /// Use burn's CPU backend even when a GPU adapter exists.
     #[arg(long)]
     cpu: bool,
@@ -104,7 +116,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 wgpu::TextureUsages::COPY_SRC,
             );
             let net = model.build::<GpuBackend>(&burn)?;
-            let style = model.style_tensor::<GpuBackend>(&args.style, &burn)?;
+            let style = style_tensor(&model, &net, &args, &input, &burn)?;
             let card = model.card();
             let times = timed(args.runs, || {
                 let x =
@@ -124,7 +136,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         }
         BurnDevice::Cpu(cpu) => {
             let net = model.build::<CpuBackend>(&cpu)?;
-            let style = model.style_tensor::<CpuBackend>(&args.style, &cpu)?;
+            let style = style_tensor(&model, &net, &args, &input, &cpu)?;
             let card = model.card();
             let mut output = None;
             let times = timed(args.runs, || {
@@ -148,7 +160,15 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     }
     stylized.save(&args.output)?;
     println!("device:    {device_name}");
-    println!("model:     {} (style {})", model.card().name, args.style);
+    match &args.style_image {
+        Some(path) => println!(
+            "model:     {} (style image {}, strength {})",
+            model.card().name,
+            path.display(),
+            args.strength.unwrap_or(1.0)
+        ),
+        None => println!("model:     {} (style {})", model.card().name, args.style),
+    }
     println!("image:     {width}×{height}");
     let (first, rest) = times.split_first().ok_or("no run")?;
     println!(
@@ -166,6 +186,47 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     }
     println!("wrote:     {}", args.output.display());
     Ok(())
+}
+
+/// The style input of the network: the stored styles `--style` selects, or
+/// the style vector of `--style-image` (predicted once, before the timed
+/// runs), weakened towards the content's own vector by `--strength`.
+fn style_tensor<B: Backend>(
+    model: &StyleModel,
+    net: &StyleNet<B>,
+    args: &Args,
+    content: &RgbaImage,
+    device: &B::Device,
+) -> Result<Tensor<B, 2>, Box<dyn Error>> {
+    if !model.card().takes_style_image() {
+        if args.style_image.is_some() || args.strength.is_some() {
+            return Err(format!(
+                "`{}` holds its own styles: choose one with --style (--style-image and \
+                 --strength are for arbitrary-style models)",
+                model.card().name
+            )
+            .into());
+        }
+        return Ok(model.style_tensor::<B>(&args.style, device)?);
+    }
+    let path = args.style_image.as_ref().ok_or_else(|| {
+        format!(
+            "`{}` takes its style from a picture: give one with --style-image PATH",
+            model.card().name
+        )
+    })?;
+    let painting =
+        image::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let style = net.predict_style_image(&painting, device)?;
+    let strength = args.strength.unwrap_or(1.0);
+    if !strength.is_finite() {
+        return Err("--strength must be a finite number".into());
+    }
+    if strength == 1.0 {
+        return Ok(style.tensor());
+    }
+    let own = net.predict_style_image(&image::DynamicImage::from(content.clone()), device)?;
+    Ok(style.with_strength(&own, strength).tensor())
 }
 
 /// Reads the input and brings its sides to multiples of the model's size step.
