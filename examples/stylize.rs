@@ -215,8 +215,7 @@ fn style_tensor<B: Backend>(
             model.card().name
         )
     })?;
-    let painting =
-        image::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let painting = image::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let style = net.predict_style_image(&painting, device)?;
     let strength = args.strength.unwrap_or(1.0);
     if !strength.is_finite() {

@@ -25,6 +25,10 @@ pub trait CardModel: Asset + Sized {
     /// Builds the network on `device` with the model's weights.
     fn build<B: Backend>(&self, device: &B::Device) -> Result<Self::Net<B>, ModelError>;
 
+    /// Runs the network once on `device` where that moves one-time costs
+    /// (shader compilation, autotuning) from a later frame to load time.
+    fn warm_up<B: Backend>(&self, _net: &Self::Net<B>, _device: &B::Device) {}
+
     /// The model's name, for messages.
     fn name(&self) -> &str;
 

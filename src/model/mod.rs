@@ -20,7 +20,7 @@ pub use export::export_model;
 pub use loader::{CardModel, CardModelLoader, StyleModelLoader};
 pub use net::StyleNet;
 pub use style::{StyleError, StyleWeights};
-pub use style_image::{STYLE_IMAGE_SIZE, style_image_input};
+pub use style_image::{STYLE_IMAGE_SIZE, style_image_input, style_tensor_input};
 pub use style_vector::StyleVector;
 
 use crate::nn::{WeightsError, import_arbitrary_weights, import_ml5_weights, load_safetensors};
@@ -144,6 +144,16 @@ impl CardModel for StyleModel {
 
     fn name(&self) -> &str {
         &self.card.name
+    }
+
+    /// Arbitrary-style models predict once from a blank style image, so
+    /// that the first real style image (picked mid-game) does not wait for
+    /// the predictor's shaders.
+    fn warm_up<B: Backend>(&self, net: &StyleNet<B>, device: &B::Device) {
+        if let StyleNet::Arbitrary(net) = net {
+            let size = STYLE_IMAGE_SIZE as usize;
+            drop(net.predict(Tensor::zeros([1, 3, size, size], device)));
+        }
     }
 
     fn largest_activation(&self, width: u32, height: u32) -> usize {

@@ -1,5 +1,8 @@
 //! Preparing any picture as the input of a style predictor.
 
+use burn::prelude::*;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use image::imageops::FilterType;
 use image::{DynamicImage, RgbaImage};
 
@@ -33,4 +36,37 @@ pub fn style_image_input(image: &DynamicImage) -> RgbaImage {
     let cropped =
         image::imageops::crop_imm(&resized, (w - size) / 2, (h - size) / 2, size, size).to_image();
     DynamicImage::from(cropped).to_rgba8()
+}
+
+/// The same preparation for an image already on a device (`[N, 3, H, W]`):
+/// the centre square, resized to 256×256 by bilinear interpolation (without
+/// the antialiasing of [`style_image_input`], which matters little for the
+/// style of a rendered frame). How the camera filter gets a frame's own
+/// style vector.
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use bevy_gan_style::device::CpuBackend;
+/// use bevy_gan_style::model::style_tensor_input;
+/// let frame = Tensor::<CpuBackend, 4>::ones([1, 3, 90, 160], &Default::default());
+/// assert_eq!(style_tensor_input(frame).dims(), [1, 3, 256, 256]);
+/// ```
+pub fn style_tensor_input<B: Backend>(image: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [_, _, height, width] = image.dims();
+    let side = height.min(width);
+    let square = image
+        .narrow(2, (height - side) / 2, side)
+        .narrow(3, (width - side) / 2, side);
+    let size = STYLE_IMAGE_SIZE as usize;
+    if side == size {
+        return square;
+    }
+    interpolate(
+        square,
+        [size, size],
+        InterpolateOptions {
+            mode: InterpolateMode::Bilinear,
+            align_corners: false,
+        },
+    )
 }

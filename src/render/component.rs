@@ -31,6 +31,28 @@ use crate::model::{StyleModel, StyleWeights};
 ///     ));
 /// }
 /// ```
+///
+/// An arbitrary-style model takes its style from any `Image` instead: a
+/// painting, a texture, a screenshot. `style` then blends `style_images`
+/// (indices into it), and each image's style vector is predicted once.
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style::prelude::*;
+/// fn setup(mut commands: Commands, assets: Res<AssetServer>) {
+///     commands.spawn((
+///         Camera3d::default(),
+///         StyleTransfer {
+///             model: assets.load("models/magenta_arbitrary.style.ron"),
+///             style_images: vec![assets.load("styles/starry_night.jpg"), assets.load("styles/the_scream.jpg")],
+///             // Halfway through a transition from the first image to the second.
+///             style: StyleWeights::single(0).lerp(&StyleWeights::single(1), 0.5),
+///             style_strength: 0.8,
+///             ..default()
+///         },
+///     ));
+/// }
+/// ```
 #[derive(Component, Reflect, Clone, Debug)]
 #[reflect(Component, Default, Clone)]
 #[require(Camera3d, RestylizeRequests)]
@@ -38,10 +60,18 @@ pub struct StyleTransfer {
     /// The style model (a `*.style.ron` card).
     pub model: Handle<StyleModel>,
     /// Which style, or blend of styles; interpolate it (see
-    /// [`StyleWeights::lerp`]) for smooth transitions.
+    /// [`StyleWeights::lerp`]) for smooth transitions. For arbitrary-style
+    /// models the indices are into `style_images`.
     pub style: StyleWeights,
-    /// 0 shows the frame as rendered, 1 fully stylized.
+    /// Style images, for arbitrary-style models (others ignore them): any
+    /// `Image` with CPU-side pixels (loaded images have them by default).
+    pub style_images: Vec<Handle<Image>>,
+    /// Output blend: 0 shows the frame as rendered, 1 fully stylized.
     pub strength: f32,
+    /// Magenta's strength, for arbitrary-style models: the style vector is
+    /// `a·s_style + (1 − a)·s_frame`, `s_frame` predicted from the frame
+    /// each time the network runs (when `a` < 1). 1 = full style.
+    pub style_strength: f32,
     /// The network runs at this fraction of the view size (rounded to
     /// multiples of 4) and its output is upsampled bilinearly.
     pub resolution_scale: f32,
@@ -59,7 +89,9 @@ impl Default for StyleTransfer {
         Self {
             model: Handle::default(),
             style: StyleWeights::default(),
+            style_images: Vec::new(),
             strength: 1.0,
+            style_strength: 1.0,
             resolution_scale: 1.0,
             schedule: StyleSchedule::EveryFrame,
             enabled: true,
@@ -145,8 +177,12 @@ pub struct ExtractedStyleTransfer {
     pub model: AssetId<StyleModel>,
     /// Style selection.
     pub style: StyleWeights,
+    /// Style images (arbitrary-style models).
+    pub style_images: Vec<AssetId<Image>>,
     /// In `(0, 1]`.
     pub strength: f32,
+    /// Magenta's strength (arbitrary-style models).
+    pub style_strength: f32,
     /// In `[0.05, 1]`.
     pub resolution_scale: f32,
     /// When the network runs.
@@ -187,7 +223,9 @@ impl ExtractComponent for StyleTransfer {
         (settings.enabled && settings.strength > 0.0).then(|| ExtractedStyleTransfer {
             model: settings.model.id(),
             style: settings.style.clone(),
+            style_images: settings.style_images.iter().map(Handle::id).collect(),
             strength: settings.strength.min(1.0),
+            style_strength: settings.style_strength,
             resolution_scale: settings.resolution_scale.clamp(0.05, 1.0),
             schedule: settings.schedule,
             split: settings.split.clamp(0.0, 1.0),

@@ -7,10 +7,12 @@ mod net;
 mod node;
 mod pipeline;
 mod probe;
+mod style_images;
 
 use bevy::core_pipeline::{Core3d, Core3dSystems, tonemapping::tonemapping};
 use bevy::prelude::*;
 use bevy::render::extract_component::ExtractComponentPlugin;
+use bevy::render::extract_resource::ExtractResourcePlugin;
 use bevy::render::render_asset::RenderAssetPlugin;
 use bevy::render::{Render, RenderApp, RenderSystems};
 
@@ -22,6 +24,7 @@ pub use net::GpuNet;
 pub use node::STYLE_TRANSFER_SPAN;
 pub(crate) use pipeline::CameraPipelines;
 pub use probe::{WarpingError, WarpingErrorProbe};
+pub use style_images::PreparedStyleImages;
 
 /// Registers the camera filter (called by [`crate::GanStylePlugin::build`]).
 pub(crate) fn build(app: &mut App) {
@@ -32,8 +35,11 @@ pub(crate) fn build(app: &mut App) {
         .add_observer(component::count_restylize)
         .add_observer(component::disable_msaa)
         .add_observer(probe::start_probe)
+        .init_resource::<PreparedStyleImages>()
+        .add_systems(PostUpdate, style_images::prepare_style_images)
         .add_plugins((
             ExtractComponentPlugin::<StyleTransfer>::default(),
+            ExtractResourcePlugin::<PreparedStyleImages>::default(),
             RenderAssetPlugin::<net::GpuStyleNet>::default(),
         ));
     let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
@@ -41,6 +47,7 @@ pub(crate) fn build(app: &mut App) {
     };
     render_app
         .init_resource::<node::CameraStates>()
+        .init_resource::<style_images::StyleVectors>()
         .add_systems(
             Core3d,
             // Core3d applies its systems' command buffers only at the end of

@@ -39,7 +39,8 @@ impl<M: CardModel + Clone> RenderAsset for GpuNet<M> {
                         model.name()
                     )
                 })
-                .ok(),
+                .ok()
+                .inspect(|net| model.warm_up::<GpuBackend>(net, device)),
             BurnDevice::Cpu(_) => None,
         };
         Ok(Self { net, model })

@@ -26,12 +26,14 @@ use burn::tensor::{Tensor, TensorPrimitive};
 use super::component::{ExtractedStyleTransfer, StyleSchedule};
 use super::net::GpuStyleNet;
 use super::pipeline::{CameraParams, CameraPipelines, ViewBuffers};
+use super::style_images::{PreparedStyleImages, StyleVectors};
 use crate::bridge::BridgeError;
 use crate::bridge::kernel::{
     TensorStorage, TexelKind, buffer_copy, cube_tensor, flush_burn, texture_extent,
 };
 use crate::device::{BurnDevice, GpuBackend};
-use crate::model::{CardModel, StyleModel};
+use crate::model::{CardModel, StyleModel, StyleNet, StyleVector, style_tensor_input};
+use crate::nn::ArbitraryStyleNet;
 
 /// Name of the camera filter's render diagnostic span: with Bevy's
 /// `RenderDiagnosticsPlugin`, its cost per frame is in the `DiagnosticsStore`
@@ -72,11 +74,27 @@ pub(crate) struct ViewState {
     warned: bool,
 }
 
-/// Advances the frame counter and forgets views that were not filtered.
-pub(crate) fn retire_views(mut states: ResMut<CameraStates>) {
+/// Advances the frame counter and forgets views that were not filtered and
+/// style vectors not used for a while.
+pub(crate) fn retire_views(mut states: ResMut<CameraStates>, mut vectors: ResMut<StyleVectors>) {
     let frame = states.frame;
     states.views.retain(|_, view| view.last_frame == frame);
+    vectors.retire(frame);
     states.frame += 1;
+}
+
+/// The style input of one filtered frame.
+enum FrameStyle<'a> {
+    /// Dense style weights of a model with stored styles.
+    Weights(Vec<f32>),
+    /// A blend of style images' vectors, with Magenta's strength.
+    Vector {
+        vector: StyleVector<GpuBackend>,
+        strength: f32,
+        net: &'a ArbitraryStyleNet<GpuBackend>,
+    },
+    /// Style images still being prepared: keep showing the last output.
+    Waiting,
 }
 
 /// Network size for a view: `scale` of it, in multiples of 4, at least 8.
@@ -100,6 +118,8 @@ pub(crate) fn style_transfer(
     device: Res<RenderDevice>,
     queue: Res<RenderQueue>,
     diagnostics: Option<Res<DiagnosticsRecorder>>,
+    prepared: Option<Res<PreparedStyleImages>>,
+    mut vectors: ResMut<StyleVectors>,
     mut flush: FlushCommands,
 ) {
     let view_entity = view.entity();
@@ -137,12 +157,51 @@ pub(crate) fn style_transfer(
         return;
     }
     let card = gpu_net.model.card();
-    let style = match settings.style.to_dense(card.num_styles()) {
-        Ok(style) => style,
-        Err(error) => {
-            warn_once!("bevy_gan_style: camera filter skipped: {error}");
-            return;
+    let style = match net {
+        StyleNet::Arbitrary(arbitrary) => {
+            let ready: Option<Vec<_>> = settings
+                .style_images
+                .iter()
+                .map(|id| prepared.as_ref()?.0.get(id).map(|source| (*id, source)))
+                .collect();
+            match ready {
+                _ if settings.style_images.is_empty() => {
+                    warn_once!(
+                        "bevy_gan_style: camera filter skipped: `{}` takes its style from \
+                         images; set StyleTransfer::style_images",
+                        card.name
+                    );
+                    return;
+                }
+                None => FrameStyle::Waiting,
+                Some(sources) => {
+                    let images: Vec<_> = sources
+                        .into_iter()
+                        .map(|(id, source)| {
+                            vectors.get((settings.model, id), source, arbitrary, burn_device, frame)
+                        })
+                        .collect();
+                    match StyleVector::blend(&images, &settings.style) {
+                        Ok(vector) => FrameStyle::Vector {
+                            vector,
+                            strength: settings.style_strength,
+                            net: arbitrary,
+                        },
+                        Err(error) => {
+                            warn_once!("bevy_gan_style: camera filter skipped: {error}");
+                            return;
+                        }
+                    }
+                }
+            }
         }
+        _ => match settings.style.to_dense(card.num_styles()) {
+            Ok(style) => FrameStyle::Weights(style),
+            Err(error) => {
+                warn_once!("bevy_gan_style: camera filter skipped: {error}");
+                return;
+            }
+        },
     };
 
     // (Re)create the view's buffers when its size or format changed; a view
@@ -168,14 +227,19 @@ pub(crate) fn style_transfer(
         warn_once!("bevy_gan_style: camera filter skipped: {error}");
         return;
     }
-    let run = state.output.is_none()
-        || state.net_size != net_size
-        || state.model != settings.model
-        || match settings.schedule {
-            StyleSchedule::EveryFrame => true,
-            StyleSchedule::EveryNFrames(n) => state.frames_since_run + 1 >= n.max(1),
-            StyleSchedule::OnDemand => state.requests != settings.requests,
-        };
+    let waiting = matches!(style, FrameStyle::Waiting);
+    if waiting && (state.output.is_none() || state.net_size != net_size) {
+        return;
+    }
+    let run = !waiting
+        && (state.output.is_none()
+            || state.net_size != net_size
+            || state.model != settings.model
+            || match settings.schedule {
+                StyleSchedule::EveryFrame => true,
+                StyleSchedule::EveryNFrames(n) => state.frames_since_run + 1 >= n.max(1),
+                StyleSchedule::OnDemand => state.requests != settings.requests,
+            });
 
     // The scene up to tonemapping must be on the queue before we copy it.
     flush.flush();
@@ -253,7 +317,7 @@ struct FilterFrame<'a> {
     net: &'a crate::model::StyleNet<GpuBackend>,
     burn_device: &'a burn::backend::wgpu::WgpuDevice,
     settings: &'a ExtractedStyleTransfer,
-    style: Vec<f32>,
+    style: FrameStyle<'a>,
     net_size: UVec2,
     run: bool,
     history_valid: bool,
@@ -345,17 +409,34 @@ impl ViewState {
             drop(storage);
 
             // 2. The network, on burn's side of the queue.
-            let style = match &self.style {
-                Some((weights, tensor)) if *weights == f.style => tensor.clone(),
-                _ => {
-                    let tensor =
-                        Tensor::<GpuBackend, 1>::from_floats(f.style.as_slice(), f.burn_device)
-                            .reshape([1, f.style.len()]);
-                    self.style = Some((f.style.clone(), tensor.clone()));
-                    tensor
-                }
-            };
             let input = Tensor::from_primitive(TensorPrimitive::Float(input));
+            let style = match f.style {
+                FrameStyle::Weights(weights) => match &self.style {
+                    Some((cached, tensor)) if *cached == weights => tensor.clone(),
+                    _ => {
+                        let tensor =
+                            Tensor::<GpuBackend, 1>::from_floats(weights.as_slice(), f.burn_device)
+                                .reshape([1, weights.len()]);
+                        self.style = Some((weights, tensor.clone()));
+                        tensor
+                    }
+                },
+                FrameStyle::Vector {
+                    vector, strength, ..
+                } if strength == 1.0 => vector.tensor(),
+                FrameStyle::Vector {
+                    vector,
+                    strength,
+                    net,
+                } => {
+                    // The frame's own style, for Magenta's strength.
+                    let own = net.predict(style_tensor_input(input.clone()));
+                    vector
+                        .with_strength(&StyleVector::from_tensor(own), strength)
+                        .tensor()
+                }
+                FrameStyle::Waiting => return Ok(()),
+            };
             self.output = Some(f.net.forward(input, style));
             self.net_size = f.net_size;
             self.model = f.settings.model;

@@ -467,3 +467,88 @@ fn temporal_stabilisation_lowers_the_warping_error() {
         unstable.0
     );
 }
+
+/// The CPU backend's output of the arbitrary-style model for `frame`, with
+/// the style vector of `painting` at Magenta strength `strength`.
+fn cpu_arbitrary(frame: &RgbaImage, painting: &image::DynamicImage, strength: f32) -> RgbaImage {
+    let model = StyleModel::load_file(root().join("assets/models/magenta_arbitrary.style.ron"))
+        .expect("model");
+    let device = Default::default();
+    let net = model.build::<CpuBackend>(&device).expect("weights");
+    let x = image_to_tensor::<CpuBackend>(frame, (0.0, 1.0), &device);
+    let style = net
+        .predict_style_image(painting, &device)
+        .expect("predicts");
+    let own = net
+        .predict_style(bevy_gan_style::model::style_tensor_input(x.clone()))
+        .expect("predicts");
+    let y = net.forward(x, style.with_strength(&own, strength).tensor());
+    image::DynamicImage::from(tensor_to_image(y, (0.0, 1.0))).to_rgba8()
+}
+
+/// Any Bevy `Image` is a style: the camera switches between style images
+/// live, each matching the CPU network with that image's style vector, and
+/// Magenta's strength mixes in the frame's own style.
+#[test]
+fn style_images_restyle_the_camera_live() {
+    let mut scene = Scene::new(128, 96, false);
+    let plain = scene.render(4);
+    let paintings: Vec<image::DynamicImage> = ["starry_night.jpg", "the_scream.jpg"]
+        .iter()
+        .map(|name| image::open(root().join("assets/styles").join(name)).expect("painting"))
+        .collect();
+    let world = scene.app.world_mut();
+    let model = StyleModel::load_file(root().join("assets/models/magenta_arbitrary.style.ron"))
+        .expect("bundled model");
+    let model = world.resource_mut::<Assets<StyleModel>>().add(model);
+    let mut images = world.resource_mut::<Assets<Image>>();
+    let style_images: Vec<Handle<Image>> = paintings
+        .iter()
+        .map(|painting| {
+            images.add(Image::from_dynamic(
+                painting.clone(),
+                true,
+                bevy::asset::RenderAssetUsages::default(),
+            ))
+        })
+        .collect();
+    scene.insert(StyleTransfer {
+        model,
+        style_images,
+        style: StyleWeights::single(0),
+        ..default()
+    });
+    // Style images are prepared on a background task: the frame stays plain
+    // until the first one is ready.
+    let mut starry = scene.render(1);
+    for _ in 0..200 {
+        if difference(&starry, &plain).1 > 10.0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        starry = scene.render(1);
+    }
+    scene.settings().style = StyleWeights::single(1);
+    let scream = scene.render(1);
+    scene.settings().style_strength = 0.5;
+    let half = scene.render(1);
+
+    for (label, got, painting, strength) in [
+        ("starry night", &starry, &paintings[0], 1.0),
+        ("the scream", &scream, &paintings[1], 1.0),
+        ("the scream at strength 0.5", &half, &paintings[1], 0.5),
+    ] {
+        let expected = cpu_arbitrary(&plain, painting, strength);
+        let (max, mean) = difference(got, &expected);
+        println!("{label}: filter vs CPU network max {max}, mean {mean:.3} (8-bit levels)");
+        assert!(
+            difference(got, &plain).1 > 10.0,
+            "{label}: the filter did nothing"
+        );
+        assert!(mean < 1.0 && max <= 8, "{label}: max {max}, mean {mean}");
+    }
+    assert!(
+        difference(&starry, &scream).1 > 10.0,
+        "the style image did not change the picture"
+    );
+}
