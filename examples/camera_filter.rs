@@ -4,7 +4,12 @@
 //! ```text
 //! cargo run --release --example camera_filter
 //! cargo run --release --example camera_filter -- --style 7 --style-b 20 --blend 0.5 --split 0.4
+//! cargo run --release --example camera_filter -- --model models/magenta_arbitrary.style.ron
 //! ```
+//!
+//! With an arbitrary-style model the thumbnails are the paintings in
+//! `assets/styles/` (add your own pictures there): clicking one moves the
+//! style vector to it over a second, and "style strength" is Magenta's.
 //!
 //! Keys: Space filter on/off · T temporal stabilisation · B before/after
 //! split · Left/Right style · A animate the blend · O orbit · R restylize (on-demand
@@ -42,12 +47,19 @@ struct Args {
     /// `train_style` copied to `assets/models/`).
     #[arg(long, default_value = "models/multistyle26.style.ron")]
     model: String,
-    /// First style of the blend.
+    /// First style of the blend (for arbitrary-style models: a picture in
+    /// `assets/styles/`, in name order).
     #[arg(long, default_value_t = 7)]
     style: usize,
     /// Second style of the blend.
     #[arg(long, default_value_t = 20)]
     style_b: usize,
+    /// Move to the next style every this many seconds (a slideshow; 0 = off).
+    #[arg(long, default_value_t = 0.0)]
+    cycle: f32,
+    /// Magenta's style strength, for arbitrary-style models.
+    #[arg(long, default_value_t = 1.0)]
+    style_strength: f32,
     /// Blend from the first style (0) to the second (1).
     #[arg(long, default_value_t = 0.0)]
     blend: f32,
@@ -93,6 +105,7 @@ fn main() {
         ))
         .insert_resource(ClearColor(Color::srgb(0.62, 0.74, 0.86)))
         .insert_resource(Panel::new(&args))
+        .insert_resource(StylePictures::find())
         .init_resource::<Thumbnails>()
         .add_systems(Startup, setup)
         .add_systems(
@@ -118,7 +131,13 @@ struct Panel {
     style_b: usize,
     blend: f32,
     animate_blend: bool,
+    /// The style the last click started from, and how far the transition
+    /// to the clicked style has gone (1 = arrived).
+    transition: (StyleWeights, f32),
     strength: f32,
+    style_strength: f32,
+    /// Slideshow period in seconds (0 = off) and time since the last step.
+    cycle: (f32, f32),
     scale: f32,
     schedule: StyleSchedule,
     temporal: bool,
@@ -137,7 +156,10 @@ impl Panel {
             style_b: args.style_b,
             blend: args.blend.clamp(0.0, 1.0),
             animate_blend: false,
+            transition: (StyleWeights::single(args.style), 1.0),
             strength: 1.0,
+            style_strength: args.style_strength,
+            cycle: (args.cycle.max(0.0), 0.0),
             scale: args.scale.clamp(0.1, 1.0),
             schedule: StyleSchedule::EveryFrame,
             temporal: false,
@@ -150,7 +172,50 @@ impl Panel {
     }
 
     fn style(&self) -> StyleWeights {
-        StyleWeights::single(self.style_a).lerp(&StyleWeights::single(self.style_b), self.blend)
+        let target =
+            StyleWeights::single(self.style_a).lerp(&StyleWeights::single(self.style_b), self.blend);
+        let (from, progress) = &self.transition;
+        // Smoothstep: the style eases out of the old one and into the new.
+        let t = progress.clamp(0.0, 1.0);
+        from.lerp(&target, t * t * (3.0 - 2.0 * t))
+    }
+
+    /// Makes `index` style A, moving there gradually from what is shown.
+    fn pick(&mut self, index: usize) {
+        self.transition = (self.style(), 0.0);
+        self.style_a = index;
+    }
+}
+
+/// The pictures in `assets/styles/`, for arbitrary-style models.
+#[derive(Resource)]
+struct StylePictures(Vec<String>);
+
+impl StylePictures {
+    fn find() -> Self {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/styles");
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                    .filter(|name| {
+                        let name = name.to_lowercase();
+                        name.ends_with(".jpg") || name.ends_with(".jpeg") || name.ends_with(".png")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        Self(names)
+    }
+}
+
+/// How many styles the panel offers: the model's, or the pictures.
+fn style_count(model: &StyleModel, pictures: &StylePictures) -> usize {
+    if model.card().takes_style_image() {
+        pictures.0.len()
+    } else {
+        model.num_styles()
     }
 }
 
@@ -181,6 +246,7 @@ fn setup(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     panel: Res<Panel>,
+    pictures: Res<StylePictures>,
 ) {
     let material = |color: Color, metallic: f32, roughness: f32| StandardMaterial {
         base_color: color,
@@ -284,6 +350,13 @@ fn setup(
         StyleTransfer {
             model: assets.load(panel.model.clone()),
             style: panel.style(),
+            // Used by arbitrary-style models, ignored by the others.
+            style_images: pictures
+                .0
+                .iter()
+                .map(|name| assets.load(format!("styles/{name}")))
+                .collect(),
+            style_strength: panel.style_strength,
             resolution_scale: panel.scale,
             split: panel.split,
             ..default()
@@ -339,7 +412,8 @@ fn animate_scene(
     }
 }
 
-/// Stylizes the bundled photo with every style, once the model is loaded.
+/// Stylizes the bundled photo with every style once the model is loaded,
+/// or, for arbitrary-style models, shows the style pictures themselves.
 fn make_thumbnails(
     mut thumbnails: ResMut<Thumbnails>,
     camera: Single<&StyleTransfer>,
@@ -356,6 +430,14 @@ fn make_thumbnails(
     let Some(model) = models.get(&camera.model) else {
         return;
     };
+    if model.card().takes_style_image() {
+        for handle in &camera.style_images {
+            thumbnails
+                .0
+                .push(contexts.add_image(EguiTextureHandle::Strong(handle.clone())));
+        }
+        return;
+    }
     let photo = match image::open(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/assets/images/chelsea_256x168.png"
@@ -395,20 +477,25 @@ fn make_thumbnails(
 
 /// Keyboard shortcuts for the main toggles (listed in the panel).
 fn shortcuts(
+    time: Res<Time<Real>>,
     keys: Res<ButtonInput<KeyCode>>,
     mut panel: ResMut<Panel>,
     camera: Single<(Entity, &StyleTransfer)>,
     models: Res<Assets<StyleModel>>,
+    pictures: Res<StylePictures>,
     mut commands: Commands,
 ) {
     let (entity, settings) = *camera;
-    let loaded = models.get(&settings.model).map(StyleModel::num_styles);
+    let loaded = models
+        .get(&settings.model)
+        .map(|model| style_count(model, &pictures).max(1));
     // The default styles may not exist in a model with fewer styles.
     if let Some(styles) = loaded
         && (panel.style_a >= styles || panel.style_b >= styles)
     {
         panel.style_a = panel.style_a.min(styles - 1);
         panel.style_b = panel.style_b.min(styles - 1);
+        panel.transition = (StyleWeights::single(panel.style_a), 1.0);
     }
     let styles = loaded.unwrap_or(1);
     if keys.just_pressed(KeyCode::Space) {
@@ -420,11 +507,19 @@ fn shortcuts(
     if keys.just_pressed(KeyCode::KeyB) {
         panel.split = if panel.split > 0.0 { 0.0 } else { 0.5 };
     }
-    if keys.just_pressed(KeyCode::ArrowRight) {
-        panel.style_a = (panel.style_a + 1) % styles;
+    let (period, elapsed) = &mut panel.cycle;
+    *elapsed += time.delta_secs();
+    let slide = *period > 0.0 && *elapsed >= *period;
+    if slide {
+        *elapsed = 0.0;
+    }
+    if keys.just_pressed(KeyCode::ArrowRight) || slide {
+        let next = (panel.style_a + 1) % styles;
+        panel.pick(next);
     }
     if keys.just_pressed(KeyCode::ArrowLeft) {
-        panel.style_a = (panel.style_a + styles - 1) % styles;
+        let previous = (panel.style_a + styles - 1) % styles;
+        panel.pick(previous);
     }
     if keys.just_pressed(KeyCode::KeyA) {
         panel.animate_blend = !panel.animate_blend;
@@ -451,6 +546,8 @@ fn apply_panel(
         // A slow back-and-forth between the two styles.
         panel.blend = 0.5 - 0.5 * (time.elapsed_secs() * 0.6).cos();
     }
+    // A click moves to the new style over one second.
+    panel.transition.1 = (panel.transition.1 + time.delta_secs()).min(1.0);
     let (entity, mut settings, temporal) = camera.into_inner();
     let style = panel.style();
     if settings.style != style {
@@ -458,6 +555,7 @@ fn apply_panel(
     }
     settings.enabled = panel.enabled;
     settings.strength = panel.strength;
+    settings.style_strength = panel.style_strength;
     settings.resolution_scale = panel.scale;
     settings.schedule = panel.schedule;
     settings.split = panel.split;
@@ -481,9 +579,19 @@ fn panel_ui(
     mut panel: ResMut<Panel>,
     thumbnails: Res<Thumbnails>,
     diagnostics: Res<DiagnosticsStore>,
-    camera: Single<Entity, With<StyleTransfer>>,
+    camera: Single<(Entity, &StyleTransfer)>,
+    models: Res<Assets<StyleModel>>,
+    pictures: Res<StylePictures>,
     mut commands: Commands,
 ) -> Result {
+    let (camera, settings) = *camera;
+    let arbitrary = models
+        .get(&settings.model)
+        .is_some_and(|model| model.card().takes_style_image());
+    let name = |i: usize| match pictures.0.get(i) {
+        Some(picture) if arbitrary => picture.clone(),
+        _ => format!("style {i}"),
+    };
     if !panel.visible {
         return Ok(());
     }
@@ -505,18 +613,22 @@ fn panel_ui(
                             ui.label("stylizing thumbnails…");
                         }
                         let size = egui::vec2(THUMBNAIL.0 as f32, THUMBNAIL.1 as f32) * 0.66;
+                        if arbitrary && thumbnails.0.is_empty() {
+                            ui.label("no pictures in assets/styles/");
+                        }
                         for (i, &texture) in thumbnails.0.iter().enumerate() {
                             let selected = i == panel.style_a || i == panel.style_b;
                             let image = egui::Image::new(egui::load::SizedTexture::new(texture, size));
                             let response = ui
                                 .add(egui::Button::image(image).selected(selected))
                                 .on_hover_text(format!(
-                                    "style {i}{}{}",
+                                    "{}{}{}",
+                                    name(i),
                                     if i == panel.style_a { " (A)" } else { "" },
                                     if i == panel.style_b { " (B)" } else { "" },
                                 ));
                             if response.clicked() {
-                                panel.style_a = i;
+                                panel.pick(i);
                             }
                             if response.secondary_clicked() {
                                 panel.style_b = i;
@@ -527,11 +639,20 @@ fn panel_ui(
             ui.add(
                 egui::Slider::new(&mut panel.blend, 0.0..=1.0).text(format!(
                     "blend {} to {}",
-                    panel.style_a, panel.style_b
+                    name(panel.style_a),
+                    name(panel.style_b)
                 )),
             );
             ui.checkbox(&mut panel.animate_blend, "Animate the blend  [A]");
-            ui.add(egui::Slider::new(&mut panel.strength, 0.0..=1.0).text("strength"));
+            if arbitrary {
+                ui.add(
+                    egui::Slider::new(&mut panel.style_strength, 0.0..=1.0)
+                        .text("style strength"),
+                )
+                .on_hover_text("Magenta's strength: style vector a·picture + (1 − a)·frame");
+            }
+            ui.add(egui::Slider::new(&mut panel.strength, 0.0..=1.0).text("output blend"))
+                .on_hover_text("0 = the frame as rendered, 1 = fully stylized");
             ui.add(egui::Slider::new(&mut panel.scale, 0.25..=1.0).text("internal scale"));
             ui.horizontal(|ui| {
                 ui.label("Schedule");
@@ -551,7 +672,7 @@ fn panel_ui(
                 ui.add(egui::Slider::new(n, 2..=30).text("N frames"));
             }
             if panel.schedule == StyleSchedule::OnDemand && ui.button("Restylize  [R]").clicked() {
-                commands.trigger(Restylize { entity: *camera });
+                commands.trigger(Restylize { entity: camera });
             }
             ui.checkbox(&mut panel.temporal, "Temporal stabilisation  [T]");
             ui.add_enabled(

@@ -9,17 +9,27 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Median milliseconds of multistyle26 in onnxruntime (CPU) at each
 /// `width × height`, through `benches/ort_multistyle.py`; `None` (with the
 /// reason printed) when the ONNX file or onnxruntime is missing.
+#[allow(dead_code, reason = "each bench uses one of the two scripts")]
 pub fn onnxruntime(sizes: &[(u32, u32)]) -> Option<Vec<f64>> {
-    let onnx = Path::new(ROOT).join("../shared/data/pretrained/magenta_onnx/multistyle26.onnx");
-    if !onnx.exists() {
-        println!("onnxruntime: skipped ({} not found)", onnx.display());
+    let sizes: Vec<String> = sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect();
+    run_script("ort_multistyle.py", &["multistyle26.onnx"], &sizes)
+}
+
+/// Runs `benches/<script>` with the ONNX files `models` (in the shared
+/// pretrained folder) and `args`; returns the number after the first word of
+/// each output line. `None` (with the reason printed) when a file or
+/// onnxruntime is missing.
+pub fn run_script(script: &str, models: &[&str], args: &[String]) -> Option<Vec<f64>> {
+    let dir = Path::new(ROOT).join("../shared/data/pretrained/magenta_onnx");
+    let models: Vec<_> = models.iter().map(|name| dir.join(name)).collect();
+    if let Some(missing) = models.iter().find(|path| !path.exists()) {
+        println!("onnxruntime: skipped ({} not found)", missing.display());
         return None;
     }
-    let sizes: Vec<String> = sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect();
     let output = Command::new("python3")
-        .arg(format!("{ROOT}/benches/ort_multistyle.py"))
-        .arg(&onnx)
-        .args(&sizes)
+        .arg(format!("{ROOT}/benches/{script}"))
+        .args(&models)
+        .args(args)
         .output()
         .ok()?;
     if !output.status.success() {

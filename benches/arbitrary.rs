@@ -1,0 +1,119 @@
+//! Magenta's arbitrary-style networks: style predictor (256×256 style image)
+//! and transformer (at 256², 640×360 and 1280×720) on burn's CPU backend, on
+//! the GPU adapter Bevy renders with, and in onnxruntime on the float ONNX
+//! files of the same weights, measured side by side in one run.
+//!
+//! ```text
+//! cargo bench --bench arbitrary      # needs `pip install onnxruntime` for the ORT row
+//! ```
+
+#[path = "common/cpu.rs"]
+mod cpu;
+#[path = "../examples/common/headless.rs"]
+mod headless;
+#[path = "common/ort.rs"]
+mod ort;
+
+use std::time::Instant;
+
+use bevy_gan_style::model::StyleNet;
+use bevy_gan_style::prelude::*;
+use burn::prelude::*;
+use burn::tensor::Distribution;
+
+const SIZES: [(usize, usize); 3] = [(256, 256), (640, 360), (1280, 720)];
+const RUNS: usize = 3;
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Median milliseconds of `RUNS` calls of `f` after one warm-up.
+fn median_ms<B: Backend>(device: &B::Device, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..=RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            let _ = B::sync(device);
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .skip(1)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// Predictor, then transformer at each size.
+fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> {
+    let StyleNet::Arbitrary(net) = model.build::<B>(device).expect("weights load") else {
+        panic!("the card is not an arbitrary-style model");
+    };
+    let style_image = Tensor::<B, 4>::random([1, 3, 256, 256], Distribution::Default, device);
+    let style = net.predict(style_image.clone());
+    let mut row = vec![median_ms::<B>(device, || {
+        drop(net.predict(style_image.clone()));
+    })];
+    for &(w, h) in &SIZES {
+        let content = Tensor::<B, 4>::random([1, 3, h, w], Distribution::Default, device);
+        row.push(median_ms::<B>(device, || {
+            drop(net.forward(content.clone(), style.clone()));
+        }));
+    }
+    row
+}
+
+fn main() {
+    println!("CPU: {}", cpu::cpu_name());
+    let model = StyleModel::load_file(format!("{ROOT}/assets/models/magenta_arbitrary.style.ron"))
+        .expect("model");
+    let mut rows: Vec<(String, Vec<f64>)> = vec![(
+        "burn flex (CPU backend)".into(),
+        time_backend::<CpuBackend>(&model, &Default::default()),
+    )];
+    if bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS) {
+        let mut app = headless::headless_app(true);
+        headless::finish_setup(&mut app);
+        let info = app
+            .world()
+            .resource::<bevy::render::renderer::RenderAdapterInfo>()
+            .name
+            .clone();
+        if let BurnDevice::Gpu(device) = app.world().resource::<BurnDevice>().clone() {
+            rows.push((
+                format!("burn wgpu on Bevy's device ({info})"),
+                time_backend::<GpuBackend>(&model, &device),
+            ));
+        }
+    }
+    let mut args = vec![RUNS.to_string()];
+    args.extend(SIZES.iter().map(|(w, h)| format!("{w}x{h}")));
+    let ort = ort::run_script(
+        "ort_arbitrary.py",
+        &[
+            "arbitrary_predict_float.onnx",
+            "arbitrary_transform_float.onnx",
+        ],
+        &args,
+    );
+    if let Some(ort) = &ort {
+        rows.push(("onnxruntime (CPU, float ONNX)".into(), ort.clone()));
+    }
+
+    let sizes: Vec<String> = SIZES
+        .iter()
+        .map(|(w, h)| format!("transformer {w}×{h} ms"))
+        .collect();
+    println!("| backend | predictor 256² ms | {} |", sizes.join(" | "));
+    println!("|---|{}", "---|".repeat(SIZES.len() + 1));
+    for (name, times) in &rows {
+        let cells: Vec<String> = times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match &ort {
+                Some(ort) => format!("{t:.1} ({:.2}×)", t / ort[i]),
+                None => format!("{t:.1}"),
+            })
+            .collect();
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+    if ort.is_some() {
+        println!("(in brackets: time / onnxruntime's time)");
+    }
+}
