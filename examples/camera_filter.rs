@@ -172,8 +172,8 @@ impl Panel {
     }
 
     fn style(&self) -> StyleWeights {
-        let target =
-            StyleWeights::single(self.style_a).lerp(&StyleWeights::single(self.style_b), self.blend);
+        let target = StyleWeights::single(self.style_a)
+            .lerp(&StyleWeights::single(self.style_b), self.blend);
         let (from, progress) = &self.transition;
         // Smoothstep: the style eases out of the old one and into the new.
         let t = progress.clamp(0.0, 1.0);
@@ -580,8 +580,7 @@ fn panel_ui(
     thumbnails: Res<Thumbnails>,
     diagnostics: Res<DiagnosticsStore>,
     camera: Single<(Entity, &StyleTransfer)>,
-    models: Res<Assets<StyleModel>>,
-    pictures: Res<StylePictures>,
+    (models, pictures): (Res<Assets<StyleModel>>, Res<StylePictures>),
     mut commands: Commands,
 ) -> Result {
     let (camera, settings) = *camera;

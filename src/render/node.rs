@@ -89,7 +89,7 @@ enum FrameStyle<'a> {
     Weights(Vec<f32>),
     /// A blend of style images' vectors, with Magenta's strength.
     Vector {
-        vector: StyleVector<GpuBackend>,
+        vector: Box<StyleVector<GpuBackend>>,
         strength: f32,
         net: &'a ArbitraryStyleNet<GpuBackend>,
     },
@@ -183,7 +183,7 @@ pub(crate) fn style_transfer(
                         .collect();
                     match StyleVector::blend(&images, &settings.style) {
                         Ok(vector) => FrameStyle::Vector {
-                            vector,
+                            vector: Box::new(vector),
                             strength: settings.style_strength,
                             net: arbitrary,
                         },
@@ -422,18 +422,19 @@ impl ViewState {
                     }
                 },
                 FrameStyle::Vector {
-                    vector, strength, ..
-                } if strength == 1.0 => vector.tensor(),
-                FrameStyle::Vector {
                     vector,
                     strength,
                     net,
                 } => {
-                    // The frame's own style, for Magenta's strength.
-                    let own = net.predict(style_tensor_input(input.clone()));
-                    vector
-                        .with_strength(&StyleVector::from_tensor(own), strength)
-                        .tensor()
+                    if strength == 1.0 {
+                        vector.tensor()
+                    } else {
+                        // The frame's own style, for Magenta's strength.
+                        let own = net.predict(style_tensor_input(input.clone()));
+                        vector
+                            .with_strength(&StyleVector::from_tensor(own), strength)
+                            .tensor()
+                    }
                 }
                 FrameStyle::Waiting => return Ok(()),
             };
