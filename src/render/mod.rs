@@ -36,7 +36,12 @@ pub(crate) fn build(app: &mut App) {
         .add_observer(component::disable_msaa)
         .add_observer(probe::start_probe)
         .init_resource::<PreparedStyleImages>()
-        .add_systems(PostUpdate, style_images::prepare_style_images)
+        // Apps without images (e.g. a server using only the CPU) have no
+        // style images to prepare.
+        .add_systems(
+            PostUpdate,
+            style_images::prepare_style_images.run_if(resource_exists::<Assets<Image>>),
+        )
         .add_plugins((
             ExtractComponentPlugin::<StyleTransfer>::default(),
             ExtractResourcePlugin::<PreparedStyleImages>::default(),
