@@ -39,7 +39,7 @@ pub mod prelude {
     pub use crate::GanStylePlugin;
     pub use crate::bridge::TensorBridge;
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
-    pub use crate::model::{CardModel, StyleModel, StyleWeights};
+    pub use crate::model::{CardModel, StyleModel, StyleVector, StyleWeights};
     pub use crate::render::{
         Restylize, StyleSchedule, StyleTemporal, StyleTransfer, WarpingError, WarpingErrorProbe,
     };

@@ -301,8 +301,8 @@ impl<B: Backend> ArbitraryStyleNet<B> {
 ///     None,
 /// ).unwrap();
 /// let imported = import_arbitrary_weights(&file).unwrap();
-/// let names = SafeTensors::deserialize(&imported).unwrap().names().into_iter().cloned().collect::<Vec<_>>();
-/// assert_eq!(names, ["transformer.residual.1.conv1.weight"]);
+/// let file = SafeTensors::deserialize(&imported).unwrap();
+/// assert_eq!(file.names(), ["transformer.residual.1.conv1.weight"]);
 /// ```
 pub fn import_arbitrary_weights(bytes: &[u8]) -> Result<Vec<u8>, WeightsError> {
     to_f32_safetensors(bytes, |name| {

@@ -3,7 +3,7 @@
 //! onnxruntime 1.31 on CPU, same weights) on the wgpu device and on the CPU
 //! backend; style images of any size and with alpha work.
 
-use bevy_gan_style::model::{StyleVector, style_image_input};
+use bevy_gan_style::model::style_image_input;
 use bevy_gan_style::prelude::*;
 use burn::prelude::*;
 use image::{DynamicImage, Rgba, RgbaImage};
