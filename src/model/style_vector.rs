@@ -56,8 +56,14 @@ impl<B: Backend> StyleVector<B> {
     /// `vectors`, weights used as given): a mix of several style images.
     pub fn blend(vectors: &[StyleVector<B>], weights: &StyleWeights) -> Result<Self, StyleError> {
         let dense = weights.to_dense(vectors.len())?;
+        Ok(Self::weighted_sum(vectors, &dense))
+    }
+
+    /// `Σ weights[i] · vectors[i]` for weights already checked by
+    /// [`StyleWeights::to_dense`] (so at least one vector exists).
+    pub(crate) fn weighted_sum(vectors: &[StyleVector<B>], weights: &[f32]) -> Self {
         let mut sum: Option<Tensor<B, 2>> = None;
-        for (vector, &weight) in vectors.iter().zip(&dense) {
+        for (vector, &weight) in vectors.iter().zip(weights) {
             if weight == 0.0 {
                 continue;
             }
@@ -67,9 +73,8 @@ impl<B: Backend> StyleVector<B> {
                 None => term,
             });
         }
-        // `to_dense` accepted the weights, so at least one is listed; if all
-        // are zero the blend is the zero vector.
-        Ok(Self(sum.unwrap_or_else(|| vectors[0].0.zeros_like())))
+        // All weights zero: the zero vector.
+        Self(sum.unwrap_or_else(|| vectors[0].0.zeros_like()))
     }
 
     /// Magenta's strength: `a · self + (1 − a) · content`, where `content`

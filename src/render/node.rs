@@ -87,9 +87,11 @@ pub(crate) fn retire_views(mut states: ResMut<CameraStates>, mut vectors: ResMut
 enum FrameStyle<'a> {
     /// Dense style weights of a model with stored styles.
     Weights(Vec<f32>),
-    /// A blend of style images' vectors, with Magenta's strength.
+    /// Style images' vectors and their (validated) blend weights, with
+    /// Magenta's strength; blended only when the network runs.
     Vector {
-        vector: Box<StyleVector<GpuBackend>>,
+        images: Vec<StyleVector<GpuBackend>>,
+        weights: Vec<f32>,
         strength: f32,
         net: &'a ArbitraryStyleNet<GpuBackend>,
     },
@@ -181,9 +183,10 @@ pub(crate) fn style_transfer(
                             vectors.get((settings.model, id), source, arbitrary, burn_device, frame)
                         })
                         .collect();
-                    match StyleVector::blend(&images, &settings.style) {
-                        Ok(vector) => FrameStyle::Vector {
-                            vector: Box::new(vector),
+                    match settings.style.to_dense(images.len()) {
+                        Ok(weights) => FrameStyle::Vector {
+                            images,
+                            weights,
                             strength: settings.style_strength,
                             net: arbitrary,
                         },
@@ -422,10 +425,12 @@ impl ViewState {
                     }
                 },
                 FrameStyle::Vector {
-                    vector,
+                    images,
+                    weights,
                     strength,
                     net,
                 } => {
+                    let vector = StyleVector::weighted_sum(&images, &weights);
                     if strength == 1.0 {
                         vector.tensor()
                     } else {
