@@ -9,6 +9,8 @@
 
 #[path = "common/cpu.rs"]
 mod cpu;
+#[path = "common/gpu.rs"]
+mod gpu;
 #[path = "../examples/common/headless.rs"]
 mod headless;
 #[path = "common/ort.rs"]
@@ -67,20 +69,11 @@ fn main() {
         "burn flex (CPU backend)".into(),
         time_backend::<CpuBackend>(&model, &Default::default()),
     )];
-    if bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS) {
-        let mut app = headless::headless_app(true);
-        headless::finish_setup(&mut app);
-        let info = app
-            .world()
-            .resource::<bevy::render::renderer::RenderAdapterInfo>()
-            .name
-            .clone();
-        if let BurnDevice::Gpu(device) = app.world().resource::<BurnDevice>().clone() {
-            rows.push((
-                format!("burn wgpu on Bevy's device ({info})"),
-                time_backend::<GpuBackend>(&model, &device),
-            ));
-        }
+    if let Some(gpu) = gpu::bevy_gpu() {
+        rows.push((
+            format!("burn wgpu on Bevy's device ({})", gpu.adapter),
+            time_backend::<GpuBackend>(&model, &gpu.device),
+        ));
     }
     let mut args = vec![RUNS.to_string()];
     args.extend(SIZES.iter().map(|(w, h)| format!("{w}x{h}")));

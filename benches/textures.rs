@@ -8,13 +8,14 @@
 
 #[path = "common/cpu.rs"]
 mod cpu;
+#[path = "common/gpu.rs"]
+mod gpu;
 #[path = "../examples/common/headless.rs"]
 mod headless;
 
 use std::time::Instant;
 
 use bevy::math::UVec2;
-use bevy::render::renderer::{RenderAdapterInfo, RenderDevice};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::{TextureModel, TextureParams, generate};
 use burn::prelude::*;
@@ -48,21 +49,7 @@ fn time<B: Backend>(model: &TextureModel, size: u32, device: &B::Device) -> f64 
 
 fn main() {
     println!("CPU: {}", cpu::cpu_name());
-    let gpu = bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS).then(|| {
-        let mut app = headless::headless_app(true);
-        headless::finish_setup(&mut app);
-        let world = app.world();
-        let name = world.resource::<RenderAdapterInfo>().name.clone();
-        let limit = world
-            .resource::<RenderDevice>()
-            .limits()
-            .max_storage_buffer_binding_size;
-        match world.resource::<BurnDevice>().clone() {
-            BurnDevice::Gpu(device) => Some((name, limit, device)),
-            BurnDevice::Cpu(_) => None,
-        }
-    });
-    let gpu = gpu.flatten();
+    let gpu = gpu::bevy_gpu();
     let header: Vec<String> = SIZES.iter().map(|s| format!("{s}² ms")).collect();
     println!("| model | backend | {} |", header.join(" | "));
     println!("|---|---|{}", "---|".repeat(SIZES.len()));
@@ -74,7 +61,13 @@ fn main() {
             .map(|&s| format!("{:.1}", time::<CpuBackend>(&model, s, &Default::default())))
             .collect();
         println!("| {name} | burn flex (CPU) | {} |", cpu.join(" | "));
-        if let Some((adapter, limit, device)) = &gpu {
+        if let Some(gpu::BenchGpu {
+            adapter,
+            max_binding: limit,
+            device,
+            ..
+        }) = &gpu
+        {
             let cells: Vec<String> = SIZES
                 .iter()
                 .map(|&s| match model.check_device_limit(s, s, *limit) {
