@@ -12,7 +12,7 @@ use burn::prelude::*;
 use burn::tensor::activation;
 
 use super::layers::{
-    BlockActivation, instance_norm, reflect_conv2d, reflect_pad, upsample_nearest2x,
+    BlockActivation, instance_norm, pointwise_conv, reflect_conv2d, reflect_pad, upsample_nearest2x,
 };
 use super::mobilenet::{MOBILENET_FEATURES, MobileNetV2};
 use super::weights::{WeightsError, to_f32_safetensors};
@@ -166,8 +166,8 @@ impl<B: Backend> StyleVectorConv<B> {
         let x = reflect_conv2d(x, self.weight.val(), 1);
         let [n, d] = style.dims();
         let style = style.reshape([n, d, 1, 1]);
-        let scale = self.norm_gamma.forward(style.clone());
-        let shift = self.norm_beta.forward(style);
+        let scale = pointwise_conv(&self.norm_gamma, style.clone());
+        let shift = pointwise_conv(&self.norm_beta, style);
         self.activation
             .apply(instance_norm(x, scale, shift, self.epsilon))
     }
@@ -275,8 +275,7 @@ impl<B: Backend> ArbitraryStyleNet<B> {
     pub fn predict(&self, image: Tensor<B, 4>) -> Tensor<B, 2> {
         let features = self.mobilenet.forward(image);
         let [n, c] = features.dims();
-        self.bottleneck
-            .forward(features.reshape([n, c, 1, 1]))
+        pointwise_conv(&self.bottleneck, features.reshape([n, c, 1, 1]))
             .reshape([n, self.style_dim])
     }
 

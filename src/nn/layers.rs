@@ -3,6 +3,7 @@
 
 use burn::module::Param;
 use burn::nn::Initializer;
+use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::conv2d;
@@ -84,6 +85,47 @@ pub fn reflect_conv2d<B: Backend>(
         None,
         ConvOptions::new([stride, stride], [0, 0], [1, 1], 1),
     )
+}
+
+/// A 1×1 convolution (stride 1, no padding, one group) as one matrix
+/// product over channels: `weight [O, C] · x [N, C, H·W]`, plus the bias.
+///
+/// Why not [`Conv2d::forward`]: burn's GPU backend runs a 1×1 convolution as
+/// `x [N·H·W, C] · weightᵀ [C, O]` with a column-major right-hand side, and on
+/// that layout the double-buffered unit matmul of cubek 0.2 returns wrong
+/// values when `C ≡ 8 (mod 16)` (MobileNetV2's 24-channel layers). Autotune
+/// chooses it by timing, so the error came and went between runs. Here both
+/// operands are row-major, a layout every candidate kernel computes right.
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use bevy_gan_style::device::CpuBackend;
+/// use burn::nn::conv::Conv2dConfig;
+/// use bevy_gan_style::nn::pointwise_conv;
+/// let device = Default::default();
+/// let conv = Conv2dConfig::new([24, 8], [1, 1]).init::<CpuBackend>(&device);
+/// let x = Tensor::<CpuBackend, 4>::random([2, 24, 3, 5], burn::tensor::Distribution::Default, &device);
+/// let diff = (pointwise_conv(&conv, x.clone()) - conv.forward(x)).abs().max().into_scalar();
+/// assert!(diff < 1e-5);
+/// ```
+pub fn pointwise_conv<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, c, h, w] = x.dims();
+    let [o, ..] = conv.weight.dims();
+    debug_assert_eq!(
+        conv.kernel_size,
+        [1, 1],
+        "pointwise_conv needs a 1×1 kernel"
+    );
+    let y = conv
+        .weight
+        .val()
+        .reshape([1, o, c])
+        .matmul(x.reshape([n, c, h * w]));
+    let y = match &conv.bias {
+        Some(bias) => y + bias.val().reshape([1, o, 1]),
+        None => y,
+    };
+    y.reshape([n, o, h, w])
 }
 
 /// Nearest-neighbour ×2 upsampling: `out[2i + a][2j + b] = in[i][j]`.

@@ -5,7 +5,7 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 
-use super::layers::same_pad;
+use super::layers::{pointwise_conv, same_pad};
 
 /// `(input channels, expanded channels, output channels, stride)` of the 17
 /// inverted residual blocks (Sandler et al. 2018, table 2, width 1.0).
@@ -74,11 +74,11 @@ impl<B: Backend> InvertedResidual<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut h = x.clone();
         if let Some(expand) = &self.expand {
-            h = relu6(expand.forward(h));
+            h = relu6(pointwise_conv(expand, h));
         }
         let stride = self.depthwise.stride[0];
         h = relu6(self.depthwise.forward(same_pad(h, 3, stride)));
-        h = self.project.forward(h);
+        h = pointwise_conv(&self.project, h);
         if self.residual { h + x } else { h }
     }
 }
@@ -126,7 +126,7 @@ impl<B: Backend> MobileNetV2<B> {
         for block in &self.blocks {
             x = block.forward(x);
         }
-        let x = relu6(self.conv1.forward(x));
+        let x = relu6(pointwise_conv(&self.conv1, x));
         let [n, c, h, _] = x.dims();
         // Two short reductions (see `instance_norm` on long ones).
         x.mean_dim(3).reshape([n, c, h]).mean_dim(2).reshape([n, c])

@@ -21,7 +21,7 @@ pub use circular::{
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use layers::{
     BlockActivation, CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig,
-    reflect_conv2d, reflect_pad, same_pad, upsample_nearest2x,
+    pointwise_conv, reflect_conv2d, reflect_pad, same_pad, upsample_nearest2x,
 };
 pub use mobilenet::{InvertedResidual, MOBILENET_FEATURES, MobileNetV2};
 pub use multistyle::{MultiStyleConfig, MultiStyleNet};

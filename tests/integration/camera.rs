@@ -488,11 +488,8 @@ fn cpu_arbitrary(frame: &RgbaImage, painting: &image::DynamicImage, strength: f3
 
 /// Any Bevy `Image` is a style: the camera switches between style images
 /// live, each matching the CPU network with that image's style vector, and
-/// Magenta's strength mixes in the frame's own style. Ignored in CI for the
-/// same reason as `arbitrary_predictor_parity_on_bevys_wgpu_device`: the
-/// style vectors are predicted on the GPU.
+/// Magenta's strength mixes in the frame's own style.
 #[test]
-#[ignore = "cubecl autotune may pick a matmul kernel that is wrong on lavapipe for the style predictor"]
 fn style_images_restyle_the_camera_live() {
     let mut scene = Scene::new(128, 96, false);
     let plain = scene.render(4);
