@@ -93,9 +93,10 @@ pub fn reflect_conv2d<B: Backend>(
 /// Why not [`Conv2d::forward`]: burn's GPU backend runs a 1×1 convolution as
 /// `x [N·H·W, C] · weightᵀ [C, O]` with a column-major right-hand side, and on
 /// that layout the double-buffered unit matmul of cubek 0.2 returns wrong
-/// values when `C ≡ 8 (mod 16)` (MobileNetV2's 24-channel layers). Autotune
-/// chooses it by timing, so the error came and went between runs. Here both
-/// operands are row-major, a layout every candidate kernel computes right.
+/// values when `C ≡ 8 (mod 16)` (seen on lavapipe; MobileNetV2's 24-channel
+/// layers). Autotune chooses it by timing, so the error came and went between
+/// runs. Here both operands are row-major, a layout every candidate kernel
+/// computed right for the predictor's shapes.
 ///
 /// ```
 /// # use burn::prelude::*;
