@@ -10,7 +10,9 @@
 //! ```
 //!
 //! A model may be followed by `:i,j,…` to pick its styles (default: all).
-//! Everything runs on the CPU backend.
+//! An arbitrary-style model (`magenta_arbitrary.style.ron`) is evaluated
+//! once per `--styles` image, with that image as its style; `:i,j,…` then
+//! picks among the `--styles` images. Everything runs on the CPU backend.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -35,8 +37,9 @@ struct Args {
     /// Folder of content images (searched recursively).
     #[arg(long)]
     content: PathBuf,
-    /// Style images to measure the Gram distance to.
-    #[arg(long, num_args = 1..)]
+    /// Style images to measure the Gram distance to (and the styles of
+    /// arbitrary-style models).
+    #[arg(long, num_args = 1.., required = true)]
     styles: Vec<PathBuf>,
     /// Content images are centre-cropped to this square size.
     #[arg(long, default_value_t = 256)]
@@ -56,6 +59,15 @@ struct Args {
 }
 
 type B = CpuBackend;
+
+/// Where one evaluated model takes its style from.
+#[derive(Clone, Copy)]
+enum JobStyle {
+    /// One of the model's stored styles.
+    Stored(usize),
+    /// The vector predicted from one of the `--styles` images.
+    Image(usize),
+}
 
 /// One model style's results.
 struct Row {
@@ -106,8 +118,22 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             _ => (spec.as_str(), None),
         };
         let model = StyleModel::load_file(path)?;
-        let picks = picks.unwrap_or_else(|| (0..model.num_styles()).collect());
-        for style in picks {
+        let by_image = model.card().takes_style_image();
+        let count = if by_image {
+            args.styles.len()
+        } else {
+            model.num_styles()
+        };
+        let picks = picks.unwrap_or_else(|| (0..count).collect());
+        if let Some(&pick) = picks.iter().find(|&&pick| pick >= count) {
+            return Err(format!("{path}: style {pick} is out of range (it has {count})").into());
+        }
+        for pick in picks {
+            let style = if by_image {
+                JobStyle::Image(pick)
+            } else {
+                JobStyle::Stored(pick)
+            };
             jobs.push((model.clone(), style));
         }
     }
@@ -117,16 +143,29 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     )?);
     let mut rows = Vec::new();
     for (model, style) in jobs {
-        let name = model
-            .card()
-            .styles
-            .get(style)
-            .cloned()
-            .unwrap_or_else(|| style.to_string());
+        let net = model.build::<B>(&device)?;
+        let (name, code) = match style {
+            JobStyle::Stored(index) => (
+                model
+                    .card()
+                    .styles
+                    .get(index)
+                    .cloned()
+                    .unwrap_or_else(|| index.to_string()),
+                model.style_tensor(&StyleWeights::single(index), &device)?,
+            ),
+            JobStyle::Image(index) => {
+                let path = &args.styles[index];
+                let image = image::open(path)
+                    .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+                (
+                    style_names(args)[index].clone(),
+                    net.predict_style_image(&image, &device)?.tensor(),
+                )
+            }
+        };
         let label = format!("{} / {name}", model.card().name);
         bar.set_message(label.clone());
-        let net = model.build::<B>(&device)?;
-        let code = model.style_tensor(&StyleWeights::single(style), &device)?;
         let ((in_lo, in_hi), (out_lo, out_hi)) =
             (model.card().input_range, model.card().output_range);
         let mut row = Row {
@@ -174,15 +213,19 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn report(args: &Args, rows: &[Row]) -> String {
-    let style_names: Vec<String> = args
-        .styles
+/// File stems of the `--styles` images.
+fn style_names(args: &Args) -> Vec<String> {
+    args.styles
         .iter()
         .map(|p| {
             p.file_stem()
                 .map_or(String::new(), |s| s.to_string_lossy().into_owned())
         })
-        .collect();
+        .collect()
+}
+
+fn report(args: &Args, rows: &[Row]) -> String {
+    let style_names = style_names(args);
     let mut text = String::new();
     let _ = writeln!(
         text,
