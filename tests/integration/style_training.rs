@@ -7,7 +7,7 @@ use bevy::camera::RenderTarget;
 use bevy::prelude::{Assets, Camera3d, Image};
 use bevy_gan_style::device::CpuBackend;
 use bevy_gan_style::eval::Lpips;
-use bevy_gan_style::nn::{MultiStyleConfig, Vgg16, VggTap};
+use bevy_gan_style::nn::{MultiStyleConfig, Vgg16, VggTap, WeightsError};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{
     AdversarialLoss, CaptureFrames, Column, FrameCapturePlugin, FramesSaved, RandomScenes,
@@ -46,6 +46,27 @@ fn vgg16_matches_the_numpy_reference() {
         println!("VGG16 {name}: max error {error:.2e} of the largest activation");
         assert!(error < 1e-4, "{name}: {error}");
     }
+}
+
+/// A PyTorch `.pth` state dict is read through burn-store. The fixture
+/// holds torchvision's `features.0` and `features.2` only (written by
+/// `tests/data/make_pth.py`), so loading it names exactly the other eleven
+/// convolutions, under the crate's contiguous indices: `features.2` of the
+/// file became the crate's second convolution.
+#[test]
+fn vgg16_reads_pytorch_state_dicts() {
+    let path = root().join("tests/data/vgg16_first_two_convs.pth");
+    let error = Vgg16::<CpuBackend>::load(&path, &Default::default())
+        .expect_err("eleven convolutions are missing");
+    let WeightsError::Missing(mut names) = error else {
+        panic!("expected missing tensors, got: {error}");
+    };
+    names.sort();
+    let mut expected: Vec<String> = (2..13)
+        .flat_map(|i| [format!("features.{i}.weight"), format!("features.{i}.bias")])
+        .collect();
+    expected.sort();
+    assert_eq!(names, expected);
 }
 
 #[test]
