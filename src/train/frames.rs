@@ -116,8 +116,8 @@ fn save_frame(image: &Image, path: &Path) -> Result<(), String> {
 }
 
 /// Random scenes for training frames: a new scene every
-/// `frames_per_scene` frames, seen by the camera carrying
-/// [`RandomScenes::camera`]'s marker, which orbits it.
+/// `frames_per_scene` frames, seen by the camera marked [`SceneCamera`],
+/// which orbits it.
 #[derive(Resource, Debug, Clone)]
 pub struct RandomScenes {
     /// Frames rendered per scene before the next one.
