@@ -112,10 +112,9 @@ pub fn reflect_conv2d<B: Backend>(
 pub fn pointwise_conv<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     let [n, c, h, w] = x.dims();
     let [o, ..] = conv.weight.dims();
-    debug_assert_eq!(
-        conv.kernel_size,
-        [1, 1],
-        "pointwise_conv needs a 1×1 kernel"
+    debug_assert!(
+        conv.kernel_size == [1, 1] && conv.stride == [1, 1] && conv.groups == 1,
+        "pointwise_conv needs a 1×1, stride-1, single-group convolution"
     );
     let y = conv
         .weight
