@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use bevy::math::UVec2;
 use bevy_gan_style::prelude::*;
-use bevy_gan_style::texture::{TextureModel, TextureParams, generate};
+use bevy_gan_style::texture::generate;
 use burn::prelude::*;
 
 const MODELS: [&str; 3] = ["water_caustics", "ink_clouds", "herringbone_bricks"];

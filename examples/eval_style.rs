@@ -21,9 +21,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use bevy_gan_style::eval::{Lpips, content_distance, style_distance};
+use bevy_gan_style::model::write_atomic;
 use bevy_gan_style::nn::Vgg16;
 use bevy_gan_style::prelude::*;
-use bevy_gan_style::train::{ImageSet, write_atomic};
+use bevy_gan_style::train::ImageSet;
 use burn::prelude::*;
 use clap::Parser;
 use image::{Rgb, RgbImage};

@@ -17,9 +17,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use bevy_gan_style::bridge::tensor_to_image;
 use bevy_gan_style::device::gpu_adapter_available;
+use bevy_gan_style::nn::TEXTURE_RANGE;
 use bevy_gan_style::prelude::*;
-use bevy_gan_style::texture::{TextureModel, TextureParams, generate, to_rgb_image};
+use bevy_gan_style::texture::generate;
 use clap::Parser;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -94,16 +96,16 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 limits.max_storage_buffer_binding_size,
             )?;
             let net = model.build::<GpuBackend>(&device)?;
-            to_rgb_image(generate(&net, config, &params));
+            tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
             let start = Instant::now();
-            let image = to_rgb_image(generate(&net, config, &params));
+            let image = tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
             (image, "GPU (Bevy's render device)", start.elapsed())
         }
         BurnDevice::Cpu(device) => {
             let net = model.build::<CpuBackend>(&device)?;
-            to_rgb_image(generate(&net, config, &params));
+            tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
             let start = Instant::now();
-            let image = to_rgb_image(generate(&net, config, &params));
+            let image = tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
             (image, "CPU backend", start.elapsed())
         }
     };

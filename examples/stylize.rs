@@ -18,6 +18,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use bevy::ecs::system::SystemState;
+use bevy::render::RenderApp;
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy_gan_style::bridge::{host, image_to_tensor, tensor_to_image};
 use bevy_gan_style::device::gpu_adapter_available;
@@ -79,10 +81,14 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     let gpu = !args.cpu && gpu_adapter_available(headless::BACKENDS);
     let mut app = headless::headless_app(gpu);
     headless::finish_setup(&mut app);
-    let world = app.world();
+    let burn_device = app.world().resource::<BurnDevice>().clone();
 
-    let (stylized, device_name, times) = match world.resource::<BurnDevice>().clone() {
+    let (stylized, device_name, times) = match burn_device {
         BurnDevice::Gpu(burn) => {
+            // The bridge is a system parameter of the render world.
+            let world = app.sub_app_mut(RenderApp).world_mut();
+            let mut bridge_state = SystemState::<TensorBridge>::new(world);
+            let bridge = bridge_state.get(world)?;
             let device = world.resource::<RenderDevice>().wgpu_device().clone();
             model.check_device_limit(
                 width,
@@ -90,7 +96,6 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 device.limits().max_storage_buffer_binding_size,
             )?;
             let queue: &wgpu::Queue = &world.resource::<RenderQueue>().0;
-            let bridge = world.resource::<TensorBridge>();
             let info = world.resource::<bevy::render::renderer::RenderAdapterInfo>();
             let name = format!(
                 "GPU: Bevy's render device ({}, {:?})",
@@ -119,11 +124,9 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             let style = style_tensor(&model, &net, &args, &input, &burn)?;
             let card = model.card();
             let times = timed(args.runs, || {
-                let x =
-                    bridge.texture_to_tensor(&device, queue, &source, card.input_range, &burn)?;
+                let x = bridge.texture_to_tensor(&source, card.input_range)?;
                 let y = net.forward(x, style.clone());
-                let submission =
-                    bridge.tensor_to_texture(&device, queue, y, card.output_range, &target)?;
+                let submission = bridge.tensor_to_texture(y, card.output_range, &target)?;
                 device.poll(wgpu::PollType::Wait {
                     submission_index: Some(submission),
                     timeout: None,

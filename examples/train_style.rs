@@ -34,7 +34,8 @@ use bevy_gan_style::nn::{MultiStyleConfig, VggTap};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{
     AdversarialLoss, CaptureFrames, FrameCapturePlugin, FramesSaved, RandomScenes,
-    RandomScenesPlugin, SceneCamera, StyleTrainConfig, StyleTrainer, TrainingRun, frame_target,
+    RandomScenesPlugin, SceneCamera, StyleTrainConfig, StyleTrainer, Trainer, TrainingRun,
+    frame_target,
 };
 use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
@@ -227,7 +228,7 @@ fn trainer<B: AutodiffBackend>(
 ) -> Result<StyleTrainer<B>, Box<dyn Error>> {
     if args.resume {
         let trainer = StyleTrainer::<B>::resume(&args.out.join("checkpoint"), device)?;
-        println!("resumed at iteration {}", trainer.iteration);
+        println!("resumed at iteration {}", trainer.iteration());
         return Ok(trainer);
     }
     let Some(base) = &args.base else {
@@ -270,7 +271,7 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
             .file_name()
             .map_or("my_styles".into(), |s| s.to_string_lossy().into_owned())
     });
-    let first = run.trainer.iteration;
+    let first = run.trainer.iteration();
     let bar = training::progress_bar(first, args.iters)?;
     let start = Instant::now();
     run.run(args.iters, |event| {
@@ -285,7 +286,7 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
     let path = run.trainer.export(&args.out, &name, &args.description)?;
     println!(
         "{} iterations in {:.1} s; model: {}",
-        run.trainer.iteration - first,
+        run.trainer.iteration() - first,
         start.elapsed().as_secs_f64(),
         path.display()
     );

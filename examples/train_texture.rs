@@ -19,11 +19,11 @@ use std::time::Instant;
 #[path = "common/training.rs"]
 mod training;
 
+use bevy_gan_style::model::{TextureModelCard, export_texture_model};
 use bevy_gan_style::nn::{PsganConfig, Upsample};
-use bevy_gan_style::texture::{TextureModelCard, export_texture_model};
 use bevy_gan_style::train::{
     AdversarialLoss, Augment, PatchDiscriminatorConfig, TextureTrainConfig, TextureTrainer,
-    TrainingRun,
+    Trainer, TrainingRun,
 };
 use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
@@ -104,7 +104,7 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
     let trainer = if args.resume {
         let trainer =
             TextureTrainer::<B>::resume(&args.out.join("checkpoint"), &args.exemplar, device)?;
-        println!("resumed at iteration {}", trainer.iteration);
+        println!("resumed at iteration {}", trainer.iteration());
         trainer
     } else {
         let config = TextureTrainConfig::new(
@@ -127,7 +127,7 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
             .file_stem()
             .map_or("texture".into(), |s| s.to_string_lossy().into_owned())
     });
-    let first = run.trainer.iteration;
+    let first = run.trainer.iteration();
     let bar = training::progress_bar(first, args.iters)?;
     let start = Instant::now();
     run.run(args.iters, |event| {
@@ -155,7 +155,7 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
             .collect(),
         training: format!(
             "{} iterations, batch {}, {}-pixel crops, exemplar scale {}, {:?} loss, Adam lr {} betas ({}, {})",
-            run.trainer.iteration,
+            run.trainer.iteration(),
             config.batch,
             config.size,
             config.exemplar_scale,
@@ -168,7 +168,7 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
     let path = export_texture_model(&run.trainer.inference_generator(), card, &args.out)?;
     println!(
         "{} iterations in {:.1} s; model: {}",
-        run.trainer.iteration - first,
+        run.trainer.iteration() - first,
         start.elapsed().as_secs_f64(),
         path.display()
     );

@@ -1,34 +1,59 @@
-// Camera filter, step 2: the network's output (bilinearly upsampled to the
-// view size), optionally blended with the previous stylized frame
-// reprojected by the motion vectors, then mixed with the rendered frame by
-// `strength` and packed as texels to be copied back into the view target.
+// The camera filter's last pass: the network's output (bilinearly
+// upsampled to the view size), optionally blended with the previous
+// stylized frame reprojected by the motion vectors, then mixed with the
+// rendered frame by `strength` and packed as texels to be copied back into
+// the view target. (Its first pass is the bridge's texture_to_tensor.)
 
+#import bevy_gan_style::texels::{decode_texel, encode_texel, KIND_RGBA16F}
+#import bevy_gan_style::tensor_view::{TensorView, tensor_index, texel_index}
+
+// Mirrored by `ComposeParams` in src/style_transfer/pipeline.rs.
+struct ComposeParams {
+    // 0: the frame as rendered, 1: fully stylized.
+    strength: f32,
+    // Fraction of the width, from the left, shown unstylized (comparison).
+    split: f32,
+    // Weight of the reprojected history, and the relative depth difference
+    // beyond which a pixel counts as disoccluded.
+    history_weight: f32,
+    depth_tolerance: f32,
+    // 1: blend with the reprojected history; 1: the history is usable.
+    temporal: u32,
+    history_valid: u32,
+    // 1: accumulate the warping error into `probe`.
+    probe: u32,
+}
+
+// The network output; `view` maps its range onto [0, 1] and describes the
+// frame's texels (the view size and format).
 @group(0) @binding(0) var<storage, read> tensor: array<f32>;
-@group(0) @binding(1) var<storage, read> frame: array<u32>;
-@group(0) @binding(2) var<storage, read_write> output: array<u32>;
+@group(0) @binding(1) var<uniform> view: TensorView;
+@group(0) @binding(2) var<uniform> params: ComposeParams;
+@group(0) @binding(3) var<storage, read> frame: array<u32>;
+@group(0) @binding(4) var<storage, read_write> output: array<u32>;
 // Stylized colour (before `strength`), RGBA8 packed, of the previous frame
 // and of this one (two buffers, swapped every frame).
-@group(0) @binding(3) var<storage, read> previous_history: array<u32>;
-@group(0) @binding(4) var<uniform> params: CameraParams;
-@group(0) @binding(5) var motion_vectors: texture_2d<f32>;
-@group(0) @binding(6) var depth: texture_depth_2d;
-@group(0) @binding(7) var previous_depth: texture_depth_2d;
-@group(0) @binding(8) var<storage, read_write> history: array<u32>;
+@group(0) @binding(5) var<storage, read> previous_history: array<u32>;
+@group(0) @binding(6) var<storage, read_write> history: array<u32>;
+@group(0) @binding(7) var motion_vectors: texture_2d<f32>;
+@group(0) @binding(8) var depth: texture_depth_2d;
+@group(0) @binding(9) var previous_depth: texture_depth_2d;
 // Warping-error sums in rows of (error · PROBE_SCALE, non-occluded pixels),
-// binned by image row so that no u32 overflows.
-@group(0) @binding(9) var<storage, read_write> probe: array<atomic<u32>>;
+// binned by image row so that no u32 overflows (PROBE_BINS and PROBE_SCALE
+// in src/style_transfer/probe.rs).
+@group(0) @binding(10) var<storage, read_write> probe: array<atomic<u32>>;
 
 const PROBE_SCALE: f32 = 65536.0;
 const PROBE_BINS: u32 = 4096u;
 
 fn net_color(x: u32, y: u32) -> vec3<f32> {
-    let base = params.offset + y * params.stride_h + x * params.stride_w;
-    let v = vec3<f32>(tensor[base], tensor[base + params.stride_c], tensor[base + 2u * params.stride_c]);
-    return clamp(v * params.out_scale + params.out_bias, vec3<f32>(0.0), vec3<f32>(1.0));
+    let base = tensor_index(view, x, y);
+    let v = vec3<f32>(tensor[base], tensor[base + view.stride_c], tensor[base + 2u * view.stride_c]);
+    return clamp(v * view.scale + view.bias, vec3<f32>(0.0), vec3<f32>(1.0));
 }
 
 fn history_color(x: u32, y: u32) -> vec3<f32> {
-    return unpack4x8unorm(previous_history[y * params.width + x]).rgb;
+    return unpack4x8unorm(previous_history[y * view.image_size.x + x]).rgb;
 }
 
 // Bilinear weights and corners of the point `p` (in pixels, centres at .5)
@@ -52,8 +77,8 @@ fn bilinear(p: vec2<f32>, size: vec2<u32>) -> Bilinear {
 }
 
 fn stylized(pixel: vec2<u32>) -> vec3<f32> {
-    let net_size = vec2<u32>(params.net_width, params.net_height);
-    let scale = vec2<f32>(net_size) / vec2<f32>(f32(params.width), f32(params.height));
+    let net_size = view.tensor_size;
+    let scale = vec2<f32>(net_size) / vec2<f32>(view.image_size);
     let b = bilinear((vec2<f32>(pixel) + 0.5) * scale, net_size);
     let top = mix(net_color(b.x0, b.y0), net_color(b.x1, b.y0), b.fx);
     let bottom = mix(net_color(b.x0, b.y1), net_color(b.x1, b.y1), b.fx);
@@ -61,7 +86,7 @@ fn stylized(pixel: vec2<u32>) -> vec3<f32> {
 }
 
 fn reprojected_history(p: vec2<f32>) -> vec3<f32> {
-    let b = bilinear(p, vec2<u32>(params.width, params.height));
+    let b = bilinear(p, view.image_size);
     let top = mix(history_color(b.x0, b.y0), history_color(b.x1, b.y0), b.fx);
     let bottom = mix(history_color(b.x0, b.y1), history_color(b.x1, b.y1), b.fx);
     return mix(top, bottom, b.fy);
@@ -71,7 +96,7 @@ fn reprojected_history(p: vec2<f32>) -> vec3<f32> {
 // matches (reverse-Z depth is proportional to 1 / view distance).
 fn same_surface(pixel: vec2<u32>, previous: vec2<f32>) -> bool {
     let d = textureLoad(depth, pixel, 0);
-    let q = clamp(vec2<u32>(previous), vec2<u32>(0u), vec2<u32>(params.width - 1u, params.height - 1u));
+    let q = clamp(vec2<u32>(previous), vec2<u32>(0u), view.image_size - 1u);
     let d_previous = textureLoad(previous_depth, q, 0);
     let far = max(d, d_previous);
     if far <= 0.0 {
@@ -83,10 +108,10 @@ fn same_surface(pixel: vec2<u32>, previous: vec2<f32>) -> bool {
 
 @compute @workgroup_size(8, 8, 1)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-    if id.x >= params.width || id.y >= params.height {
+    if id.x >= view.image_size.x || id.y >= view.image_size.y {
         return;
     }
-    let size = vec2<f32>(f32(params.width), f32(params.height));
+    let size = vec2<f32>(view.image_size);
     var styled = stylized(id.xy);
     if params.temporal == 1u && params.history_valid == 1u {
         // Motion vectors are current minus previous position, in UV.
@@ -106,17 +131,17 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
             }
         }
     }
-    history[id.y * params.width + id.x] = pack4x8unorm(vec4<f32>(styled, 1.0));
+    history[id.y * view.image_size.x + id.x] = pack4x8unorm(vec4<f32>(styled, 1.0));
 
-    let at = frame_texel_index(id.x, id.y);
-    let original = decode_texel(params.kind, frame[at], frame[at + 1u]);
+    let at = texel_index(view, id.x, id.y);
+    let original = decode_texel(view.kind, frame[at], frame[at + 1u]);
     var result = mix(original, styled, params.strength);
     if f32(id.x) + 0.5 < params.split * size.x {
         result = original;
     }
-    let words = encode_texel(params.kind, result);
+    let words = encode_texel(view.kind, result);
     output[at] = words.x;
-    if params.kind == KIND_RGBA16F {
+    if view.kind == KIND_RGBA16F {
         output[at + 1u] = words.y;
     }
 }

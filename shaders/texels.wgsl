@@ -1,6 +1,7 @@
-// Texel words <-> sRGB-encoded colour, shared by every shader that moves
-// images between textures (copied raw into u32 buffers) and tensors.
-// Prepended to those shaders when they are embedded.
+// Texel words <-> sRGB-encoded colour, for every shader that moves images
+// between textures (copied raw into u32 buffers) and tensors.
+
+#define_import_path bevy_gan_style::texels
 
 // 8-bit RGBA: the bytes are the (sRGB-encoded) values, used as they are.
 const KIND_RGBA8: u32 = 0u;

@@ -2,7 +2,10 @@
 //! renders, burn's CPU backend when there is no GPU adapter at all.
 
 use bevy::prelude::*;
-use bevy::render::renderer::{RenderAdapter, RenderDevice, RenderInstance, RenderQueue};
+use bevy::render::RenderApp;
+use bevy::render::renderer::{
+    RenderAdapter, RenderAdapterInfo, RenderDevice, RenderInstance, RenderQueue,
+};
 use burn::backend::wgpu::{RuntimeOptions, WgpuDevice, WgpuRuntime, WgpuSetup, init_device};
 use burn::tensor::backend::BackendTypes;
 
@@ -15,8 +18,8 @@ pub type GpuBackend = burn_cubecl::CubeBackend<WgpuRuntime, f32, i32, u32>;
 /// see `BENCHMARKS.md`).
 pub type CpuBackend = burn::backend::Flex;
 
-/// Where the crate's networks run. Inserted by [`crate::GanStylePlugin`] into
-/// the main world and, when rendering, into the render world.
+/// Where the crate's networks run. Inserted by [`BurnDevicePlugin`] into the
+/// main world and, when rendering, into the render world.
 ///
 /// ```no_run
 /// # use bevy::prelude::*;
@@ -40,9 +43,68 @@ impl BurnDevice {
     }
 }
 
+/// Puts burn on the wgpu device Bevy renders with: once the renderer exists,
+/// burn is registered on Bevy's `RenderDevice` / `RenderQueue` exactly once
+/// and [`BurnDevice::Gpu`] is inserted into the main and render worlds.
+/// Without a renderer (no GPU adapter, e.g. a CLI on a server) networks run
+/// on burn's CPU backend ([`BurnDevice::Cpu`]), and one log line says so.
+/// Added by [`GanStylePlugin`](crate::GanStylePlugin) and by each
+/// capability's plugin.
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style::device::{BurnDevice, BurnDevicePlugin};
+/// App::new()
+///     .add_plugins((DefaultPlugins, BurnDevicePlugin))
+///     .add_systems(Update, |device: Res<BurnDevice>| info!("GPU: {}", device.is_gpu()))
+///     .run();
+/// ```
+#[derive(Default)]
+pub struct BurnDevicePlugin;
+
+impl Plugin for BurnDevicePlugin {
+    fn build(&self, _app: &mut App) {}
+
+    // `finish` runs after RenderPlugin::finish has created the render device
+    // and before pipelined rendering moves the render app to its thread.
+    fn finish(&self, app: &mut App) {
+        if app.world().contains_resource::<BurnDevice>() {
+            return;
+        }
+        let shared = app.get_sub_app(RenderApp).and_then(|render| {
+            let world = render.world();
+            Some((
+                world.get_resource::<RenderDevice>()?.clone(),
+                world.get_resource::<RenderQueue>()?.clone(),
+                world.get_resource::<RenderAdapter>()?.clone(),
+                world.get_resource::<RenderInstance>()?.clone(),
+                world.get_resource::<RenderAdapterInfo>()?.clone(),
+            ))
+        });
+        match shared {
+            Some((device, queue, adapter, instance, info)) => {
+                let burn =
+                    BurnDevice::Gpu(share_render_device(&device, &queue, &adapter, &instance));
+                info!(
+                    "bevy_gan_style: networks run on Bevy's render device ({}, {:?})",
+                    info.name, info.backend
+                );
+                app.insert_resource(burn.clone());
+                app.sub_app_mut(RenderApp).insert_resource(burn);
+            }
+            None => {
+                info!(
+                    "bevy_gan_style: no GPU renderer in this app; networks run on burn's CPU backend"
+                );
+                app.insert_resource(BurnDevice::Cpu(Default::default()));
+            }
+        }
+    }
+}
+
 /// Registers Bevy's wgpu device and queue with burn. Must be called at most
 /// once per [`RenderDevice`]: every call creates a new burn compute server.
-pub(crate) fn share_render_device(
+fn share_render_device(
     device: &RenderDevice,
     queue: &RenderQueue,
     adapter: &RenderAdapter,

@@ -1,14 +1,7 @@
 //! # bevy_gan_style
 //!
-//! GAN-trained style-transfer networks, written with [burn], running on the
-//! **same wgpu device Bevy renders with**.
-//!
-//! * [`GanStylePlugin`] registers burn on Bevy's render device (or burn's CPU
-//!   backend when there is no GPU) and the [`model::StyleModel`] asset.
-//! * [`nn`] holds the networks, generic over burn's `Backend`.
-//! * [`bridge`] moves images between Bevy textures and burn tensors on the
-//!   GPU, without a CPU copy.
-//! * [`render`] is the stylized camera filter ([`render::StyleTransfer`]).
+//! GAN-trained style-transfer and texture networks, written with [burn],
+//! running on the **same wgpu device Bevy renders with**.
 //!
 //! ```no_run
 //! use bevy::prelude::*;
@@ -16,20 +9,45 @@
 //!
 //! App::new()
 //!     .add_plugins((DefaultPlugins, GanStylePlugin))
-//!     .add_systems(Startup, |assets: Res<AssetServer>| {
-//!         let _model: Handle<StyleModel> = assets.load("models/multistyle26.style.ron");
+//!     .add_systems(Startup, |mut commands: Commands, assets: Res<AssetServer>| {
+//!         commands.spawn(StyleTransfer {
+//!             model: assets.load("models/multistyle26.style.ron"),
+//!             ..default()
+//!         });
 //!     })
 //!     .run();
 //! ```
+//!
+//! ## Layers
+//!
+//! Each module imports only from the ones above it in this list:
+//!
+//! * [`nn`]: the networks and their feature losses, generic over burn's
+//!   `Backend`, used alike by inference, training and tests.
+//! * [`device`]: where networks run (Bevy's render device, or burn's CPU
+//!   backend); [`bridge`]: textures ↔ tensors on the GPU, images ↔ tensors
+//!   on the host.
+//! * [`model`]: style and texture models as assets (RON card + safetensors),
+//!   their import, export and render-device networks.
+//! * [`style_transfer`] (the camera filter) and [`texture`] (procedural
+//!   textures): one plugin each.
+//! * `train` and `eval` (feature `train`): trainers, reports, metrics.
+//! * `inspector` (feature `egui`): egui panels for both capabilities
+//!   (`GanStyleInspectorPlugin`).
+//! * [`GanStylePlugin`]: the one-line entry adding them all.
 
 pub mod bridge;
 pub mod device;
+#[cfg(feature = "train")]
 pub mod eval;
+#[cfg(feature = "egui")]
+pub mod inspector;
 pub mod model;
 pub mod nn;
 mod plugin;
-pub mod render;
+pub mod style_transfer;
 pub mod texture;
+#[cfg(feature = "train")]
 pub mod train;
 
 pub use plugin::GanStylePlugin;
@@ -39,8 +57,9 @@ pub mod prelude {
     pub use crate::GanStylePlugin;
     pub use crate::bridge::TensorBridge;
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
-    pub use crate::model::{CardModel, StyleModel, StyleVector, StyleWeights};
-    pub use crate::render::{
+    pub use crate::model::{CardModel, StyleModel, StyleVector, StyleWeights, TextureModel};
+    pub use crate::style_transfer::{
         Restylize, StyleSchedule, StyleTemporal, StyleTransfer, WarpingError, WarpingErrorProbe,
     };
+    pub use crate::texture::{NeuralTexture, TextureParams};
 }

@@ -5,12 +5,14 @@
 use bevy::app::PluginsState;
 use bevy::log::LogPlugin;
 use bevy::prelude::*;
-use bevy::render::RenderPlugin;
 use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
+use bevy::render::render_resource::PipelineCache;
 use bevy::render::settings::{Backends, WgpuSettings};
+use bevy::render::{RenderApp, RenderPlugin};
 use bevy::window::ExitCondition;
 use bevy::winit::WinitPlugin;
 use bevy_gan_style::GanStylePlugin;
+use bevy_gan_style::bridge::BridgePipelines;
 
 /// Graphics APIs the headless apps try.
 pub const BACKENDS: Backends = Backends::PRIMARY;
@@ -51,11 +53,31 @@ pub fn headless_app(renderer: bool) -> App {
 }
 
 /// Completes plugin set-up (what `App::run` does first) so that resources
-/// such as the render device and the burn device can be used directly.
+/// such as the render device and the burn device can be used directly, and,
+/// with a renderer, runs frames until the pipelines queued at start-up (the
+/// crate's among them) are compiled.
 pub fn finish_setup(app: &mut App) {
     while app.plugins_state() == PluginsState::Adding {
         bevy::tasks::tick_global_task_pools_on_main_thread();
     }
     app.finish();
     app.cleanup();
+    if app.get_sub_app(RenderApp).is_none() {
+        return;
+    }
+    // Shaders load on the asset server's threads; a few frames suffice.
+    for _ in 0..1000 {
+        app.update();
+        let render = app.sub_app(RenderApp).world();
+        let ready = render.contains_resource::<BridgePipelines>()
+            && render
+                .resource::<PipelineCache>()
+                .waiting_pipelines()
+                .next()
+                .is_none();
+        if ready {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }

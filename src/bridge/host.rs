@@ -3,7 +3,7 @@
 
 use wgpu::util::DeviceExt;
 
-use super::BridgeError;
+use super::error::BridgeError;
 
 /// Creates a `width × height` texture of `format` holding `texels` (tightly
 /// packed rows), with `usage` plus `COPY_DST`.

@@ -1,11 +1,51 @@
 //! Moving images between Bevy and burn: on the GPU between textures and
-//! tensors ([`TensorBridge`]), and through host memory for tools and the CPU
-//! backend ([`image_to_tensor`], [`tensor_to_image`], [`host`]).
+//! tensors ([`TensorBridge`], and the pieces render features build their
+//! own passes from: [`TexelBuffer`], [`BoundTensor`], [`TensorView`]), and
+//! through host memory for tools and the CPU backend ([`image_to_tensor`],
+//! [`tensor_to_image`], [`host`]).
 
-mod cpu;
-mod gpu;
+mod error;
 pub mod host;
-pub(crate) mod kernel;
+mod passes;
+mod pipeline;
+mod pixels;
+pub(crate) mod shaders;
+mod tensor;
+mod texels;
+mod view;
 
-pub use cpu::{image_to_tensor, tensor_to_image};
-pub use gpu::{BridgeError, TensorBridge};
+use bevy::prelude::*;
+use bevy::render::{RenderApp, RenderStartup};
+
+pub use error::BridgeError;
+pub use passes::TensorBridge;
+pub use pipeline::BridgePipelines;
+pub use pixels::{image_to_tensor, tensor_to_image};
+pub(crate) use shaders::{embed_shader, load_library, shader_path};
+pub use tensor::BoundTensor;
+pub use texels::{TexelBuffer, TexelKind};
+pub use view::{TensorView, uniform_buffer};
+
+/// Sets up [`TensorBridge`] in the render world: embeds the crate's shared
+/// WGSL (`bevy_gan_style::texels`, `bevy_gan_style::tensor_view`) and
+/// queues the bridge's pipelines when the renderer starts. Added by
+/// [`GanStylePlugin`](crate::GanStylePlugin) and by each capability's
+/// plugin; does nothing in apps without a renderer.
+#[derive(Default)]
+pub struct TensorBridgePlugin;
+
+impl Plugin for TensorBridgePlugin {
+    fn build(&self, app: &mut App) {
+        if app.get_sub_app(RenderApp).is_none() {
+            return;
+        }
+        embed_shader!(app, "texels.wgsl");
+        embed_shader!(app, "tensor_view.wgsl");
+        embed_shader!(app, "texture_to_tensor.wgsl");
+        embed_shader!(app, "tensor_to_texture.wgsl");
+        load_library(app, "texels.wgsl");
+        load_library(app, "tensor_view.wgsl");
+        app.sub_app_mut(RenderApp)
+            .add_systems(RenderStartup, pipeline::init_bridge_pipelines);
+    }
+}

@@ -7,8 +7,7 @@ use burn::prelude::*;
 
 pub use lpips::Lpips;
 
-use crate::nn::{Vgg16, VggTap};
-use crate::train::{content_loss, gram};
+use crate::nn::{Vgg16, VggTap, content_loss, gram};
 
 /// Mean squared difference of VGG16 relu3_3 features of two images
 /// (`[N, 3, H, W]` in `[0, 1]`), per image.

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use burn::prelude::Backend;
 use serde::de::DeserializeOwned;
 
-use super::ModelError;
+use super::error::ModelError;
 
 /// A model asset made of a RON card and the safetensors weights it names
 /// (relative to the card).
@@ -165,6 +165,3 @@ impl<M: CardModel> AssetLoader for CardModelLoader<M> {
         std::slice::from_ref(&M::EXTENSION)
     }
 }
-
-/// The asset loader of style models (`*.style.ron`).
-pub type StyleModelLoader = CardModelLoader<super::StyleModel>;

@@ -4,7 +4,9 @@ use burn::prelude::*;
 
 use image::DynamicImage;
 
-use super::{StyleError, StyleVector, style_image_input};
+use super::style_image::style_image_input;
+use super::style_vector::StyleVector;
+use super::style_weights::StyleError;
 use crate::bridge::image_to_tensor;
 use crate::nn::{ArbitraryStyleNet, JohnsonNet, MultiStyleNet};
 

@@ -3,7 +3,7 @@
 
 use burn::prelude::*;
 
-use super::{StyleError, StyleWeights};
+use super::style_weights::{StyleError, StyleWeights};
 
 /// A point in an arbitrary-style model's style space (`[1, style_dim]`),
 /// predicted from a style image by [`super::StyleNet::predict_style`].

@@ -6,11 +6,11 @@
 //! vector.
 
 use burn::module::Param;
-use burn::nn::Initializer;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 use burn::tensor::activation;
 
+use super::init::conv_weight;
 use super::layers::{
     BlockActivation, instance_norm, pointwise_conv, reflect_conv2d, reflect_pad, upsample_nearest2x,
 };
@@ -135,16 +135,7 @@ impl<B: Backend> StyleVectorConv<B> {
         epsilon: f64,
         device: &B::Device,
     ) -> Self {
-        let weight = Initializer::KaimingUniform {
-            gain: 1.0 / 3f64.sqrt(),
-            fan_out_only: false,
-        }
-        .init_with(
-            [cout, cin, kernel, kernel],
-            Some(cin * kernel * kernel),
-            Some(cout * kernel * kernel),
-            device,
-        );
+        let weight = conv_weight([cin, cout], kernel, device);
         let map = || Conv2dConfig::new([style_dim, cout], [1, 1]).init(device);
         Self {
             weight,

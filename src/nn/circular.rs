@@ -4,10 +4,11 @@
 //! differentiable on every backend).
 
 use burn::module::Param;
-use burn::nn::Initializer;
 use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
+
+use super::init::conv_weight;
 
 /// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by `pad`
 /// pixels taken from the opposite side, as if the image lay on a torus.
@@ -81,20 +82,8 @@ pub struct CircularConv2dConfig {
 impl CircularConv2dConfig {
     /// Creates the convolution with Kaiming-uniform weights and zero bias.
     pub fn init<B: Backend>(&self, device: &B::Device) -> CircularConv2d<B> {
-        let k = self.kernel;
-        let fan_in = self.channels_in * k * k;
-        let w = Initializer::KaimingUniform {
-            gain: 1.0 / 3f64.sqrt(),
-            fan_out_only: false,
-        }
-        .init_with(
-            [self.channels_out, self.channels_in, k, k],
-            Some(fan_in),
-            Some(self.channels_out * k * k),
-            device,
-        );
         CircularConv2d {
-            w,
+            w: conv_weight([self.channels_in, self.channels_out], self.kernel, device),
             b: Param::from_tensor(Tensor::zeros([self.channels_out], device)),
         }
     }

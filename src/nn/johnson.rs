@@ -6,15 +6,15 @@
 //! `tanh(x)·150 + 127.5` on inputs in `[0, 255]`.
 
 use burn::module::Param;
-use burn::nn::Initializer;
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use safetensors::SafeTensors;
 
-use super::WeightsError;
+use super::init::{conv_transpose_weight, conv_weight};
 use super::layers::{instance_norm, same_pad};
+use super::weights::WeightsError;
 use super::weights::{serialize_f32, to_f32_safetensors};
 
 /// Architecture of a [`JohnsonNet`]; the ml5 models are the default.
@@ -104,20 +104,10 @@ pub struct JohnsonLayer<B: Backend> {
 
 impl<B: Backend> JohnsonLayer<B> {
     fn new(cin: usize, cout: usize, kernel: usize, kind: LayerKind, device: &B::Device) -> Self {
-        let shape = match kind {
-            LayerKind::Conv { .. } => [cout, cin, kernel, kernel],
-            LayerKind::Transpose => [cin, cout, kernel, kernel],
+        let w = match kind {
+            LayerKind::Conv { .. } => conv_weight([cin, cout], kernel, device),
+            LayerKind::Transpose => conv_transpose_weight([cin, cout], kernel, device),
         };
-        let w = Initializer::KaimingUniform {
-            gain: 1.0 / 3f64.sqrt(),
-            fan_out_only: false,
-        }
-        .init_with(
-            shape,
-            Some(cin * kernel * kernel),
-            Some(cout * kernel * kernel),
-            device,
-        );
         Self {
             w,
             scale: Param::from_tensor(Tensor::ones([cout], device)),

@@ -2,12 +2,13 @@
 //! convolution, (conditional) instance normalisation and nearest upsampling.
 
 use burn::module::Param;
-use burn::nn::Initializer;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
+
+use super::init::conv_weight;
 
 /// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by mirroring
 /// (the edge pixel itself is not repeated), like ONNX / PyTorch `reflect`.
@@ -265,21 +266,8 @@ pub struct ConvBlockConfig {
 impl ConvBlockConfig {
     /// Creates the block with Kaiming-uniform weights.
     pub fn init<B: Backend>(&self, device: &B::Device) -> ConvBlock<B> {
-        let shape = [
-            self.channels_out,
-            self.channels_in,
-            self.kernel,
-            self.kernel,
-        ];
-        let fan_in = self.channels_in * self.kernel * self.kernel;
-        let fan_out = self.channels_out * self.kernel * self.kernel;
-        let w = Initializer::KaimingUniform {
-            gain: 1.0 / 3f64.sqrt(),
-            fan_out_only: false,
-        }
-        .init_with(shape, Some(fan_in), Some(fan_out), device);
         ConvBlock {
-            w,
+            w: conv_weight([self.channels_in, self.channels_out], self.kernel, device),
             norm: CondInstanceNormConfig::new(self.num_styles, self.channels_out)
                 .with_epsilon(self.epsilon)
                 .init(device),

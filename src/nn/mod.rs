@@ -3,10 +3,12 @@
 
 mod arbitrary;
 mod circular;
+mod init;
 mod johnson;
 mod layers;
 mod mobilenet;
 mod multistyle;
+mod perceptual;
 mod psgan;
 mod vgg;
 mod weights;
@@ -18,6 +20,7 @@ pub use arbitrary::{
 pub use circular::{
     CircularConv2d, CircularConv2dConfig, circular_pad, circular_upsample_bilinear2x,
 };
+pub use init::{conv_transpose_weight, conv_weight};
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use layers::{
     BlockActivation, CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig,
@@ -25,7 +28,8 @@ pub use layers::{
 };
 pub use mobilenet::{InvertedResidual, MOBILENET_FEATURES, MobileNetV2};
 pub use multistyle::{MultiStyleConfig, MultiStyleNet};
+pub use perceptual::{content_loss, gram, style_grams, style_loss, total_variation};
 pub(crate) use psgan::SplitMix64;
-pub use psgan::{PsganConfig, PsganGenerator, PsganLatent, Upsample, pixel_norm};
+pub use psgan::{PsganConfig, PsganGenerator, PsganLatent, TEXTURE_RANGE, Upsample, pixel_norm};
 pub use vgg::{Vgg16, VggTap};
 pub use weights::{WeightsError, load_safetensors, to_f32_safetensors};

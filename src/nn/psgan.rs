@@ -139,7 +139,10 @@ pub struct PsganLatent<B: Backend> {
     pub phase: Tensor<B, 2>,
 }
 
-/// The PSGAN generator. Outputs RGB in `[-1, 1]`.
+/// Value range of a [`PsganGenerator`]'s RGB output (a `tanh`).
+pub const TEXTURE_RANGE: (f32, f32) = (-1.0, 1.0);
+
+/// The PSGAN generator. Outputs RGB in [`TEXTURE_RANGE`].
 ///
 /// Parameter names (`stages.0.w`, `to_rgb.b`, `wave_hidden.weight`, …) are
 /// the names in its safetensors files.

@@ -7,7 +7,8 @@ use bevy::render::extract_component::ExtractComponent;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
 use bevy::render::sync_component::SyncComponent;
 
-use super::{TextureModel, TextureParams};
+use super::generate::TextureParams;
+use crate::model::TextureModel;
 
 /// Generates [`Self::image`] with a texture model on the render device when
 /// the component is added or changed (seed, morph, size, …); with `animate`,

@@ -1,10 +1,9 @@
-//! Crash-safe files and checkpoints: every file is written to a temporary
-//! name and renamed, and a checkpoint's `state.ron` (which names the
+//! Crash-safe checkpoints: every file is written atomically
+//! ([`write_atomic`]) and a checkpoint's `state.ron` (which names the
 //! iteration whose files are valid) is renamed last, so an interrupted save
 //! leaves the previous checkpoint intact.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::module::Module;
 use burn::optim::Optimizer;
@@ -13,23 +12,8 @@ use burn::record::{BinBytesRecorder, FullPrecisionSettings, Record, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
-use super::TrainError;
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and
-/// a rename, so that `path` is either the old file or the complete new one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    let io = |source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".tmp");
-    let temp = PathBuf::from(temp);
-    let mut file = std::fs::File::create(&temp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&temp, path).map_err(io)
-}
+use super::error::TrainError;
+use crate::model::write_atomic;
 
 /// What `state.ron` in a checkpoint folder holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]

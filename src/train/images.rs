@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 
-use super::TrainError;
+use super::error::TrainError;
 use crate::nn::SplitMix64;
 
 /// Which symmetries may augment the crops. Flips and quarter turns suit most

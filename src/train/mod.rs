@@ -1,106 +1,30 @@
 //! Training texture GANs and style networks: a patch discriminator,
-//! adversarial and perceptual losses, image sets and their crops, the
-//! training loops with atomic checkpoints and a NaN guard, and the CSV /
-//! loss-curve / sample-sheet reports.
+//! adversarial losses, image sets and their crops, frames rendered by Bevy,
+//! the training loops with atomic checkpoints and a NaN guard, and the CSV /
+//! loss-curve / sample-sheet reports. (The perceptual losses live in
+//! [`crate::nn`]: evaluation uses them too.)
 
 mod adversarial;
 mod checkpoint;
 mod discriminator;
+mod error;
 mod frames;
 mod images;
-mod perceptual;
+mod loop_state;
 pub mod report;
 mod run;
 mod style;
 mod texture;
 
-use std::path::PathBuf;
-
-use burn::prelude::*;
-use thiserror::Error;
-
 pub use adversarial::AdversarialLoss;
-pub use checkpoint::write_atomic;
 pub use discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
+pub use error::TrainError;
 pub use frames::{
     CaptureFrames, FrameCapturePlugin, FramesSaved, RandomScenes, RandomScenesPlugin, SceneCamera,
     frame_target,
 };
 pub use images::{Augment, ImageSet, Skipped};
-pub use perceptual::{content_loss, gram, style_grams, style_loss, total_variation};
 pub use report::{Column, LossRow};
 pub use run::{RunEvent, Trainer, TrainingRun};
 pub use style::{StyleTrainConfig, StyleTrainer};
 pub use texture::{TextureTrainConfig, TextureTrainer};
-
-/// Why training cannot start or go on.
-#[derive(Debug, Error)]
-pub enum TrainError {
-    /// There is no image to train on.
-    #[error("{0}")]
-    NoImages(String),
-    /// An image could not be read or written.
-    #[error("image {path}: {source}")]
-    Image {
-        /// The image.
-        path: PathBuf,
-        /// Why.
-        source: image::ImageError,
-    },
-    /// An image is smaller than the training crops.
-    #[error("image {path} is {width}×{height} after scaling, smaller than the {crop}-pixel crops")]
-    ImageTooSmall {
-        /// The image.
-        path: PathBuf,
-        /// Its scaled width.
-        width: u32,
-        /// Its scaled height.
-        height: u32,
-        /// The crop size.
-        crop: usize,
-    },
-    /// The training size does not fit the generator.
-    #[error("size {size} is not a multiple of the generator's {multiple}-pixel latent cell")]
-    Size {
-        /// Requested size.
-        size: usize,
-        /// Required multiple.
-        multiple: usize,
-    },
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The losses kept turning NaN or infinite, even after restoring the
-    /// last checkpoint with lower learning rates.
-    #[error(
-        "training diverged at iteration {iteration} (NaN or infinite loss) and did not recover"
-    )]
-    Diverged {
-        /// The iteration that failed last.
-        iteration: u64,
-    },
-    /// Weights (e.g. the loss network's) could not be loaded.
-    #[error("{path}: {source}")]
-    Weights {
-        /// The weights file.
-        path: PathBuf,
-        /// Why.
-        source: crate::nn::WeightsError,
-    },
-    /// A setting is out of range.
-    #[error("{0}")]
-    Invalid(String),
-    /// A checkpoint is missing pieces or does not fit.
-    #[error("checkpoint: {0}")]
-    Checkpoint(String),
-}
-
-/// The value of a one-element tensor (a loss).
-fn scalar<B: Backend>(x: Tensor<B, 1>) -> f32 {
-    x.into_scalar().elem()
-}

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use image::{Rgb, RgbImage};
 
-use super::TrainError;
-use super::checkpoint::write_atomic;
+use super::error::TrainError;
+use crate::model::write_atomic;
 
 /// One loss column of a training run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub fn write_csv(path: &Path, columns: &[Column], rows: &[LossRow]) -> Result<()
         }
         text.push('\n');
     }
-    write_atomic(path, text.as_bytes())
+    Ok(write_atomic(path, text.as_bytes())?)
 }
 
 const WIDTH: u32 = 720;
@@ -189,7 +189,7 @@ pub(crate) fn save(image: &RgbImage, path: &Path) -> Result<(), TrainError> {
             path: path.to_path_buf(),
             source,
         })?;
-    write_atomic(path, &bytes)
+    Ok(write_atomic(path, &bytes)?)
 }
 
 fn line(image: &mut RgbImage, from: (u32, u32), to: (u32, u32), color: Rgb<u8>) {

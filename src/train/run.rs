@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::TrainError;
+use super::error::TrainError;
 use super::report::{self, Column, LossRow};
 
 /// What [`TrainingRun`] needs of a training loop (texture GANs, style

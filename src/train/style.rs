@@ -14,14 +14,20 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use image::{Rgb, RgbImage};
 
-use super::checkpoint::{CheckpointReader, CheckpointState, CheckpointWriter};
+use super::adversarial::AdversarialLoss;
+use super::checkpoint::CheckpointReader;
+use super::discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
+use super::error::TrainError;
+use super::images::{Augment, ImageSet, Skipped};
+use super::loop_state::{LoopState, scalar};
 use super::report::{Column, paste, save};
-use super::{
-    AdversarialLoss, Augment, ImageSet, PatchDiscriminator, PatchDiscriminatorConfig, Skipped,
-    TrainError, Trainer, content_loss, scalar, style_grams, style_loss, total_variation,
-};
+use super::run::Trainer;
+use crate::bridge::tensor_to_image;
 use crate::model::{StyleArchitecture, StyleModelCard, export_model};
-use crate::nn::{MultiStyleConfig, MultiStyleNet, SplitMix64, Vgg16, VggTap};
+use crate::nn::{
+    MultiStyleConfig, MultiStyleNet, Vgg16, VggTap, content_loss, style_grams, style_loss,
+    total_variation,
+};
 
 /// Everything that defines a style training run, data sources included (so
 /// that a run resumes from its output folder alone).
@@ -156,9 +162,7 @@ pub struct StyleTrainer<B: AutodiffBackend> {
     pub discriminator: Option<PatchDiscriminator<B>>,
     opt_g: Opt<MultiStyleNet<B>, B>,
     opt_d: Opt<PatchDiscriminator<B>, B>,
-    /// Iterations done.
-    pub iteration: u64,
-    lr_scale: f64,
+    state: LoopState,
     vgg: Vgg16<B>,
     /// Per trained style, its Gram targets at the four style taps.
     targets: Vec<Vec<Tensor<B, 3>>>,
@@ -168,7 +172,6 @@ pub struct StyleTrainer<B: AutodiffBackend> {
     samples: Tensor<B::InnerBackend, 4>,
     /// Content files that could not be used, and why.
     pub skipped: Vec<Skipped>,
-    rng: SplitMix64,
     device: B::Device,
 }
 
@@ -277,15 +280,13 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             discriminator,
             opt_g: adam.init(),
             opt_d: adam.init(),
-            iteration: 0,
-            lr_scale: 1.0,
+            state: LoopState::new(config.seed),
             vgg,
             targets,
             styles,
             content,
             samples,
             skipped,
-            rng: SplitMix64::new(config.seed),
             device: device.clone(),
             config,
         })
@@ -294,9 +295,7 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
     /// Resumes from a folder written by [`Trainer::save_checkpoint`]; the
     /// configuration (data sources included) is the checkpoint's.
     pub fn resume(dir: &Path, device: &B::Device) -> Result<Self, TrainError> {
-        let checkpoint = CheckpointReader::open(dir)?;
-        let config = StyleTrainConfig::load_binary(checkpoint.state.config.as_bytes())
-            .map_err(|e| TrainError::Checkpoint(format!("configuration: {e}")))?;
+        let (config, checkpoint) = LoopState::open::<StyleTrainConfig>(dir)?;
         let net = config.net.init(device);
         let mut trainer = Self::with_net(config, net, device)?;
         trainer.load(&checkpoint)?;
@@ -311,9 +310,7 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             self.discriminator = Some(checkpoint.module("discriminator", discriminator, device)?);
             self.opt_d = checkpoint.optimizer("adam-discriminator", self.opt_d.clone(), device)?;
         }
-        self.iteration = checkpoint.state.iteration;
-        self.lr_scale = checkpoint.state.lr_scale;
-        self.rng = SplitMix64::from_state(checkpoint.state.rng);
+        self.state.restore(checkpoint);
         Ok(())
     }
 
@@ -342,11 +339,13 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
         let trained = config.styles.len();
         // Style index into the network per image, and into the trained
         // styles (targets, style images).
-        let picks: Vec<usize> = (0..config.batch).map(|_| self.rng.below(trained)).collect();
+        let picks: Vec<usize> = (0..config.batch)
+            .map(|_| self.state.rng.below(trained))
+            .collect();
         let net_styles: Vec<usize> = picks.iter().map(|p| p + config.frozen_styles).collect();
         let code = self.one_hot::<B>(&net_styles, &device);
         let content = self.content.crops::<B>(
-            &mut self.rng,
+            &mut self.state.rng,
             config.batch,
             config.size,
             Augment::Flips,
@@ -393,7 +392,7 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             // Discriminator: patches of each image's style image are real,
             // the output fake, both tagged with the style code.
             let real = self.styles.crops_of::<B>(
-                &mut self.rng,
+                &mut self.state.rng,
                 &picks,
                 config.size.min(self.styles.min_side()),
                 Augment::Flips,
@@ -406,7 +405,7 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             let loss_d = loss.discriminator(real_logits, fake_logits);
             loss_d_value = scalar(loss_d.clone());
             let grads = GradientsParams::from_grads(loss_d.backward(), &discriminator);
-            let lr = config.discriminator_learning_rate * self.lr_scale;
+            let lr = self.state.learning_rate(config.discriminator_learning_rate);
             let discriminator = self.opt_d.step(lr, discriminator, grads);
             let loss_g = loss.generator(discriminator.forward(Self::conditioned(output, code)));
             adv_g = scalar(loss_g.clone());
@@ -416,7 +415,7 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
 
         let total_value = scalar(total.clone());
         let mut grads = total.backward();
-        let lr = config.learning_rate * self.lr_scale;
+        let lr = self.state.learning_rate(config.learning_rate);
         let ids: Vec<ParamId> = self.net.style_param_ids();
         let style_grads = GradientsParams::from_params(&mut grads, &self.net, &ids);
         self.net = self.opt_g.step(
@@ -429,7 +428,7 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             let grads = GradientsParams::from_module(&mut grads, &self.net);
             self.net = self.opt_g.step(lr, self.net.clone(), grads);
         }
-        self.iteration += 1;
+        self.state.iteration += 1;
         [
             total_value,
             scalar(loss_c),
@@ -474,7 +473,13 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             output_range: (0.0, 1.0),
             styles: self.style_names(),
         };
-        export_model(&self.inference_net(), &card, name, "style.ron", dir)
+        Ok(export_model(
+            &self.inference_net(),
+            &card,
+            name,
+            "style.ron",
+            dir,
+        )?)
     }
 }
 
@@ -488,7 +493,7 @@ impl<B: AutodiffBackend> Trainer for StyleTrainer<B> {
     }
 
     fn iteration(&self) -> u64 {
-        self.iteration
+        self.state.iteration
     }
 
     fn step(&mut self) -> Result<Vec<f32>, TrainError> {
@@ -496,22 +501,15 @@ impl<B: AutodiffBackend> Trainer for StyleTrainer<B> {
     }
 
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
-        let mut writer = CheckpointWriter::new();
-        writer.module("net", &self.net)?;
-        writer.optimizer::<B, _, _>("adam-net", &self.opt_g)?;
-        if let Some(discriminator) = &self.discriminator {
-            writer.module("discriminator", discriminator)?;
-            writer.optimizer::<B, _, _>("adam-discriminator", &self.opt_d)?;
-        }
-        writer.commit(
-            dir,
-            &CheckpointState {
-                iteration: self.iteration,
-                rng: self.rng.state(),
-                lr_scale: self.lr_scale,
-                config: self.config.to_string(),
-            },
-        )
+        self.state.save(dir, &self.config, |writer| {
+            writer.module("net", &self.net)?;
+            writer.optimizer::<B, _, _>("adam-net", &self.opt_g)?;
+            if let Some(discriminator) = &self.discriminator {
+                writer.module("discriminator", discriminator)?;
+                writer.optimizer::<B, _, _>("adam-discriminator", &self.opt_d)?;
+            }
+            Ok(())
+        })
     }
 
     fn restore(&mut self, dir: &Path) -> Result<(), TrainError> {
@@ -519,11 +517,11 @@ impl<B: AutodiffBackend> Trainer for StyleTrainer<B> {
     }
 
     fn learning_rate_scale(&self) -> f64 {
-        self.lr_scale
+        self.state.lr_scale
     }
 
     fn set_learning_rate_scale(&mut self, scale: f64) {
-        self.lr_scale = scale;
+        self.state.lr_scale = scale;
     }
 
     /// Rows: the fixed content crops; columns: the content, then each
@@ -544,24 +542,34 @@ impl<B: AutodiffBackend> Trainer for StyleTrainer<B> {
             let image = self
                 .styles
                 .centre_crop::<B::InnerBackend>(style, size, &self.device);
-            paste(&mut sheet, &to_rgb(image), (style as u32 + 1) * s, 0);
+            paste(
+                &mut sheet,
+                &tensor_to_image(image, (0.0, 1.0)),
+                (style as u32 + 1) * s,
+                0,
+            );
         }
         for row in 0..rows {
             let content = self.samples.clone().narrow(0, row, 1);
             let y = (row as u32 + 1) * s;
-            paste(&mut sheet, &to_rgb(content.clone()), 0, y);
+            paste(
+                &mut sheet,
+                &tensor_to_image(content.clone(), (0.0, 1.0)),
+                0,
+                y,
+            );
             for style in 0..trained {
                 let code = self
                     .one_hot::<B::InnerBackend>(&[style + self.config.frozen_styles], &self.device);
                 let output = net.forward(content.clone(), code);
-                paste(&mut sheet, &to_rgb(output), (style as u32 + 1) * s, y);
+                paste(
+                    &mut sheet,
+                    &tensor_to_image(output, (0.0, 1.0)),
+                    (style as u32 + 1) * s,
+                    y,
+                );
             }
         }
         save(&sheet, path)
     }
-}
-
-/// `[1, 3, H, W]` in `[0, 1]` as an 8-bit image.
-fn to_rgb<B: Backend>(image: Tensor<B, 4>) -> RgbImage {
-    crate::texture::to_rgb_image(image.mul_scalar(2.0).sub_scalar(1.0))
 }

@@ -10,14 +10,16 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use image::{Rgb, RgbImage};
 
-use super::checkpoint::{CheckpointReader, CheckpointState, CheckpointWriter};
+use super::adversarial::AdversarialLoss;
+use super::checkpoint::CheckpointReader;
+use super::discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
+use super::error::TrainError;
+use super::images::{Augment, ImageSet};
+use super::loop_state::{LoopState, scalar};
 use super::report::{Column, paste, save};
-use super::{
-    AdversarialLoss, Augment, ImageSet, PatchDiscriminator, PatchDiscriminatorConfig, TrainError,
-    Trainer, scalar,
-};
-use crate::nn::{PsganConfig, PsganGenerator, PsganLatent, SplitMix64};
-use crate::texture::to_rgb_image;
+use super::run::Trainer;
+use crate::bridge::tensor_to_image;
+use crate::nn::{PsganConfig, PsganGenerator, PsganLatent, TEXTURE_RANGE};
 
 /// Everything that defines a texture GAN training run.
 #[derive(Config, Debug)]
@@ -89,11 +91,8 @@ pub struct TextureTrainer<B: AutodiffBackend> {
     pub discriminator: PatchDiscriminator<B>,
     opt_g: Opt<PsganGenerator<B>, B>,
     opt_d: Opt<PatchDiscriminator<B>, B>,
-    /// Iterations done.
-    pub iteration: u64,
-    lr_scale: f64,
+    state: LoopState,
     exemplars: ImageSet,
-    rng: SplitMix64,
     device: B::Device,
 }
 
@@ -120,10 +119,8 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             discriminator: config.discriminator.init(device),
             opt_g: adam.init(),
             opt_d: adam.init(),
-            iteration: 0,
-            lr_scale: 1.0,
+            state: LoopState::new(config.seed),
             exemplars,
-            rng: SplitMix64::new(config.seed),
             device: device.clone(),
             config,
         })
@@ -134,13 +131,13 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
     fn train_step(&mut self) -> [f32; 4] {
         let config = self.config.clone();
         let cells = config.size / config.generator.scale();
-        let lr = config.learning_rate * self.lr_scale;
+        let lr = self.state.learning_rate(config.learning_rate);
 
         // Discriminator: exemplar crops are real, generated images fake.
         let real = self
             .exemplars
             .crops::<B>(
-                &mut self.rng,
+                &mut self.state.rng,
                 config.batch,
                 config.size,
                 config.augment,
@@ -170,13 +167,13 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.generator);
         self.generator = self.opt_g.step(lr, self.generator.clone(), grads);
 
-        self.iteration += 1;
+        self.state.iteration += 1;
         [d_value, g_value, real_logit, fake_logit]
     }
 
     fn latent(&mut self, cells: usize) -> PsganLatent<B> {
         let seeds: Vec<u64> = (0..self.config.batch)
-            .map(|_| self.rng.next_u64())
+            .map(|_| self.state.rng.next_u64())
             .collect();
         PsganLatent::sample(&self.config.generator, &seeds, cells, cells, &self.device)
     }
@@ -193,9 +190,7 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
         exemplars: &[PathBuf],
         device: &B::Device,
     ) -> Result<Self, TrainError> {
-        let checkpoint = CheckpointReader::open(dir)?;
-        let config = TextureTrainConfig::load_binary(checkpoint.state.config.as_bytes())
-            .map_err(|e| TrainError::Checkpoint(format!("configuration: {e}")))?;
+        let (config, checkpoint) = LoopState::open::<TextureTrainConfig>(dir)?;
         let mut trainer = Self::new(config, exemplars, device)?;
         trainer.load(&checkpoint)?;
         Ok(trainer)
@@ -208,9 +203,7 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             checkpoint.module("discriminator", self.discriminator.clone(), device)?;
         self.opt_g = checkpoint.optimizer("adam-generator", self.opt_g.clone(), device)?;
         self.opt_d = checkpoint.optimizer("adam-discriminator", self.opt_d.clone(), device)?;
-        self.iteration = checkpoint.state.iteration;
-        self.lr_scale = checkpoint.state.lr_scale;
-        self.rng = SplitMix64::from_state(checkpoint.state.rng);
+        self.state.restore(checkpoint);
         Ok(())
     }
 }
@@ -221,31 +214,20 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
     }
 
     fn iteration(&self) -> u64 {
-        self.iteration
+        self.state.iteration
     }
 
     fn step(&mut self) -> Result<Vec<f32>, TrainError> {
         Ok(self.train_step().to_vec())
     }
 
-    /// Every file is written to a temporary name and renamed, and
-    /// `state.ron`, which names the iteration, is renamed last, so an
-    /// interrupted save leaves the previous checkpoint intact.
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
-        let mut writer = CheckpointWriter::new();
-        writer.module("generator", &self.generator)?;
-        writer.module("discriminator", &self.discriminator)?;
-        writer.optimizer::<B, _, _>("adam-generator", &self.opt_g)?;
-        writer.optimizer::<B, _, _>("adam-discriminator", &self.opt_d)?;
-        writer.commit(
-            dir,
-            &CheckpointState {
-                iteration: self.iteration,
-                rng: self.rng.state(),
-                lr_scale: self.lr_scale,
-                config: self.config.to_string(),
-            },
-        )
+        self.state.save(dir, &self.config, |writer| {
+            writer.module("generator", &self.generator)?;
+            writer.module("discriminator", &self.discriminator)?;
+            writer.optimizer::<B, _, _>("adam-generator", &self.opt_g)?;
+            writer.optimizer::<B, _, _>("adam-discriminator", &self.opt_d)
+        })
     }
 
     fn restore(&mut self, dir: &Path) -> Result<(), TrainError> {
@@ -253,11 +235,11 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
     }
 
     fn learning_rate_scale(&self) -> f64 {
-        self.lr_scale
+        self.state.lr_scale
     }
 
     fn set_learning_rate_scale(&mut self, scale: f64) {
-        self.lr_scale = scale;
+        self.state.lr_scale = scale;
     }
 
     /// Four generated images of twice the training size in the top row;
@@ -270,7 +252,14 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
         let crop = size.min(self.exemplars.min_side());
         let exemplar = self
             .exemplars
-            .crops::<B::InnerBackend>(&mut self.rng, 1, crop, Augment::None, 1.0, &self.device)
+            .crops::<B::InnerBackend>(
+                &mut self.state.rng,
+                1,
+                crop,
+                Augment::None,
+                1.0,
+                &self.device,
+            )
             .mul_scalar(2.0)
             .sub_scalar(1.0);
         let generator = self.inference_generator();
@@ -288,16 +277,16 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
         for i in 0..4 {
             paste(
                 &mut sheet,
-                &to_rgb_image(samples.clone().narrow(0, i, 1)),
+                &tensor_to_image(samples.clone().narrow(0, i, 1), TEXTURE_RANGE),
                 i as u32 * s,
                 0,
             );
         }
-        let tile = to_rgb_image(tile);
+        let tile = tensor_to_image(tile, TEXTURE_RANGE);
         for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
             paste(&mut sheet, &tile, dx * s, s + dy * s);
         }
-        let exemplar = to_rgb_image(exemplar);
+        let exemplar = tensor_to_image(exemplar, TEXTURE_RANGE);
         paste(
             &mut sheet,
             &exemplar,

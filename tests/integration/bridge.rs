@@ -36,7 +36,7 @@ fn planar(rgba: &[u8], c: usize, i: usize) -> u8 {
 
 #[test]
 fn eight_bit_round_trip_is_exact() {
-    let gpu = Gpu::new();
+    let mut gpu = Gpu::new();
     let pattern = test_pattern();
     let plane = (W * H) as usize;
     for format in [
@@ -57,8 +57,7 @@ fn eight_bit_round_trip_is_exact() {
         );
 
         let tensor = gpu
-            .bridge()
-            .texture_to_tensor(&gpu.device, &gpu.queue, &source, (0.0, 1.0), &gpu.burn)
+            .bridge(|bridge| bridge.texture_to_tensor(&source, (0.0, 1.0)))
             .expect("texture to tensor");
         assert_eq!(tensor.dims(), [1, 3, H as usize, W as usize]);
 
@@ -82,8 +81,7 @@ fn eight_bit_round_trip_is_exact() {
             }
         }
 
-        gpu.bridge()
-            .tensor_to_texture(&gpu.device, &gpu.queue, tensor, (0.0, 1.0), &target)
+        gpu.bridge(|bridge| bridge.tensor_to_texture(tensor, (0.0, 1.0), &target))
             .expect("tensor to texture");
         let back = host::read_texture(&gpu.device, &gpu.queue, &target).expect("readback");
         let mismatches = back
@@ -100,7 +98,7 @@ fn eight_bit_round_trip_is_exact() {
 
 #[test]
 fn float_target_round_trip_and_ranges() {
-    let gpu = Gpu::new();
+    let mut gpu = Gpu::new();
     // Linear values, as a tonemapped HDR view target holds them.
     let linear: Vec<f32> = (0..W * H * 4)
         .map(|i| {
@@ -130,8 +128,7 @@ fn float_target_round_trip_and_ranges() {
 
     // A network range of [-1, 1]: the tensor holds 2·srgb(v) − 1.
     let tensor = gpu
-        .bridge()
-        .texture_to_tensor(&gpu.device, &gpu.queue, &source, (-1.0, 1.0), &gpu.burn)
+        .bridge(|bridge| bridge.texture_to_tensor(&source, (-1.0, 1.0)))
         .expect("texture to tensor");
     let values = tensor_values(tensor.clone());
     let plane = (W * H) as usize;
@@ -153,8 +150,7 @@ fn float_target_round_trip_and_ranges() {
         }
     }
 
-    gpu.bridge()
-        .tensor_to_texture(&gpu.device, &gpu.queue, tensor, (-1.0, 1.0), &target)
+    gpu.bridge(|bridge| bridge.tensor_to_texture(tensor, (-1.0, 1.0), &target))
         .expect("tensor to texture");
     let back = host::read_texture(&gpu.device, &gpu.queue, &target).expect("readback");
     for (i, pair) in back.chunks_exact(2).enumerate() {
@@ -172,7 +168,7 @@ fn float_target_round_trip_and_ranges() {
 
 #[test]
 fn mismatched_inputs_are_errors() {
-    let gpu = Gpu::new();
+    let mut gpu = Gpu::new();
     let usage = wgpu::TextureUsages::COPY_SRC;
     let pixels = vec![0; (W * H * 4) as usize];
     let target = host::upload_texture(
@@ -186,8 +182,7 @@ fn mismatched_inputs_are_errors() {
     );
     let wrong = Tensor::<GpuBackend, 4>::zeros([1, 3, 8, 8], &gpu.burn);
     let error = gpu
-        .bridge()
-        .tensor_to_texture(&gpu.device, &gpu.queue, wrong, (0.0, 1.0), &target)
+        .bridge(|bridge| bridge.tensor_to_texture(wrong, (0.0, 1.0), &target))
         .expect_err("size mismatch");
     assert!(matches!(error, BridgeError::Shape { .. }), "{error}");
 
@@ -201,8 +196,7 @@ fn mismatched_inputs_are_errors() {
         usage,
     );
     let error = gpu
-        .bridge()
-        .texture_to_tensor(&gpu.device, &gpu.queue, &red, (0.0, 1.0), &gpu.burn)
+        .bridge(|bridge| bridge.texture_to_tensor(&red, (0.0, 1.0)))
         .expect_err("unsupported format");
     assert!(error.to_string().contains("R8Unorm"), "{error}");
 
@@ -221,14 +215,7 @@ fn mismatched_inputs_are_errors() {
         view_formats: &[],
     });
     let error = gpu
-        .bridge()
-        .texture_to_tensor(
-            &gpu.device,
-            &gpu.queue,
-            &sampled_only,
-            (0.0, 1.0),
-            &gpu.burn,
-        )
+        .bridge(|bridge| bridge.texture_to_tensor(&sampled_only, (0.0, 1.0)))
         .expect_err("missing usage");
     assert!(matches!(error, BridgeError::Usage(_)), "{error}");
 }

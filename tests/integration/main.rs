@@ -10,6 +10,9 @@ mod bridge;
 mod camera;
 mod device;
 mod parity;
+#[cfg(feature = "train")]
 mod style_training;
 mod texture;
+#[cfg(feature = "train")]
+mod texture_training;
 mod util;

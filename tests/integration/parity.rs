@@ -58,7 +58,7 @@ fn parity_on_bevys_wgpu_device() {
 /// against onnxruntime's output quantised to 8 bits.
 #[test]
 fn texture_to_texture_matches_reference_png() {
-    let gpu = Gpu::new();
+    let mut gpu = Gpu::new();
     let model = model();
     let net = model.build::<GpuBackend>(&gpu.burn).expect("weights load");
     let photo = image::open(root().join("assets/images/chelsea_256x168.png"))
@@ -88,17 +88,9 @@ fn texture_to_texture_matches_reference_png() {
         .style_tensor::<GpuBackend>(&"3=0.5,7=0.5".parse().expect("spec"), &gpu.burn)
         .expect("style");
     let x = gpu
-        .bridge()
-        .texture_to_tensor(&gpu.device, &gpu.queue, &source, (0.0, 1.0), &gpu.burn)
+        .bridge(|bridge| bridge.texture_to_tensor(&source, (0.0, 1.0)))
         .expect("bridge in");
-    gpu.bridge()
-        .tensor_to_texture(
-            &gpu.device,
-            &gpu.queue,
-            net.forward(x, style),
-            (0.0, 1.0),
-            &target,
-        )
+    gpu.bridge(|bridge| bridge.tensor_to_texture(net.forward(x, style), (0.0, 1.0), &target))
         .expect("bridge out");
     let rgba = host::read_texture(&gpu.device, &gpu.queue, &target).expect("readback");
 

@@ -7,12 +7,14 @@ use bevy::camera::RenderTarget;
 use bevy::prelude::{Assets, Camera3d, Image};
 use bevy_gan_style::device::CpuBackend;
 use bevy_gan_style::eval::Lpips;
-use bevy_gan_style::nn::{MultiStyleConfig, Vgg16, VggTap, WeightsError};
+use bevy_gan_style::nn::{
+    MultiStyleConfig, Vgg16, VggTap, WeightsError, content_loss, gram, style_loss, total_variation,
+};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{
     AdversarialLoss, CaptureFrames, Column, FrameCapturePlugin, FramesSaved, RandomScenes,
     RandomScenesPlugin, RunEvent, SceneCamera, StyleTrainConfig, StyleTrainer, TrainError, Trainer,
-    TrainingRun, content_loss, frame_target, gram, style_loss, total_variation,
+    TrainingRun, frame_target,
 };
 use burn::backend::Autodiff;
 use burn::prelude::*;
@@ -210,11 +212,11 @@ fn a_run_reports_resumes_and_exports_a_model() {
     // Resuming restores the weights, the optimiser states and the step
     // count: the next step is the same as the original trainer's.
     let mut resumed = StyleTrainer::<B>::resume(&run.checkpoint_dir(), &device).expect("resume");
-    assert_eq!(resumed.iteration, 6);
+    assert_eq!(resumed.iteration(), 6);
     let original = run.trainer.step().expect("step");
     let again = resumed.step().expect("step");
     assert_eq!(original, again, "same losses after resuming");
-    assert_eq!(resumed.iteration, 7);
+    assert_eq!(resumed.iteration(), 7);
 
     // The export loads as a style model and stylizes.
     let card = resumed.export(&out, "tiny", "test model").expect("export");

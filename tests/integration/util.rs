@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use bevy::ecs::system::SystemState;
 use bevy::prelude::*;
+use bevy::render::RenderApp;
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy_gan_style::prelude::*;
 use burn::backend::wgpu::WgpuDevice;
@@ -49,8 +51,11 @@ impl Gpu {
         }
     }
 
-    pub fn bridge(&self) -> &TensorBridge {
-        self.app.world().resource::<TensorBridge>()
+    /// Runs `f` with the render world's [`TensorBridge`].
+    pub fn bridge<R>(&mut self, f: impl FnOnce(&TensorBridge) -> R) -> R {
+        let world = self.app.sub_app_mut(RenderApp).world_mut();
+        let mut state = SystemState::<TensorBridge>::new(world);
+        f(&state.get(world).expect("render world resources"))
     }
 }
 

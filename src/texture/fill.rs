@@ -1,6 +1,7 @@
-//! Render-world generation of [`super::NeuralTexture`] images: the
-//! generator runs on Bevy's device and the bridge writes its output straight
-//! into the image's texture, before the frame's passes are submitted.
+//! Render-world generation of [`NeuralTexture`](super::NeuralTexture)
+//! images: the generator runs on Bevy's device and the bridge writes its
+//! output straight into the image's texture, before the frame's passes are
+//! submitted.
 
 use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
@@ -10,10 +11,10 @@ use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy::render::texture::GpuImage;
 
 use super::component::ExtractedNeuralTexture;
-use super::{TextureModel, TextureParams, generate};
+use super::generate::{TextureParams, generate};
 use crate::bridge::TensorBridge;
-use crate::model::CardModel;
-use crate::render::GpuNet;
+use crate::model::{CardModel, GpuNet, TextureModel};
+use crate::nn::TEXTURE_RANGE;
 
 /// Name of the render diagnostic span around each texture generation: with
 /// Bevy's `RenderDiagnosticsPlugin`, `render/neural_texture/elapsed_gpu`
@@ -36,15 +37,15 @@ pub(crate) fn generate_textures(
     textures: Query<(Entity, &ExtractedNeuralTexture)>,
     nets: Res<RenderAssets<GpuNet<TextureModel>>>,
     images: Res<RenderAssets<GpuImage>>,
-    bridge: Option<Res<TensorBridge>>,
+    bridge: TensorBridge,
     device: Res<RenderDevice>,
     queue: Res<RenderQueue>,
     diagnostics: Option<Res<DiagnosticsRecorder>>,
     mut generated: ResMut<GeneratedTextures>,
 ) {
-    let Some(bridge) = bridge else {
+    if !bridge.is_ready() {
         return;
-    };
+    }
     generated.0.retain(|entity, _| textures.contains(*entity));
     for (entity, texture) in &textures {
         let (Some(gpu_net), Some(image)) = (nets.get(texture.model), images.get(texture.image))
@@ -89,13 +90,7 @@ pub(crate) fn generate_textures(
             .map(|recorder| recorder.time_span(&mut begin, NEURAL_TEXTURE_SPAN));
         queue.submit([begin.finish()]);
         let output = generate(net, &gpu_net.model.card().generator, &texture.params);
-        let result = bridge.tensor_to_texture(
-            device.wgpu_device(),
-            &queue.0,
-            output,
-            (-1.0, 1.0),
-            &image.texture,
-        );
+        let result = bridge.tensor_to_texture(output, TEXTURE_RANGE, &image.texture);
         let mut end = encoder();
         if let Some(span) = span {
             span.end(&mut end);

@@ -8,7 +8,7 @@ use crate::nn::PsganConfig;
 /// (next to the card), and how it was made.
 ///
 /// ```
-/// use bevy_gan_style::texture::TextureModelCard;
+/// use bevy_gan_style::model::TextureModelCard;
 /// let card: TextureModelCard = ron::from_str(r#"(
 ///     name: "bricks",
 ///     generator: (channels: [64, 32, 16], upsample: Nearest, local_dim: 16, global_dim: 16,

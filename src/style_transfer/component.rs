@@ -3,12 +3,8 @@
 use bevy::camera::CameraMainTextureUsages;
 use bevy::core_pipeline::prepass::{DepthPrepass, DepthPrepassDoubleBuffer, MotionVectorPrepass};
 use bevy::prelude::*;
-use bevy::render::extract_component::ExtractComponent;
 use bevy::render::render_resource::TextureUsages;
-use bevy::render::storage::ShaderBuffer;
-use bevy::render::sync_component::SyncComponent;
 
-use super::probe::WarpingErrorProbe;
 use crate::model::{StyleModel, StyleWeights};
 
 /// Renders a 3D camera in a painting's style: the style network runs on the
@@ -166,73 +162,6 @@ impl Default for StyleTemporal {
             history_weight: 0.7,
             depth_tolerance: 0.05,
         }
-    }
-}
-
-/// Render-world copy of an enabled [`StyleTransfer`] (with strength > 0),
-/// on the camera's render entity.
-#[derive(Component, Clone, Debug)]
-pub struct ExtractedStyleTransfer {
-    /// The style model.
-    pub model: AssetId<StyleModel>,
-    /// Style selection.
-    pub style: StyleWeights,
-    /// Style images (arbitrary-style models).
-    pub style_images: Vec<AssetId<Image>>,
-    /// In `(0, 1]`.
-    pub strength: f32,
-    /// Magenta's strength (arbitrary-style models).
-    pub style_strength: f32,
-    /// In `[0.05, 1]`.
-    pub resolution_scale: f32,
-    /// When the network runs.
-    pub schedule: StyleSchedule,
-    /// In `[0, 1]`.
-    pub split: f32,
-    /// [`Restylize`] requests so far.
-    pub requests: u32,
-    /// Temporal stabilisation, when the camera has it.
-    pub temporal: Option<StyleTemporal>,
-    /// Buffer of the camera's [`WarpingErrorProbe`], if any.
-    pub probe: Option<AssetId<ShaderBuffer>>,
-}
-
-impl SyncComponent for StyleTransfer {
-    type Target = ExtractedStyleTransfer;
-}
-
-impl ExtractComponent for StyleTransfer {
-    type QueryData = (
-        &'static StyleTransfer,
-        Option<&'static StyleTemporal>,
-        Option<&'static RestylizeRequests>,
-        Option<&'static WarpingErrorProbe>,
-    );
-    type QueryFilter = ();
-    type Out = ExtractedStyleTransfer;
-
-    fn extract_component(
-        (settings, temporal, requests, probe): (
-            &StyleTransfer,
-            Option<&StyleTemporal>,
-            Option<&RestylizeRequests>,
-            Option<&WarpingErrorProbe>,
-        ),
-    ) -> Option<ExtractedStyleTransfer> {
-        // Disabled or zero strength: nothing runs, the frame is untouched.
-        (settings.enabled && settings.strength > 0.0).then(|| ExtractedStyleTransfer {
-            model: settings.model.id(),
-            style: settings.style.clone(),
-            style_images: settings.style_images.iter().map(Handle::id).collect(),
-            strength: settings.strength.min(1.0),
-            style_strength: settings.style_strength,
-            resolution_scale: settings.resolution_scale.clamp(0.05, 1.0),
-            schedule: settings.schedule,
-            split: settings.split.clamp(0.0, 1.0),
-            requests: requests.map_or(0, |r| r.0),
-            temporal: temporal.copied(),
-            probe: probe.map(|probe| probe.buffer.id()),
-        })
     }
 }
 

@@ -4,7 +4,7 @@
 
 use burn::prelude::*;
 
-use crate::nn::{Vgg16, VggTap};
+use super::vgg::{Vgg16, VggTap};
 
 /// Gram matrices `[N, C, C]` of features `[N, C, H, W]`, normalised by
 /// `C·H·W` so that the loss does not grow with layer width or image size.
@@ -12,7 +12,7 @@ use crate::nn::{Vgg16, VggTap};
 /// ```
 /// # use burn::prelude::*;
 /// # use bevy_gan_style::device::CpuBackend;
-/// use bevy_gan_style::train::gram;
+/// use bevy_gan_style::nn::gram;
 /// // One channel of [1, 2, 3, 4]: sum of squares 30, over C·H·W = 4.
 /// let x = Tensor::<CpuBackend, 4>::from_floats([[[[1.0, 2.0], [3.0, 4.0]]]], &Default::default());
 /// assert_eq!(gram(x).into_scalar(), 7.5);
@@ -57,7 +57,7 @@ pub fn style_loss<B: Backend>(
 /// ```
 /// # use burn::prelude::*;
 /// # use bevy_gan_style::device::CpuBackend;
-/// use bevy_gan_style::train::total_variation;
+/// use bevy_gan_style::nn::total_variation;
 /// let x = Tensor::<CpuBackend, 4>::from_floats([[[[0.0, 1.0], [0.0, 1.0]]]], &Default::default());
 /// // Horizontal differences are all 1, vertical ones 0.
 /// assert_eq!(total_variation(x).into_scalar(), 1.0);

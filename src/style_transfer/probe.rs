@@ -8,9 +8,14 @@ use bevy::render::render_resource::BufferUsages;
 use bevy::render::storage::ShaderBuffer;
 
 use super::component::StyleTemporal;
-use super::pipeline::{PROBE_BINS, PROBE_SCALE};
 
-/// Measures how stable a [`super::StyleTransfer`] camera is from frame to
+/// Bins of the warping-error probe buffer (`PROBE_BINS` in
+/// `shaders/camera_compose.wgsl`), each two `u32`.
+const PROBE_BINS: usize = 4096;
+/// Fixed-point scale of the probe's error sums (`PROBE_SCALE`).
+const PROBE_SCALE: f64 = 65536.0;
+
+/// Measures how stable a [`StyleTransfer`](super::StyleTransfer) camera is from frame to
 /// frame: the engine warping error
 /// `E = mean over non-occluded pixels of |S_t − warp(S_{t−1})|²`, with `S`
 /// the stylized frame in `[0, 1]` (squared difference averaged over RGB),

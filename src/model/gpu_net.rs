@@ -5,20 +5,18 @@ use bevy::ecs::system::{SystemParamItem, lifetimeless::SRes};
 use bevy::prelude::*;
 use bevy::render::render_asset::{PrepareAssetError, RenderAsset};
 
+use super::loader::CardModel;
 use crate::device::{BurnDevice, GpuBackend};
-use crate::model::{CardModel, StyleModel};
 
-/// A model's network built on the shared wgpu device. Rebuilt when the asset
-/// changes.
+/// A model's network built on the shared wgpu device: the render asset of
+/// every [`CardModel`] (added by the plugin of the capability that uses it).
+/// Rebuilt when the asset changes.
 pub struct GpuNet<M: CardModel> {
     /// `None` when the network could not be built (logged once).
     pub net: Option<M::Net<GpuBackend>>,
     /// The model itself (card and weights).
     pub model: M,
 }
-
-/// The camera filter's networks.
-pub(crate) type GpuStyleNet = GpuNet<StyleModel>;
 
 impl<M: CardModel + Clone> RenderAsset for GpuNet<M> {
     type SourceAsset = M;

@@ -1,0 +1,301 @@
+//! The camera filter's `Core3d` system: view target → network → view
+//! target, recorded for the plan [`prepare`](super::prepare) made, on the
+//! shared device, after tonemapping.
+//!
+//! Ordering: everything Bevy recorded for the frame so far (the scene up to
+//! tonemapping: an `ApplyDeferred` before this system moves those command
+//! buffers to the pending list) is submitted first ([`FlushCommands`]), then
+//! our copy and the bridge's texels → tensor pass, then burn's kernels,
+//! then our compose pass and the copy back; later Bevy passes (upscaling,
+//! UI) are recorded and submitted after this system. Nothing waits on the
+//! GPU.
+//!
+//! With Bevy's `RenderDiagnosticsPlugin` the whole filter is one diagnostic
+//! span, [`STYLE_TRANSFER_SPAN`]: GPU time from timestamp queries where the
+//! device supports them inside encoders, and CPU time.
+
+use bevy::core_pipeline::prepass::ViewPrepassTextures;
+use bevy::prelude::*;
+use bevy::render::diagnostic::{DiagnosticsRecorder, RecordDiagnostics};
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::render_resource::{BindGroupEntries, PipelineCache, TextureView};
+use bevy::render::renderer::{FlushCommands, RenderDevice, RenderQueue, ViewQuery};
+use bevy::render::storage::GpuShaderBuffer;
+use bevy::render::view::ViewTarget;
+
+use super::component::StyleTemporal;
+use super::extract::ExtractedStyleTransfer;
+use super::pipeline::{ComposeParams, ComposePipeline};
+use super::prepare::{FramePlan, Produced, RunStyle, ViewFilter};
+use crate::bridge::{BoundTensor, BridgeError, TensorBridge, TensorView, uniform_buffer};
+use crate::device::BurnDevice;
+use crate::model::{GpuNet, StyleModel, StyleNet, StyleVector, style_tensor_input};
+
+/// Name of the camera filter's render diagnostic span: with Bevy's
+/// `RenderDiagnosticsPlugin`, its cost per frame is in the `DiagnosticsStore`
+/// under `render/style_transfer/elapsed_gpu` and `.../elapsed_cpu` (ms).
+///
+/// ```
+/// use bevy::diagnostic::DiagnosticPath;
+/// use bevy_gan_style::style_transfer::STYLE_TRANSFER_SPAN;
+/// let gpu = DiagnosticPath::from_components(["render", STYLE_TRANSFER_SPAN, "elapsed_gpu"]);
+/// assert_eq!(gpu.as_str(), "render/style_transfer/elapsed_gpu");
+/// ```
+pub const STYLE_TRANSFER_SPAN: &str = "style_transfer";
+
+/// The prepass textures of a stabilised camera.
+struct TemporalInputs<'a> {
+    settings: StyleTemporal,
+    motion: &'a TextureView,
+    depth: &'a TextureView,
+    previous_depth: &'a TextureView,
+}
+
+/// Records and runs the filter for the current view.
+#[expect(clippy::too_many_arguments, reason = "a render system's resources")]
+pub(crate) fn style_transfer(
+    view: ViewQuery<(
+        &ViewTarget,
+        &ExtractedStyleTransfer,
+        &FramePlan,
+        &mut ViewFilter,
+        Option<&ViewPrepassTextures>,
+    )>,
+    nets: Res<RenderAssets<GpuNet<StyleModel>>>,
+    probes: Res<RenderAssets<GpuShaderBuffer>>,
+    (bridge, compose, cache): (TensorBridge, Res<ComposePipeline>, Res<PipelineCache>),
+    burn: Res<BurnDevice>,
+    (device, queue): (Res<RenderDevice>, Res<RenderQueue>),
+    diagnostics: Option<Res<DiagnosticsRecorder>>,
+    mut flush: FlushCommands,
+) {
+    let (target, settings, plan, mut state, prepass) = view.into_inner();
+    let (BurnDevice::Gpu(burn_device), Some(gpu_net)) = (&*burn, nets.get(settings.model)) else {
+        return;
+    };
+    let Some(net) = gpu_net.net.as_ref() else {
+        return;
+    };
+    let card = gpu_net.model.card();
+    let temporal = settings
+        .temporal
+        .and_then(|temporal| temporal_inputs(temporal, prepass?));
+
+    // The scene up to tonemapping must be on the queue before we copy it.
+    flush.flush();
+    let mut encoder =
+        device
+            .wgpu_device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("gan_style camera"),
+            });
+    let span = diagnostics
+        .as_deref()
+        .map(|recorder| recorder.time_span(&mut encoder, STYLE_TRANSFER_SPAN));
+    let texture: &wgpu::Texture = target.main_texture();
+    state.buffers.frame.copy_from(&mut encoder, texture);
+
+    let result = (|| -> Result<(), BridgeError> {
+        if let Some(style) = &plan.run {
+            // The frame into the network's input (box-filtered to its size),
+            // submitted before burn's kernels read it.
+            let input = BoundTensor::empty(plan.net_size, burn_device)?;
+            bridge.encode_to_tensor(
+                &mut encoder,
+                &state.buffers.frame,
+                &input,
+                card.input_range,
+            )?;
+            input.flush_burn()?;
+            let next =
+                device
+                    .wgpu_device()
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("gan_style camera compose"),
+                    });
+            queue.submit([std::mem::replace(&mut encoder, next).finish()]);
+            let input = input.into_tensor();
+            let style = match style {
+                RunStyle::Tensor(tensor) => tensor.clone(),
+                RunStyle::Vector { vector, strength } => match net {
+                    // The frame's own style, for Magenta's strength.
+                    StyleNet::Arbitrary(arbitrary) if *strength != 1.0 => {
+                        let own = arbitrary.predict(style_tensor_input(input.clone()));
+                        vector
+                            .with_strength(&StyleVector::from_tensor(own), *strength)
+                            .tensor()
+                    }
+                    _ => vector.tensor(),
+                },
+            };
+            let produced = Produced {
+                model: settings.model,
+                net_size: plan.net_size,
+            };
+            state.output = Some((net.forward(input, style), produced));
+        }
+        let Some((output, _)) = state.output.clone() else {
+            return Ok(());
+        };
+        compose_frame(
+            ComposeInputs {
+                compose: &compose,
+                cache: &cache,
+                device: &device,
+                settings,
+                plan,
+                temporal: temporal.as_ref(),
+                probe: settings
+                    .probe
+                    .and_then(|id| probes.get(id))
+                    .map(|probe| &*probe.buffer),
+                output_range: card.output_range,
+            },
+            &mut state,
+            BoundTensor::new(output)?,
+            &mut encoder,
+            texture,
+        )
+    })();
+    if let Some(span) = span {
+        span.end(&mut encoder);
+    }
+    queue.submit([encoder.finish()]);
+    match result {
+        Ok(()) => {
+            state.frames_since_run = if plan.run.is_some() {
+                0
+            } else {
+                state.frames_since_run + 1
+            };
+            state.requests = settings.requests;
+        }
+        Err(error) if !state.warned => {
+            state.warned = true;
+            error!("bevy_gan_style: camera filter failed: {error}");
+        }
+        Err(_) => {}
+    }
+}
+
+/// The prepass textures stabilisation reads, when the camera has them
+/// single-sampled.
+fn temporal_inputs(
+    settings: StyleTemporal,
+    prepass: &ViewPrepassTextures,
+) -> Option<TemporalInputs<'_>> {
+    let motion = &prepass.motion_vectors.as_ref()?.texture.default_view;
+    let depth = prepass.depth_view()?;
+    let previous_depth = prepass.previous_depth_view()?;
+    let single_sampled = prepass
+        .depth
+        .as_ref()
+        .is_some_and(|depth| depth.texture.texture.sample_count() == 1);
+    if !single_sampled {
+        warn_once!("bevy_gan_style: StyleTemporal needs Msaa::Off; stabilisation skipped");
+        return None;
+    }
+    Some(TemporalInputs {
+        settings,
+        motion,
+        depth,
+        previous_depth,
+    })
+}
+
+/// What the compose pass reads besides the view's own state.
+struct ComposeInputs<'a> {
+    compose: &'a ComposePipeline,
+    cache: &'a PipelineCache,
+    device: &'a RenderDevice,
+    settings: &'a ExtractedStyleTransfer,
+    plan: &'a FramePlan,
+    temporal: Option<&'a TemporalInputs<'a>>,
+    /// Where to accumulate the warping error, if measured.
+    probe: Option<&'a wgpu::Buffer>,
+    output_range: (f32, f32),
+}
+
+/// Records the compose pass (upsample, stabilise, blend) and the copy back
+/// into the view target; burn's pending kernels are flushed so that the
+/// caller's submission of `encoder` runs after them.
+fn compose_frame(
+    f: ComposeInputs,
+    state: &mut ViewFilter,
+    output: BoundTensor,
+    encoder: &mut wgpu::CommandEncoder,
+    texture: &wgpu::Texture,
+) -> Result<(), BridgeError> {
+    let pipeline = f
+        .cache
+        .get_compute_pipeline(f.compose.id)
+        .ok_or(BridgeError::NotReady)?;
+    let buffers = &state.buffers;
+    let view = TensorView::new(
+        &output,
+        &buffers.frame,
+        TensorView::from_range(f.output_range),
+    );
+    let mut params = ComposeParams {
+        strength: f.settings.strength,
+        split: f.settings.split,
+        history_valid: u32::from(f.plan.history_valid),
+        ..default()
+    };
+    let (motion, depth, previous_depth) = match f.temporal {
+        Some(temporal) => {
+            params.temporal = 1;
+            params.history_weight = temporal.settings.history_weight.clamp(0.0, 1.0);
+            params.depth_tolerance = temporal.settings.depth_tolerance.max(0.0);
+            (temporal.motion, temporal.depth, temporal.previous_depth)
+        }
+        None => (
+            &f.compose.no_motion,
+            &f.compose.no_depth,
+            &f.compose.no_depth,
+        ),
+    };
+    let probe = match f.probe {
+        Some(probe) if params.temporal == 1 => {
+            params.probe = 1;
+            encoder.clear_buffer(probe, 0, None);
+            probe
+        }
+        _ => &*f.compose.no_probe,
+    };
+    let view_uniform = view.uniform(f.device)?;
+    let params_uniform = uniform_buffer(f.device, "gan_style camera compose", &params)?;
+    let current = 1 - state.previous;
+    let bind_group = f.device.create_bind_group(
+        "gan_style camera compose",
+        &f.cache.get_bind_group_layout(&f.compose.layout),
+        &BindGroupEntries::sequential((
+            output.buffer().as_entire_binding(),
+            view_uniform.as_entire_binding(),
+            params_uniform.as_entire_binding(),
+            buffers.frame.buffer().as_entire_binding(),
+            buffers.output.buffer().as_entire_binding(),
+            buffers.history[state.previous].as_entire_binding(),
+            buffers.history[current].as_entire_binding(),
+            motion,
+            depth,
+            previous_depth,
+            probe.as_entire_binding(),
+        )),
+    );
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("gan_style camera compose"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &*bind_group, &[]);
+        let size = buffers.frame.size();
+        pass.dispatch_workgroups(size.x.div_ceil(8), size.y.div_ceil(8), 1);
+    }
+    buffers.output.copy_to(encoder, texture);
+    // burn's pending kernels go first; the caller submits `encoder`.
+    output.flush_burn()?;
+    state.previous = current;
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! The stylized camera filter: [`StyleTransfer`] on a 3D camera runs a style
+//! network on its view target after tonemapping, on Bevy's own render
+//! device, with optional temporal stabilisation ([`StyleTemporal`]).
+//!
+//! Per frame: extraction ([`ExtractedStyleTransfer`]), a plan per view in
+//! `RenderSystems::Prepare` (buffers, resolved style, run or reuse), and a
+//! thin `Core3d` system that records the passes and runs the network.
+
+mod component;
+mod extract;
+mod filter;
+mod pipeline;
+mod prepare;
+mod probe;
+mod style_images;
+
+use bevy::core_pipeline::{Core3d, Core3dSystems, tonemapping::tonemapping};
+use bevy::prelude::*;
+use bevy::render::extract_component::ExtractComponentPlugin;
+use bevy::render::extract_resource::ExtractResourcePlugin;
+use bevy::render::render_asset::RenderAssetPlugin;
+use bevy::render::{Render, RenderApp, RenderStartup, RenderSystems};
+
+pub use component::{Restylize, RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
+pub use extract::ExtractedStyleTransfer;
+pub use filter::STYLE_TRANSFER_SPAN;
+pub use probe::{WarpingError, WarpingErrorProbe};
+pub use style_images::PreparedStyleImages;
+
+use crate::bridge::{TensorBridgePlugin, embed_shader};
+use crate::device::BurnDevicePlugin;
+use crate::model::{GpuNet, StyleModel, StyleModelLoader};
+
+/// The stylized camera filter: the [`StyleModel`] asset and its loader,
+/// [`StyleTransfer`] and its companions, and the render-world systems that
+/// run the network on each filtered view. Part of
+/// [`GanStylePlugin`](crate::GanStylePlugin); adds the device and bridge
+/// plugins it needs when they are missing.
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style::style_transfer::{StyleTransfer, StyleTransferPlugin};
+/// App::new()
+///     .add_plugins((DefaultPlugins, StyleTransferPlugin))
+///     .add_systems(Startup, |mut commands: Commands, assets: Res<AssetServer>| {
+///         commands.spawn(StyleTransfer {
+///             model: assets.load("models/multistyle26.style.ron"),
+///             ..default()
+///         });
+///     })
+///     .run();
+/// ```
+#[derive(Default)]
+pub struct StyleTransferPlugin;
+
+impl Plugin for StyleTransferPlugin {
+    fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<BurnDevicePlugin>() {
+            app.add_plugins(BurnDevicePlugin);
+        }
+        if !app.is_plugin_added::<TensorBridgePlugin>() {
+            app.add_plugins(TensorBridgePlugin);
+        }
+        app.init_asset::<StyleModel>()
+            .init_asset_loader::<StyleModelLoader>()
+            .register_type::<StyleTransfer>()
+            .register_type::<StyleTemporal>()
+            .register_type::<RestylizeRequests>()
+            .add_observer(component::add_copy_usages)
+            .add_observer(component::count_restylize)
+            .add_observer(component::disable_msaa)
+            .add_observer(probe::start_probe)
+            .init_resource::<PreparedStyleImages>()
+            // Apps without images (e.g. a server using only the CPU) have no
+            // style images to prepare.
+            .add_systems(
+                PostUpdate,
+                style_images::prepare_style_images.run_if(resource_exists::<Assets<Image>>),
+            )
+            .add_plugins((
+                ExtractComponentPlugin::<StyleTransfer>::default(),
+                ExtractResourcePlugin::<PreparedStyleImages>::default(),
+                RenderAssetPlugin::<GpuNet<StyleModel>>::default(),
+            ));
+        if app.get_sub_app(RenderApp).is_none() {
+            return;
+        }
+        embed_shader!(app, "camera_compose.wgsl");
+        app.sub_app_mut(RenderApp)
+            .init_resource::<prepare::FilterFrame>()
+            .init_resource::<style_images::StyleVectors>()
+            .add_systems(RenderStartup, pipeline::init_compose_pipeline)
+            .add_systems(
+                Render,
+                (
+                    prepare::prepare_style_transfer.in_set(RenderSystems::Prepare),
+                    prepare::retire_views.in_set(RenderSystems::Cleanup),
+                ),
+            )
+            .add_systems(
+                Core3d,
+                // Core3d applies its systems' command buffers only at the end
+                // of the schedule; applying them here lets the filter submit
+                // the scene rendered so far before its own work (filter.rs).
+                (ApplyDeferred, filter::style_transfer)
+                    .chain()
+                    .after(tonemapping)
+                    .in_set(Core3dSystems::PostProcess),
+            );
+    }
+}

@@ -1,0 +1,412 @@
+//! What each filtered view keeps between frames, and this frame's plan for
+//! it, decided in `RenderSystems::Prepare`: the buffers (re)made for the
+//! view's size, the resolved style, and whether the network runs.
+
+use bevy::math::UVec2;
+use bevy::prelude::*;
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::render_resource::{Buffer, BufferDescriptor, BufferUsages, PipelineCache};
+use bevy::render::renderer::RenderDevice;
+use bevy::render::view::ViewTarget;
+use burn::backend::wgpu::WgpuDevice;
+use burn::tensor::Tensor;
+
+use super::component::StyleSchedule;
+use super::extract::ExtractedStyleTransfer;
+use super::pipeline::ComposePipeline;
+use super::style_images::{PreparedStyleImages, StyleVectors};
+use crate::bridge::{TensorBridge, TexelBuffer, TexelKind};
+use crate::device::{BurnDevice, GpuBackend};
+use crate::model::{CardModel, GpuNet, StyleModel, StyleNet, StyleVector};
+
+/// Frames rendered so far (advanced in `RenderSystems::Cleanup`): tells
+/// whether a view's history is from the previous frame.
+#[derive(Resource, Default)]
+pub(crate) struct FilterFrame(pub u64);
+
+/// The buffers of one view, re-created only when its size or format
+/// changes.
+pub(crate) struct ViewBuffers {
+    /// The rendered frame, copied raw from the view target.
+    pub frame: TexelBuffer,
+    /// The composed frame, copied back into the view target.
+    pub output: TexelBuffer,
+    /// Stylized colour (RGBA8) of the previous and of the current frame.
+    pub history: [Buffer; 2],
+}
+
+impl ViewBuffers {
+    fn new(device: &RenderDevice, size: UVec2, kind: TexelKind) -> Self {
+        let history = || {
+            device.create_buffer(&BufferDescriptor {
+                label: Some("gan_style camera history"),
+                size: u64::from(size.x) * u64::from(size.y) * 4,
+                usage: BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            })
+        };
+        Self {
+            frame: TexelBuffer::new(device, "gan_style camera frame", size, kind),
+            output: TexelBuffer::new(device, "gan_style camera output", size, kind),
+            history: [history(), history()],
+        }
+    }
+}
+
+/// What produced a view's last network output.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) struct Produced {
+    pub model: AssetId<StyleModel>,
+    pub net_size: UVec2,
+}
+
+/// The dense style weights last uploaded for a view, and their tensor.
+pub(crate) struct UploadedStyle {
+    weights: Vec<f32>,
+    tensor: Tensor<GpuBackend, 2>,
+}
+
+/// Render-world state of a filtered view, on its view entity; removed
+/// when the view is not filtered for a frame.
+#[derive(Component)]
+pub(crate) struct ViewFilter {
+    pub buffers: ViewBuffers,
+    /// Which buffer of `buffers.history` holds the previous frame.
+    pub previous: usize,
+    /// Frame in which this view was last planned.
+    last_frame: u64,
+    /// The last network output, reused by frames that skip the network,
+    /// and what produced it.
+    pub output: Option<(Tensor<GpuBackend, 4>, Produced)>,
+    pub frames_since_run: u32,
+    /// [`Restylize`](super::Restylize) requests seen when the network last ran.
+    pub requests: u32,
+    uploaded: Option<UploadedStyle>,
+    /// A failure was already reported for this view.
+    pub warned: bool,
+}
+
+impl ViewFilter {
+    fn new(device: &RenderDevice, size: UVec2, kind: TexelKind) -> Self {
+        Self {
+            buffers: ViewBuffers::new(device, size, kind),
+            previous: 0,
+            last_frame: 0,
+            output: None,
+            frames_since_run: 0,
+            requests: 0,
+            uploaded: None,
+            warned: false,
+        }
+    }
+
+    /// The style tensor for `weights`, uploaded only when they change.
+    fn style_tensor(&mut self, weights: Vec<f32>, device: &WgpuDevice) -> Tensor<GpuBackend, 2> {
+        match &self.uploaded {
+            Some(uploaded) if uploaded.weights == weights => uploaded.tensor.clone(),
+            _ => {
+                let tensor = Tensor::<GpuBackend, 1>::from_floats(weights.as_slice(), device)
+                    .reshape([1, weights.len()]);
+                self.uploaded = Some(UploadedStyle {
+                    weights,
+                    tensor: tensor.clone(),
+                });
+                tensor
+            }
+        }
+    }
+}
+
+/// The style a network run uses.
+pub(crate) enum RunStyle {
+    /// A style tensor (blend weights of a model with stored styles).
+    Tensor(Tensor<GpuBackend, 2>),
+    /// An arbitrary-style model's blended style vector, and Magenta's
+    /// strength (below 1, the frame's own style is mixed in).
+    Vector {
+        vector: StyleVector<GpuBackend>,
+        strength: f32,
+    },
+}
+
+/// This frame's plan for a filtered view (on its view entity until
+/// `RenderSystems::Cleanup`).
+#[derive(Component)]
+pub(crate) struct FramePlan {
+    /// The network's (internal) size.
+    pub net_size: UVec2,
+    /// Run the network with this style, or reuse the last output.
+    pub run: Option<RunStyle>,
+    /// The view was filtered in the previous frame, at this size and format.
+    pub history_valid: bool,
+}
+
+/// Network size for a view: `scale` of it, in multiples of 4, at least 8.
+pub(crate) fn network_size(view: UVec2, scale: f32) -> UVec2 {
+    let side = |v: u32| ((((v as f32 * scale) / 4.0).round() as u32) * 4).max(8);
+    UVec2::new(side(view.x), side(view.y))
+}
+
+/// The style input of one view this frame, before the run decision.
+enum FrameStyle {
+    /// Dense style weights of a model with stored styles.
+    Weights(Vec<f32>),
+    /// Style images' vectors and their (validated) blend weights, with
+    /// Magenta's strength; blended only when the network runs.
+    Vector {
+        images: Vec<StyleVector<GpuBackend>>,
+        weights: Vec<f32>,
+        strength: f32,
+    },
+    /// Style images still being prepared: keep showing the last output.
+    Waiting,
+}
+
+/// Plans every filtered view's frame.
+#[expect(clippy::too_many_arguments, reason = "a render system's resources")]
+pub(crate) fn prepare_style_transfer(
+    mut commands: Commands,
+    mut views: Query<(
+        Entity,
+        &ViewTarget,
+        &ExtractedStyleTransfer,
+        Option<&mut ViewFilter>,
+    )>,
+    nets: Res<RenderAssets<GpuNet<StyleModel>>>,
+    (bridge, compose, cache): (
+        TensorBridge,
+        Option<Res<ComposePipeline>>,
+        Res<PipelineCache>,
+    ),
+    burn: Option<Res<BurnDevice>>,
+    device: Res<RenderDevice>,
+    frame: Res<FilterFrame>,
+    prepared: Option<Res<PreparedStyleImages>>,
+    mut vectors: ResMut<StyleVectors>,
+) {
+    let Some(BurnDevice::Gpu(burn_device)) = burn.as_deref() else {
+        return;
+    };
+    // Until the pipelines are compiled, cameras render unfiltered.
+    let compose_ready = compose
+        .as_ref()
+        .is_some_and(|compose| cache.get_compute_pipeline(compose.id).is_some());
+    if !compose_ready || !bridge.is_ready() {
+        return;
+    }
+    for (entity, target, settings, state) in &mut views {
+        // Not loaded (or not buildable) yet: render unfiltered.
+        let Some(gpu_net) = nets.get(settings.model) else {
+            continue;
+        };
+        let Some(net) = gpu_net.net.as_ref() else {
+            continue;
+        };
+        let texture: &wgpu::Texture = target.main_texture();
+        let kind = match TexelKind::checked(
+            texture,
+            wgpu::TextureUsages::COPY_SRC | wgpu::TextureUsages::COPY_DST,
+        ) {
+            Ok(kind) => kind,
+            Err(error) => {
+                warn_once!("bevy_gan_style: camera filter skipped: {error}");
+                continue;
+            }
+        };
+        let size = UVec2::new(texture.width(), texture.height());
+        if size.x < 8 || size.y < 8 {
+            continue;
+        }
+        let card = gpu_net.model.card();
+        let style = match net {
+            StyleNet::Arbitrary(arbitrary) => {
+                if settings.style_images.is_empty() {
+                    warn_once!(
+                        "bevy_gan_style: camera filter skipped: `{}` takes its style from \
+                         images; set StyleTransfer::style_images",
+                        card.name
+                    );
+                    continue;
+                }
+                let ready: Option<Vec<_>> = settings
+                    .style_images
+                    .iter()
+                    .map(|id| prepared.as_ref()?.0.get(id).map(|source| (*id, source)))
+                    .collect();
+                match ready {
+                    None => FrameStyle::Waiting,
+                    Some(sources) => {
+                        let images: Vec<_> = sources
+                            .into_iter()
+                            .map(|(id, source)| {
+                                vectors.get(
+                                    (settings.model, id),
+                                    source,
+                                    arbitrary,
+                                    burn_device,
+                                    frame.0,
+                                )
+                            })
+                            .collect();
+                        match settings.style.to_dense(images.len()) {
+                            Ok(weights) => FrameStyle::Vector {
+                                images,
+                                weights,
+                                strength: settings.style_strength,
+                            },
+                            Err(error) => {
+                                warn_once!("bevy_gan_style: camera filter skipped: {error}");
+                                continue;
+                            }
+                        }
+                    }
+                }
+            }
+            _ => match settings.style.to_dense(card.num_styles()) {
+                Ok(style) => FrameStyle::Weights(style),
+                Err(error) => {
+                    warn_once!("bevy_gan_style: camera filter skipped: {error}");
+                    continue;
+                }
+            },
+        };
+
+        let mut fresh = None;
+        let state = match state {
+            Some(state) => state.into_inner(),
+            None => fresh.insert(ViewFilter::new(&device, size, kind)),
+        };
+        let view = ViewFrame {
+            size,
+            kind,
+            frame: frame.0,
+        };
+        let plan = plan_frame(
+            state,
+            view,
+            settings,
+            &gpu_net.model,
+            style,
+            &device,
+            burn_device,
+        );
+        if let Some(fresh) = fresh {
+            commands.entity(entity).insert(fresh);
+        }
+        if let Some(plan) = plan {
+            commands.entity(entity).insert(plan);
+        }
+    }
+}
+
+/// A view's target this frame.
+#[derive(Clone, Copy)]
+struct ViewFrame {
+    size: UVec2,
+    kind: TexelKind,
+    frame: u64,
+}
+
+/// Updates `state` for this frame and decides what the filter does, or
+/// `None` to leave the frame unfiltered.
+fn plan_frame(
+    state: &mut ViewFilter,
+    view: ViewFrame,
+    settings: &ExtractedStyleTransfer,
+    model: &StyleModel,
+    style: FrameStyle,
+    device: &RenderDevice,
+    burn_device: &WgpuDevice,
+) -> Option<FramePlan> {
+    // (Re)create the view's buffers when its size or format changed; a view
+    // not filtered in the previous frame has no usable history.
+    let same_buffers =
+        state.buffers.frame.size() == view.size && state.buffers.frame.kind() == view.kind;
+    let history_valid = same_buffers && state.last_frame + 1 == view.frame;
+    if !same_buffers {
+        *state = ViewFilter::new(device, view.size, view.kind);
+    }
+    state.last_frame = view.frame;
+
+    let net_size = network_size(view.size, settings.resolution_scale);
+    if let Err(error) = model.check_device_limit(
+        net_size.x,
+        net_size.y,
+        device.limits().max_storage_buffer_binding_size,
+    ) {
+        // Render unfiltered rather than fail inside the GPU backend.
+        warn_once!("bevy_gan_style: camera filter skipped: {error}");
+        return None;
+    }
+    let produced = Produced {
+        model: settings.model,
+        net_size,
+    };
+    let last = state.output.as_ref().map(|(_, produced)| *produced);
+    let due = last != Some(produced)
+        || match settings.schedule {
+            StyleSchedule::EveryFrame => true,
+            StyleSchedule::EveryNFrames(n) => state.frames_since_run + 1 >= n.max(1),
+            StyleSchedule::OnDemand => state.requests != settings.requests,
+        };
+    let run = match style {
+        // Style images still loading: keep the last output if it fits.
+        FrameStyle::Waiting if last.is_none_or(|last| last.net_size != net_size) => return None,
+        FrameStyle::Waiting => None,
+        _ if !due => None,
+        FrameStyle::Weights(weights) => {
+            Some(RunStyle::Tensor(state.style_tensor(weights, burn_device)))
+        }
+        FrameStyle::Vector {
+            images,
+            weights,
+            strength,
+        } => Some(RunStyle::Vector {
+            vector: StyleVector::weighted_sum(&images, &weights),
+            strength,
+        }),
+    };
+    Some(FramePlan {
+        net_size,
+        run,
+        history_valid,
+    })
+}
+
+/// Ends the frame: drops plans, forgets views that were not filtered and
+/// style vectors not used for a while, and advances the frame counter.
+pub(crate) fn retire_views(
+    mut commands: Commands,
+    views: Query<(Entity, &ViewFilter)>,
+    plans: Query<Entity, With<FramePlan>>,
+    mut frame: ResMut<FilterFrame>,
+    mut vectors: ResMut<StyleVectors>,
+) {
+    for entity in &plans {
+        commands.entity(entity).remove::<FramePlan>();
+    }
+    for (entity, view) in &views {
+        if view.last_frame != frame.0 {
+            commands.entity(entity).remove::<ViewFilter>();
+        }
+    }
+    vectors.retire(frame.0);
+    frame.0 += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_sizes_are_multiples_of_four_and_at_least_eight() {
+        assert_eq!(
+            network_size(UVec2::new(1280, 720), 0.5),
+            UVec2::new(640, 360)
+        );
+        // 90 × 70 → 92 × 72 (rounded to the nearest multiple of 4).
+        assert_eq!(network_size(UVec2::new(90, 70), 1.0), UVec2::new(92, 72));
+        assert_eq!(network_size(UVec2::new(100, 60), 0.05), UVec2::new(8, 8));
+        assert_eq!(network_size(UVec2::new(129, 97), 0.25), UVec2::new(32, 24));
+    }
+}
