@@ -17,8 +17,10 @@ mod view;
 use bevy::prelude::*;
 use bevy::render::{RenderApp, RenderStartup};
 
+use crate::device::BurnDevicePlugin;
+
 pub use error::BridgeError;
-pub use passes::TensorBridge;
+pub use passes::{TensorBridge, dispatch_2d};
 pub use pipeline::BridgePipelines;
 pub use pixels::{image_to_tensor, tensor_to_image};
 pub(crate) use shaders::{embed_shader, load_library, shader_path};
@@ -33,6 +35,19 @@ pub use view::{TensorView, uniform_buffer};
 /// plugin; does nothing in apps without a renderer.
 #[derive(Default)]
 pub struct TensorBridgePlugin;
+
+impl TensorBridgePlugin {
+    /// Adds [`BurnDevicePlugin`] and [`TensorBridgePlugin`] unless the app
+    /// has them: what every capability's plugin builds on.
+    pub(crate) fn add_with_device(app: &mut App) {
+        if !app.is_plugin_added::<BurnDevicePlugin>() {
+            app.add_plugins(BurnDevicePlugin);
+        }
+        if !app.is_plugin_added::<TensorBridgePlugin>() {
+            app.add_plugins(TensorBridgePlugin);
+        }
+    }
+}
 
 impl Plugin for TensorBridgePlugin {
     fn build(&self, app: &mut App) {

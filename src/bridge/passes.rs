@@ -201,13 +201,7 @@ impl TensorBridge<'_> {
                 uniform.as_entire_binding(),
             )),
         );
-        let mut compute = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("gan_style bridge"),
-            timestamp_writes: None,
-        });
-        compute.set_pipeline(pipeline);
-        compute.set_bind_group(0, &*bind_group, &[]);
-        compute.dispatch_workgroups(size.x.div_ceil(8), size.y.div_ceil(8), 1);
+        dispatch_2d(encoder, "gan_style bridge", pipeline, &bind_group, size);
         Ok(())
     }
 
@@ -237,6 +231,25 @@ impl TensorBridge<'_> {
             *lock(&pipelines.staging[pass as usize]) = Some(buffer);
         }
     }
+}
+
+/// Records a compute pass running `pipeline` with `bind_group` over a `size`
+/// grid, one invocation per pixel in 8×8 workgroups (the `@workgroup_size`
+/// of every pass of the crate).
+pub fn dispatch_2d(
+    encoder: &mut wgpu::CommandEncoder,
+    label: &str,
+    pipeline: &wgpu::ComputePipeline,
+    bind_group: &wgpu::BindGroup,
+    size: UVec2,
+) {
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some(label),
+        timestamp_writes: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind_group, &[]);
+    pass.dispatch_workgroups(size.x.div_ceil(8), size.y.div_ceil(8), 1);
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

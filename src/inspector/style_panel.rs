@@ -78,18 +78,21 @@ impl StyleList {
     }
 }
 
+/// A camera the panel edits.
+type InspectedCamera = (
+    Entity,
+    &'static mut StyleTransfer,
+    &'static mut StyleControls,
+    Option<&'static mut StyleTemporal>,
+    Option<&'static Name>,
+);
+
 /// Draws the panel of every style-transfer camera.
 #[expect(clippy::too_many_arguments, reason = "a UI system's inputs")]
 pub(crate) fn style_panel(
     mut contexts: EguiContexts,
     inspector: Res<GanStyleInspector>,
-    mut cameras: Query<(
-        Entity,
-        &mut StyleTransfer,
-        &mut StyleControls,
-        Option<&mut StyleTemporal>,
-        Option<&Name>,
-    )>,
+    mut cameras: Query<InspectedCamera>,
     models: Res<Assets<StyleModel>>,
     thumbnails: Res<Thumbnails>,
     assets: Res<AssetServer>,

@@ -29,7 +29,8 @@ pub use layers::{
 pub use mobilenet::{InvertedResidual, MOBILENET_FEATURES, MobileNetV2};
 pub use multistyle::{MultiStyleConfig, MultiStyleNet};
 pub use perceptual::{content_loss, gram, style_grams, style_loss, total_variation};
-pub(crate) use psgan::SplitMix64;
-pub use psgan::{PsganConfig, PsganGenerator, PsganLatent, TEXTURE_RANGE, Upsample, pixel_norm};
+pub use psgan::{
+    PsganConfig, PsganGenerator, PsganLatent, SplitMix64, TEXTURE_RANGE, Upsample, pixel_norm,
+};
 pub use vgg::{Vgg16, VggTap};
 pub use weights::{WeightsError, load_safetensors, to_f32_safetensors};

@@ -297,25 +297,41 @@ impl<B: Backend> PsganLatent<B> {
     }
 }
 
-/// A small, fast, seedable generator (SplitMix64), so that latents depend on
-/// the seed alone, not on a backend's random number generator.
-pub(crate) struct SplitMix64(u64);
+/// A small, fast, seedable generator (SplitMix64), so that latents (and
+/// training crops) depend on the seed alone, not on a backend's random
+/// number generator.
+///
+/// ```
+/// use bevy_gan_style::nn::SplitMix64;
+/// let mut a = SplitMix64::new(7);
+/// let first = a.next_u64();
+/// // Resuming from a saved state continues the same sequence.
+/// let mut b = SplitMix64::from_state(a.state());
+/// assert_eq!(a.next_u64(), b.next_u64());
+/// assert_ne!(first, SplitMix64::new(8).next_u64());
+/// assert!((0.0..1.0).contains(&a.uniform()));
+/// ```
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
         Self(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
 
     /// The generator's state, to resume it later with [`Self::from_state`].
-    pub(crate) fn state(&self) -> u64 {
+    pub fn state(&self) -> u64 {
         self.0
     }
 
-    pub(crate) fn from_state(state: u64) -> Self {
+    /// A generator continuing from a saved [`Self::state`].
+    pub fn from_state(state: u64) -> Self {
         Self(state)
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -324,24 +340,24 @@ impl SplitMix64 {
     }
 
     /// Uniform in `[0, 1)`.
-    pub(crate) fn uniform(&mut self) -> f32 {
+    pub fn uniform(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
 
     /// Uniform in `[lo, hi)`.
-    pub(crate) fn range(&mut self, lo: f32, hi: f32) -> f32 {
+    pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
         lo + (hi - lo) * self.uniform()
     }
 
     /// Standard normal (Box–Muller).
-    pub(crate) fn normal(&mut self) -> f32 {
+    pub fn normal(&mut self) -> f32 {
         let u = self.uniform().max(f32::MIN_POSITIVE);
         let v = self.uniform();
         (-2.0 * u.ln()).sqrt() * (2.0 * PI * v).cos()
     }
 
     /// Uniform integer in `0..n`.
-    pub(crate) fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n.max(1) as u64) as usize
     }
 }

@@ -27,7 +27,9 @@ use super::component::StyleTemporal;
 use super::extract::ExtractedStyleTransfer;
 use super::pipeline::{ComposeParams, ComposePipeline};
 use super::prepare::{FramePlan, Produced, RunStyle, ViewFilter};
-use crate::bridge::{BoundTensor, BridgeError, TensorBridge, TensorView, uniform_buffer};
+use crate::bridge::{
+    BoundTensor, BridgeError, TensorBridge, TensorView, dispatch_2d, uniform_buffer,
+};
 use crate::device::BurnDevice;
 use crate::model::{GpuNet, StyleModel, StyleNet, StyleVector, style_tensor_input};
 
@@ -283,16 +285,13 @@ fn compose_frame(
             probe.as_entire_binding(),
         )),
     );
-    {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("gan_style camera compose"),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &*bind_group, &[]);
-        let size = buffers.frame.size();
-        pass.dispatch_workgroups(size.x.div_ceil(8), size.y.div_ceil(8), 1);
-    }
+    dispatch_2d(
+        encoder,
+        "gan_style camera compose",
+        pipeline,
+        &bind_group,
+        buffers.frame.size(),
+    );
     buffers.output.copy_to(encoder, texture);
     // burn's pending kernels go first; the caller submits `encoder`.
     output.flush_burn()?;

@@ -28,7 +28,6 @@ pub use probe::{WarpingError, WarpingErrorProbe};
 pub use style_images::PreparedStyleImages;
 
 use crate::bridge::{TensorBridgePlugin, embed_shader};
-use crate::device::BurnDevicePlugin;
 use crate::model::{GpuNet, StyleModel, StyleModelLoader};
 
 /// The stylized camera filter: the [`StyleModel`] asset and its loader,
@@ -55,12 +54,7 @@ pub struct StyleTransferPlugin;
 
 impl Plugin for StyleTransferPlugin {
     fn build(&self, app: &mut App) {
-        if !app.is_plugin_added::<BurnDevicePlugin>() {
-            app.add_plugins(BurnDevicePlugin);
-        }
-        if !app.is_plugin_added::<TensorBridgePlugin>() {
-            app.add_plugins(TensorBridgePlugin);
-        }
+        TensorBridgePlugin::add_with_device(app);
         app.init_asset::<StyleModel>()
             .init_asset_loader::<StyleModelLoader>()
             .register_type::<StyleTransfer>()

@@ -17,7 +17,6 @@ pub use fill::NEURAL_TEXTURE_SPAN;
 pub use generate::{TextureParams, generate};
 
 use crate::bridge::TensorBridgePlugin;
-use crate::device::BurnDevicePlugin;
 use crate::model::{GpuNet, TextureModel, TextureModelLoader};
 
 /// Procedural textures: the [`TextureModel`] asset and its loader,
@@ -45,12 +44,7 @@ pub struct NeuralTexturePlugin;
 
 impl Plugin for NeuralTexturePlugin {
     fn build(&self, app: &mut App) {
-        if !app.is_plugin_added::<BurnDevicePlugin>() {
-            app.add_plugins(BurnDevicePlugin);
-        }
-        if !app.is_plugin_added::<TensorBridgePlugin>() {
-            app.add_plugins(TensorBridgePlugin);
-        }
+        TensorBridgePlugin::add_with_device(app);
         app.init_asset::<TextureModel>()
             .init_asset_loader::<TextureModelLoader>()
             .register_type::<NeuralTexture>()
