@@ -41,7 +41,7 @@ struct Args {
     #[arg(long)]
     screenshot: Option<PathBuf>,
     /// Frames before the screenshot.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 30)]
     frames: u32,
 }
 

@@ -3,7 +3,7 @@
 
 use bevy::prelude::*;
 
-use crate::model::StyleWeights;
+use crate::model::{StyleModel, StyleWeights};
 use crate::style_transfer::StyleTransfer;
 
 /// How the inspector (and an app's shortcuts) steer a [`StyleTransfer`]
@@ -86,15 +86,18 @@ impl StyleControls {
         self.transition.1 < 1.0 || self.animate_blend
     }
 
-    /// Keeps both styles below `styles` (a model with fewer styles than
-    /// the indices name), without a transition.
+    /// Whether a style index is `styles` or beyond (a model with fewer
+    /// styles than the indices name).
+    pub fn out_of_range(&self, styles: usize) -> bool {
+        self.style_a >= styles || self.style_b >= styles
+    }
+
+    /// Keeps both styles below `styles`, without a transition.
     pub fn clamp_to(&mut self, styles: usize) {
         let last = styles.max(1) - 1;
-        if self.style_a > last || self.style_b > last {
-            self.style_a = self.style_a.min(last);
-            self.style_b = self.style_b.min(last);
-            self.transition = (StyleWeights::single(self.style_a), 1.0);
-        }
+        self.style_a = self.style_a.min(last);
+        self.style_b = self.style_b.min(last);
+        self.transition = (StyleWeights::single(self.style_a), 1.0);
     }
 }
 
@@ -127,15 +130,28 @@ pub(crate) fn add_controls(
         .insert(StyleControls::new(a, b, blend));
 }
 
-/// Advances each camera's controls and, when they moved or were changed,
-/// writes their style into it (so a style the app sets itself stays until
-/// the controls are used).
+/// Keeps each camera's controls within its model's styles, advances them
+/// and, when they moved or were changed, writes their style into the camera
+/// (so a style the app sets itself stays until the controls are used).
 pub(crate) fn apply_controls(
     time: Res<Time>,
+    models: Res<Assets<StyleModel>>,
     mut cameras: Query<(&mut StyleControls, &mut StyleTransfer)>,
 ) {
     for (mut controls, mut settings) in &mut cameras {
-        let changed = controls.is_changed() && !controls.is_added();
+        let mut clamped = false;
+        if let Some(model) = models.get(&settings.model) {
+            let styles = if model.card().takes_style_image() {
+                settings.style_images.len()
+            } else {
+                model.num_styles()
+            };
+            if controls.out_of_range(styles) {
+                controls.clamp_to(styles);
+                clamped = true;
+            }
+        }
+        let changed = clamped || (controls.is_changed() && !controls.is_added());
         let moving = controls.in_motion();
         if moving {
             controls.advance(time.delta_secs());

@@ -106,14 +106,6 @@ pub(crate) fn style_panel(
     for (entity, mut settings, mut controls, mut temporal, name) in &mut cameras {
         let model = models.get(&settings.model);
         let list = StyleList::of(&settings, model, &thumbnails, &assets, &mut contexts);
-        if let Some(model) = model {
-            let styles = if list.arbitrary {
-                settings.style_images.len()
-            } else {
-                model.num_styles()
-            };
-            controls.bypass_change_detection().clamp_to(styles);
-        }
         let title = match name {
             Some(name) => format!("Style transfer: {name}"),
             None => "Style transfer".to_string(),
