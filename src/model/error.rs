@@ -29,7 +29,8 @@ pub enum ModelError {
     /// A network or card could not be serialised.
     #[error("cannot serialise the model: {0}")]
     Export(String),
-    /// The card is not valid RON for a [`StyleModelCard`].
+    /// The card is not valid RON for its type (e.g. a
+    /// [`StyleModelCard`](super::StyleModelCard)).
     #[error("invalid model card {path}: {message}")]
     Card {
         /// Card path.

@@ -150,7 +150,7 @@ impl StyleModel {
     }
 
     /// Dense `[1, num_styles]` style tensor for `style`. Arbitrary-style
-    /// models take a [`StyleVector`] instead.
+    /// models take a [`StyleVector`](super::StyleVector) instead.
     pub fn style_tensor<B: Backend>(
         &self,
         style: &StyleWeights,
