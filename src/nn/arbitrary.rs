@@ -8,13 +8,11 @@
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
-use burn::tensor::activation;
 
 use super::init::conv_weight;
-use super::layers::{
-    BlockActivation, instance_norm, pointwise_conv, reflect_conv2d, reflect_pad, upsample_nearest2x,
-};
+use super::layers::{BlockActivation, pointwise_conv};
 use super::mobilenet::{MOBILENET_FEATURES, MobileNetV2};
+use super::stage::{ConvStage, Skip, StagePost, run_stages};
 use super::weights::{WeightsError, to_f32_safetensors};
 
 /// Architecture of an [`ArbitraryStyleNet`]; the defaults are Magenta's
@@ -149,18 +147,25 @@ impl<B: Backend> StyleVectorConv<B> {
 
     /// Applies the layer to `x` with style vectors `style` (`[N, style_dim]`).
     pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        let x = if self.upsample {
-            upsample_nearest2x(x)
-        } else {
-            x
-        };
-        let x = reflect_conv2d(x, self.weight.val(), 1);
+        self.stage(style, Skip::None).forward_plain(x)
+    }
+
+    /// The layer as a [`ConvStage`] for style vectors `style`.
+    pub fn stage(&self, style: Tensor<B, 2>, skip: Skip) -> ConvStage<B> {
         let [n, d] = style.dims();
         let style = style.reshape([n, d, 1, 1]);
-        let scale = pointwise_conv(&self.norm_gamma, style.clone());
-        let shift = pointwise_conv(&self.norm_beta, style);
-        self.activation
-            .apply(instance_norm(x, scale, shift, self.epsilon))
+        ConvStage {
+            weight: self.weight.val(),
+            stride: 1,
+            upsample: self.upsample,
+            post: StagePost::Norm {
+                scale: pointwise_conv(&self.norm_gamma, style.clone()),
+                shift: pointwise_conv(&self.norm_beta, style),
+                epsilon: self.epsilon,
+            },
+            activation: self.activation,
+            skip,
+        }
     }
 }
 
@@ -177,11 +182,20 @@ pub struct Contract<B: Backend> {
 }
 
 impl<B: Backend> Contract<B> {
-    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    /// The three convolutions (bias, ReLU) as stages.
+    fn stages(&self) -> impl Iterator<Item = ConvStage<B>> + '_ {
         [&self.conv1, &self.conv2, &self.conv3]
             .into_iter()
-            .fold(x, |x, conv| {
-                activation::relu(conv.forward(reflect_pad(x, conv.kernel_size[0] / 2)))
+            .map(|conv| ConvStage {
+                weight: conv.weight.val(),
+                stride: conv.stride[0],
+                upsample: false,
+                post: match &conv.bias {
+                    Some(bias) => StagePost::Bias(bias.val()),
+                    None => StagePost::None,
+                },
+                activation: BlockActivation::Relu,
+                skip: Skip::None,
             })
     }
 }
@@ -221,14 +235,25 @@ impl<B: Backend> ArbitraryTransformer<B> {
     /// Stylizes `content` (`[N, 3, H, W]` in `[0, 1]`) with `style`
     /// (`[N, style_dim]`).
     pub fn forward(&self, content: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        let mut x = self.contract.forward(content);
-        for block in &self.residual {
-            let y = block.conv1.forward(x.clone(), style.clone());
-            x = x + block.conv2.forward(y, style.clone());
-        }
-        let x = self.expand.conv1.forward(x, style.clone());
-        let x = self.expand.conv2.forward(x, style.clone());
-        self.expand.conv3.forward(x, style)
+        run_stages(&self.stages(style), content)
+    }
+
+    /// The transformer as convolution stages for `style` (what
+    /// [`Self::forward`] runs).
+    pub fn stages(&self, style: Tensor<B, 2>) -> Vec<ConvStage<B>> {
+        let residual = self.residual.iter().flat_map(|block| {
+            [
+                block.conv1.stage(style.clone(), Skip::Save),
+                block.conv2.stage(style.clone(), Skip::Add),
+            ]
+        });
+        let expand = [&self.expand.conv1, &self.expand.conv2, &self.expand.conv3]
+            .map(|conv| conv.stage(style.clone(), Skip::None));
+        self.contract
+            .stages()
+            .chain(residual)
+            .chain(expand)
+            .collect()
     }
 }
 

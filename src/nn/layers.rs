@@ -9,6 +9,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 
 use super::init::conv_weight;
+use super::stage::{ConvStage, Skip, StagePost};
 
 /// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by mirroring
 /// (the edge pixel itself is not repeated), like ONNX / PyTorch `reflect`.
@@ -182,10 +183,17 @@ pub struct CondInstanceNorm<B: Backend> {
 impl<B: Backend> CondInstanceNorm<B> {
     /// Normalises `x` (`[N, C, H, W]`) with the style blend `style` (`[N, num_styles]`).
     pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        let [n, c, _, _] = x.dims();
+        let (scale, shift) = self.scale_shift(style);
+        instance_norm(x, scale, shift, self.epsilon)
+    }
+
+    /// The blended scale and shift (`[N, C, 1, 1]` each) for `style`.
+    pub fn scale_shift(&self, style: Tensor<B, 2>) -> (Tensor<B, 4>, Tensor<B, 4>) {
+        let [n, _] = style.dims();
+        let [_, c] = self.gamma.dims();
         let scale = style.clone().matmul(self.gamma.val()).reshape([n, c, 1, 1]);
         let shift = style.matmul(self.beta.val()).reshape([n, c, 1, 1]);
-        instance_norm(x, scale, shift, self.epsilon)
+        (scale, shift)
     }
 }
 
@@ -301,12 +309,23 @@ pub struct ConvBlock<B: Backend> {
 impl<B: Backend> ConvBlock<B> {
     /// Applies the block to `x` with the style blend `style` (`[N, num_styles]`).
     pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        let x = if self.upsample {
-            upsample_nearest2x(x)
-        } else {
-            x
-        };
-        let x = reflect_conv2d(x, self.w.val(), self.stride);
-        self.activation.apply(self.norm.forward(x, style))
+        self.stage(style, Skip::None).forward_plain(x)
+    }
+
+    /// The block as a [`ConvStage`] for the style blend `style`.
+    pub fn stage(&self, style: Tensor<B, 2>, skip: Skip) -> ConvStage<B> {
+        let (scale, shift) = self.norm.scale_shift(style);
+        ConvStage {
+            weight: self.w.val(),
+            stride: self.stride,
+            upsample: self.upsample,
+            post: StagePost::Norm {
+                scale,
+                shift,
+                epsilon: self.norm.epsilon,
+            },
+            activation: self.activation,
+            skip,
+        }
     }
 }

@@ -5,11 +5,13 @@ mod arbitrary;
 mod circular;
 mod init;
 mod johnson;
+pub mod kernels;
 mod layers;
 mod mobilenet;
 mod multistyle;
 mod perceptual;
 mod psgan;
+mod stage;
 mod vgg;
 mod weights;
 
@@ -32,5 +34,6 @@ pub use perceptual::{content_loss, gram, style_grams, style_loss, total_variatio
 pub use psgan::{
     PsganConfig, PsganGenerator, PsganLatent, SplitMix64, TEXTURE_RANGE, Upsample, pixel_norm,
 };
+pub use stage::{ConvStage, Skip, StagePost, run_stages, run_stages_plain};
 pub use vgg::{Vgg16, VggTap};
 pub use weights::{WeightsError, load_safetensors, to_f32_safetensors};

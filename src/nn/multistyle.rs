@@ -6,6 +6,7 @@ use burn::module::{Param, ParamId};
 use burn::prelude::*;
 
 use super::layers::{BlockActivation, ConvBlock, ConvBlockConfig};
+use super::stage::{ConvStage, Skip, run_stages};
 
 /// Architecture of a [`MultiStyleNet`].
 ///
@@ -118,18 +119,23 @@ impl<B: Backend> MultiStyleNet<B> {
     /// Stylises `image` (`[N, 3, H, W]` in `[0, 1]`) with per-image style
     /// weights `style` (`[N, num_styles]`).
     pub fn forward(&self, image: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        let mut x = image;
-        for block in &self.contract {
-            x = block.forward(x, style.clone());
-        }
-        for [first, second] in &self.res {
-            let y = first.forward(x.clone(), style.clone());
-            x = x + second.forward(y, style.clone());
-        }
-        for block in &self.expand {
-            x = block.forward(x, style.clone());
-        }
-        x
+        run_stages(&self.stages(style), image)
+    }
+
+    /// The network as convolution stages for the style blend `style` (what
+    /// [`Self::forward`] runs).
+    pub fn stages(&self, style: Tensor<B, 2>) -> Vec<ConvStage<B>> {
+        let stage = |block: &ConvBlock<B>, skip| block.stage(style.clone(), skip);
+        self.contract
+            .iter()
+            .map(|block| stage(block, Skip::None))
+            .chain(
+                self.res.iter().flat_map(|[first, second]| {
+                    [stage(first, Skip::Save), stage(second, Skip::Add)]
+                }),
+            )
+            .chain(self.expand.iter().map(|block| stage(block, Skip::None)))
+            .collect()
     }
 
     /// Every block, in forward order.

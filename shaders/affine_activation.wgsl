@@ -1,0 +1,41 @@
+// In place: x = act(a[c] · x + b[c]) (+ residual), the end of every
+// convolution stage (src/nn/kernels/norm.rs). A workgroup row covers one
+// channel, so a and b are uniform loads.
+//
+// Placeholders: {{activation}} (0 identity, 1 ReLU, 2 sigmoid),
+// {{residual}} (1: add `residual`).
+
+const ACTIVATION: u32 = {{activation}}u;
+const RESIDUAL: u32 = {{residual}}u;
+
+struct AffineParams {
+    plane: u32,
+    channels: u32,
+}
+
+// read_write throughout: see conv2d.wgsl.
+@group(0) @binding(0) var<storage, read_write> x: array<f32>;
+// a in [0, C), b in [C, 2C).
+@group(0) @binding(1) var<storage, read_write> affine: array<f32>;
+// Added after the activation when RESIDUAL is 1 (else any buffer).
+@group(0) @binding(2) var<storage, read_write> residual: array<f32>;
+@group(0) @binding(3) var<uniform> params: AffineParams;
+
+@compute @workgroup_size(256, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    let c = wg.y;
+    if gid.x >= params.plane {
+        return;
+    }
+    let i = c * params.plane + gid.x;
+    var v = affine[c] * x[i] + affine[params.channels + c];
+    if ACTIVATION == 1u {
+        v = max(v, 0.0);
+    } else if ACTIVATION == 2u {
+        v = 1.0 / (1.0 + exp(-v));
+    }
+    if RESIDUAL == 1u {
+        v += residual[i];
+    }
+    x[i] = v;
+}

@@ -1,0 +1,98 @@
+//! The convolution of a stage (`shaders/conv2d*.wgsl`).
+
+use burn::backend::wgpu::WgpuRuntime;
+use burn::prelude::*;
+use burn::tensor::TensorPrimitive;
+use burn_cubecl::CubeBackend;
+use burn_cubecl::kernel::into_contiguous;
+
+use super::launch::{Wgsl, shader};
+use super::{GpuStage, GpuTensor};
+
+type Gpu = CubeBackend<WgpuRuntime, f32, i32, u32>;
+
+/// Output channels per invocation of each variant, and its `main`.
+const VARIANTS: [(usize, &str); 3] = [
+    (4, shader!("conv2d_out4.wgsl")),
+    (16, shader!("conv2d_out16.wgsl")),
+    (32, shader!("conv2d_out32.wgsl")),
+];
+/// Output pixels per invocation along x, and the workgroup (8 × 8).
+const PX: usize = 4;
+const GROUP: usize = 8;
+
+/// The convolution of `stage` (upsampling, reflection padding, stride; no
+/// bias) of `x` (`[1, C, H, W]`): a new `[1, O, H', W']` tensor.
+pub fn conv_stage(x: &GpuTensor, stage: &GpuStage) -> GpuTensor {
+    let x = into_contiguous(x.clone());
+    let [_, cin, height, width] = dims(&x);
+    let [cout, _, kernel, _] = dims(&stage.weight);
+    // The narrowest variant that covers the channels in one block (two
+    // blocks of 4 for 8 channels, as fast as one of 16 and half the waste),
+    // the widest beyond (its blocks run in parallel).
+    let (per_block, main) = VARIANTS
+        .iter()
+        .copied()
+        .find(|&(per_block, _)| cout <= per_block.max(8))
+        .unwrap_or(VARIANTS[2]);
+    let blocks = cout.div_ceil(per_block);
+    let weight = block_weights(&stage.weight, per_block, blocks);
+
+    let up = usize::from(stage.upsample);
+    let side = |n: usize| (n << up).div_ceil(stage.stride);
+    let (out_w, out_h) = (side(width), side(height));
+    let output = Tensor::<Gpu, 4>::empty([1, cout, out_h, out_w], &x.device)
+        .into_primitive()
+        .tensor();
+    Wgsl {
+        name: "conv2d",
+        sources: vec![shader!("conv2d.wgsl"), main],
+        values: vec![
+            ("cin", cin as u32),
+            ("cout", cout as u32),
+            ("k", kernel as u32),
+            ("stride", stage.stride as u32),
+            ("upsample", up as u32),
+            ("per_block", per_block as u32),
+        ],
+        workgroup: [GROUP as u32, GROUP as u32, 1],
+    }
+    .launch(
+        &x.client,
+        [
+            out_w.div_ceil(PX).div_ceil(GROUP) as u32,
+            out_h.div_ceil(GROUP) as u32,
+            blocks as u32,
+        ],
+        &[&x, &weight, &output],
+        [width as u32, height as u32, out_w as u32, out_h as u32],
+    );
+    output
+}
+
+/// `[O, I, K, K]` weights as the kernels read them: `[blocks][I][K][K]
+/// [per_block]`, output channels beyond `O` zero.
+fn block_weights(weight: &GpuTensor, per_block: usize, blocks: usize) -> GpuTensor {
+    let weight = Tensor::<Gpu, 4>::from_primitive(TensorPrimitive::Float(weight.clone()));
+    let [cout, cin, k, _] = weight.dims();
+    let missing = blocks * per_block - cout;
+    let weight = if missing > 0 {
+        let zeros = Tensor::zeros([missing, cin, k, k], &weight.device());
+        Tensor::cat(vec![weight, zeros], 0)
+    } else {
+        weight
+    };
+    let laid = weight
+        .reshape([blocks, per_block, cin, k * k])
+        .permute([0, 2, 3, 1]);
+    into_contiguous(laid.into_primitive().tensor())
+}
+
+pub(super) fn dims(x: &GpuTensor) -> [usize; 4] {
+    let shape = x.meta.shape();
+    let at = |i: usize| shape.get(i).copied().unwrap_or(1);
+    match shape.num_dims() {
+        4 => [at(0), at(1), at(2), at(3)],
+        _ => [shape.num_elements(), 1, 1, 1],
+    }
+}

@@ -1,0 +1,93 @@
+//! The end of a stage: the norm's statistics (`shaders/channel_affine.wgsl`)
+//! and the affine map, activation and residual add in place
+//! (`shaders/affine_activation.wgsl`).
+
+use burn::backend::wgpu::WgpuRuntime;
+use burn::prelude::*;
+use burn::tensor::TensorPrimitive;
+use burn_cubecl::CubeBackend;
+use burn_cubecl::kernel::into_contiguous;
+
+use super::conv::dims;
+use super::launch::{Wgsl, shader};
+use super::{GpuPost, GpuStage, GpuTensor};
+use crate::nn::BlockActivation;
+
+type Gpu = CubeBackend<WgpuRuntime, f32, i32, u32>;
+
+/// Applies the stage's bias or norm, activation and residual add to its
+/// convolution output `y` (`[1, C, H, W]`, written in place).
+pub fn finish_stage(y: GpuTensor, stage: &GpuStage, residual: Option<&GpuTensor>) -> GpuTensor {
+    let [_, channels, height, width] = dims(&y);
+    let plane = height * width;
+    let affine = match &stage.post {
+        GpuPost::Norm(norm) => channel_affine(&y, &norm.scale, &norm.shift, norm.epsilon),
+        GpuPost::Bias(bias) => ones_then(bias, channels),
+        GpuPost::None if stage.activation == BlockActivation::Identity && residual.is_none() => {
+            return y;
+        }
+        GpuPost::None => {
+            let zeros = Tensor::<Gpu, 1>::zeros([channels], &y.device);
+            ones_then(&zeros.into_primitive().tensor(), channels)
+        }
+    };
+    let residual = residual.map(|r| into_contiguous(r.clone()));
+    let activation = match stage.activation {
+        BlockActivation::Identity => 0,
+        BlockActivation::Relu => 1,
+        BlockActivation::Sigmoid => 2,
+    };
+    Wgsl {
+        name: "affine_activation",
+        sources: vec![shader!("affine_activation.wgsl")],
+        values: vec![
+            ("activation", activation),
+            ("residual", u32::from(residual.is_some())),
+        ],
+        workgroup: [256, 1, 1],
+    }
+    .launch(
+        &y.client,
+        [plane.div_ceil(256) as u32, channels as u32, 1],
+        &[&y, &affine, residual.as_ref().unwrap_or(&affine)],
+        [plane as u32, channels as u32, 0, 0],
+    );
+    y
+}
+
+/// The norm's affine map `[a; b]` (`[2C]`) for `y`'s statistics.
+fn channel_affine(y: &GpuTensor, scale: &GpuTensor, shift: &GpuTensor, epsilon: f64) -> GpuTensor {
+    let [_, channels, height, width] = dims(y);
+    let affine = Tensor::<Gpu, 1>::empty([2 * channels], &y.device)
+        .into_primitive()
+        .tensor();
+    let (scale, shift) = (
+        into_contiguous(scale.clone()),
+        into_contiguous(shift.clone()),
+    );
+    Wgsl {
+        name: "channel_affine",
+        sources: vec![shader!("channel_affine.wgsl")],
+        values: Vec::new(),
+        workgroup: [64, 1, 1],
+    }
+    .launch(
+        &y.client,
+        [channels as u32, 1, 1],
+        &[y, &scale, &shift, &affine],
+        [
+            (height * width) as u32,
+            channels as u32,
+            (epsilon as f32).to_bits(),
+            0,
+        ],
+    );
+    affine
+}
+
+/// `[1, …, 1, b]`: the affine map of a bias `b` (`[C]`).
+fn ones_then(bias: &GpuTensor, channels: usize) -> GpuTensor {
+    let bias = Tensor::<Gpu, 1>::from_primitive(TensorPrimitive::Float(bias.clone()));
+    let ones = Tensor::<Gpu, 1>::ones([channels], &bias.device());
+    into_contiguous(Tensor::cat(vec![ones, bias], 0).into_primitive().tensor())
+}
