@@ -201,7 +201,7 @@ impl<B: Backend> CondInstanceNorm<B> {
 /// spatial extent (biased variance), then multiplied by `scale` and shifted
 /// by `shift` (both `[N, C, 1, 1]`): the core of every conditional instance
 /// norm here, whatever computes its scale and shift.
-pub(crate) fn instance_norm<B: Backend>(
+pub fn instance_norm<B: Backend>(
     x: Tensor<B, 4>,
     scale: Tensor<B, 4>,
     shift: Tensor<B, 4>,

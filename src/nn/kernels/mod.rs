@@ -71,7 +71,7 @@ pub struct GpuStage {
 /// [`StagePost`] on the wgpu backend, per channel of image 0.
 enum GpuPost {
     None,
-    Bias(GpuTensor),
+    Bias(Box<GpuTensor>),
     Norm(Box<GpuNorm>),
 }
 
@@ -91,7 +91,7 @@ impl GpuStage {
         };
         let post = match &stage.post {
             StagePost::None => GpuPost::None,
-            StagePost::Bias(bias) => GpuPost::Bias(to_gpu(bias)?),
+            StagePost::Bias(bias) => GpuPost::Bias(Box::new(to_gpu(bias)?)),
             StagePost::Norm {
                 scale,
                 shift,
