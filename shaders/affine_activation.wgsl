@@ -3,7 +3,10 @@
 // channel, so a and b are uniform loads.
 //
 // Placeholders: {{activation}} (0 identity, 1 ReLU, 2 sigmoid),
-// {{residual}} (1: add `residual`).
+// {{residual}} (1: add `residual`), and the activations' {{float}} (f32 or
+// f16, with {{enable}} "enable f16;"); the arithmetic is f32.
+
+{{enable}}
 
 const ACTIVATION: u32 = {{activation}}u;
 const RESIDUAL: u32 = {{residual}}u;
@@ -14,11 +17,11 @@ struct AffineParams {
 }
 
 // read_write throughout: see conv2d.wgsl.
-@group(0) @binding(0) var<storage, read_write> x: array<f32>;
+@group(0) @binding(0) var<storage, read_write> x: array<{{float}}>;
 // a in [0, C), b in [C, 2C).
 @group(0) @binding(1) var<storage, read_write> affine: array<f32>;
 // Added after the activation when RESIDUAL is 1 (else any buffer).
-@group(0) @binding(2) var<storage, read_write> residual: array<f32>;
+@group(0) @binding(2) var<storage, read_write> residual: array<{{float}}>;
 @group(0) @binding(3) var<uniform> params: AffineParams;
 
 @compute @workgroup_size(256, 1, 1)
@@ -28,14 +31,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg
         return;
     }
     let i = c * params.plane + gid.x;
-    var v = affine[c] * x[i] + affine[params.channels + c];
+    var v = affine[c] * f32(x[i]) + affine[params.channels + c];
     if ACTIVATION == 1u {
         v = max(v, 0.0);
     } else if ACTIVATION == 2u {
         v = 1.0 / (1.0 + exp(-v));
     }
     if RESIDUAL == 1u {
-        v += residual[i];
+        v += f32(residual[i]);
     }
-    x[i] = v;
+    x[i] = {{float}}(v);
 }

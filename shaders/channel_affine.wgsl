@@ -3,6 +3,10 @@
 // b = shift - mean · a (src/nn/kernels/norm.rs). One workgroup per channel;
 // the mean is reduced first and the variance around it second (no
 // cancellation of E[x²] − E[x]²), with the values read twice from cache.
+// Sums are f32 whatever the activations' {{float}} (f32 or f16, with
+// {{enable}} "enable f16;").
+
+{{enable}}
 
 const GROUP: u32 = 64u;
 
@@ -14,7 +18,7 @@ struct StatsParams {
 }
 
 // read_write throughout: see conv2d.wgsl.
-@group(0) @binding(0) var<storage, read_write> x: array<f32>;
+@group(0) @binding(0) var<storage, read_write> x: array<{{float}}>;
 // Per-channel scale and shift, [C] each.
 @group(0) @binding(1) var<storage, read_write> scale: array<f32>;
 @group(0) @binding(2) var<storage, read_write> shift: array<f32>;
@@ -46,12 +50,12 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
     let n = f32(params.plane);
     var sum = 0.0;
     for (var i = lid.x; i < params.plane; i += GROUP) {
-        sum += x[base + i];
+        sum += f32(x[base + i]);
     }
     let mean = workgroup_sum(lid.x, sum) / n;
     var squares = 0.0;
     for (var i = lid.x; i < params.plane; i += GROUP) {
-        let d = x[base + i] - mean;
+        let d = f32(x[base + i]) - mean;
         squares += d * d;
     }
     let variance = workgroup_sum(lid.x, squares) / n;

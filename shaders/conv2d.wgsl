@@ -11,7 +11,13 @@
 // lavapipe the weight loads, not the arithmetic, bound the speed.
 //
 // Placeholders filled when the kernel is built: {{cin}} {{cout}} {{k}}
-// {{stride}} {{upsample}} (0 or 1).
+// {{stride}} {{upsample}} (0 or 1), and the precision of activations,
+// weights and sums: {{float}} (f32 or f16) with {{enable}} ("enable f16;"
+// for f16, else nothing).
+
+{{enable}}
+
+alias Float = {{float}};
 
 const CIN: u32 = {{cin}}u;
 const COUT: u32 = {{cout}}u;
@@ -33,12 +39,12 @@ struct ConvParams {
 // shared buffers, and wgpu rejects one buffer bound both read-only and
 // writable in one dispatch.
 // Input [CIN, src_h, src_w].
-@group(0) @binding(0) var<storage, read_write> src: array<f32>;
+@group(0) @binding(0) var<storage, read_write> src: array<Float>;
 // Weights [blocks][CIN][K][K][C4] as vec4 of four consecutive output
 // channels, zero beyond COUT (src/nn/kernels/conv.rs lays them out).
-@group(0) @binding(1) var<storage, read_write> weight: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> weight: array<vec4<Float>>;
 // Output [COUT, out_h, out_w].
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<Float>;
 @group(0) @binding(3) var<uniform> params: ConvParams;
 
 fn reflect(i: i32, n: i32) -> i32 {
@@ -68,7 +74,7 @@ fn columns(gid_x: u32) -> vec4<u32> {
 }
 
 // Writes four consecutive output channels from `co` of pixel (x, y).
-fn store(x: u32, y: u32, co: u32, value: vec4<f32>) {
+fn store(x: u32, y: u32, co: u32, value: vec4<Float>) {
     if x >= params.out_w || y >= params.out_h {
         return;
     }

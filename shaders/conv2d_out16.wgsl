@@ -10,10 +10,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg
     let cols = columns(gid.x);
     let y = min(gid.y, params.out_h - 1u);
     let block = wg.z;
-    var a00 = vec4<f32>(0.0); var a10 = vec4<f32>(0.0); var a20 = vec4<f32>(0.0); var a30 = vec4<f32>(0.0);
-    var a01 = vec4<f32>(0.0); var a11 = vec4<f32>(0.0); var a21 = vec4<f32>(0.0); var a31 = vec4<f32>(0.0);
-    var a02 = vec4<f32>(0.0); var a12 = vec4<f32>(0.0); var a22 = vec4<f32>(0.0); var a32 = vec4<f32>(0.0);
-    var a03 = vec4<f32>(0.0); var a13 = vec4<f32>(0.0); var a23 = vec4<f32>(0.0); var a33 = vec4<f32>(0.0);
+    var a00 = vec4<Float>(0.0); var a10 = vec4<Float>(0.0); var a20 = vec4<Float>(0.0); var a30 = vec4<Float>(0.0);
+    var a01 = vec4<Float>(0.0); var a11 = vec4<Float>(0.0); var a21 = vec4<Float>(0.0); var a31 = vec4<Float>(0.0);
+    var a02 = vec4<Float>(0.0); var a12 = vec4<Float>(0.0); var a22 = vec4<Float>(0.0); var a32 = vec4<Float>(0.0);
+    var a03 = vec4<Float>(0.0); var a13 = vec4<Float>(0.0); var a23 = vec4<Float>(0.0); var a33 = vec4<Float>(0.0);
     for (var ci = 0u; ci < CIN; ci++) {
         for (var dy = 0u; dy < K; dy++) {
             let row = src_row(ci, y, dy);

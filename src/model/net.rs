@@ -8,7 +8,7 @@ use super::style_image::style_image_input;
 use super::style_vector::StyleVector;
 use super::style_weights::StyleError;
 use crate::bridge::image_to_tensor;
-use crate::nn::{ArbitraryStyleNet, JohnsonNet, MultiStyleNet};
+use crate::nn::{ArbitraryStyleNet, JohnsonNet, MultiStyleNet, Precision};
 
 /// The network of a [`super::StyleModel`], built by
 /// [`super::CardModel::build`]. Every architecture takes the same inputs:
@@ -41,10 +41,21 @@ pub enum StyleNet<B: Backend> {
 impl<B: Backend> StyleNet<B> {
     /// Stylises `image` (`[N, 3, H, W]`) with the style blend `style`.
     pub fn forward(&self, image: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
+        self.forward_with(image, style, Precision::F32)
+    }
+
+    /// [`Self::forward`] with the GPU kernels' `precision` (the Johnson
+    /// networks run burn's ops in f32 whatever it is).
+    pub fn forward_with(
+        &self,
+        image: Tensor<B, 4>,
+        style: Tensor<B, 2>,
+        precision: Precision,
+    ) -> Tensor<B, 4> {
         match self {
-            Self::MultiStyle(net) => net.forward(image, style),
+            Self::MultiStyle(net) => net.forward_with(image, style, precision),
             Self::Johnson(net) => net.forward(image),
-            Self::Arbitrary(net) => net.forward(image, style),
+            Self::Arbitrary(net) => net.forward_with(image, style, precision),
         }
     }
 

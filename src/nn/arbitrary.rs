@@ -12,7 +12,7 @@ use burn::prelude::*;
 use super::init::conv_weight;
 use super::layers::{BlockActivation, pointwise_conv};
 use super::mobilenet::{MOBILENET_FEATURES, MobileNetV2};
-use super::stage::{ConvStage, Skip, StagePost, run_stages};
+use super::stage::{ConvStage, Precision, Skip, StagePost, run_stages_with};
 use super::weights::{WeightsError, to_f32_safetensors};
 
 /// Architecture of an [`ArbitraryStyleNet`]; the defaults are Magenta's
@@ -235,7 +235,17 @@ impl<B: Backend> ArbitraryTransformer<B> {
     /// Stylizes `content` (`[N, 3, H, W]` in `[0, 1]`) with `style`
     /// (`[N, style_dim]`).
     pub fn forward(&self, content: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        run_stages(&self.stages(style), content)
+        self.forward_with(content, style, Precision::F32)
+    }
+
+    /// [`Self::forward`] with the GPU kernels' `precision`.
+    pub fn forward_with(
+        &self,
+        content: Tensor<B, 4>,
+        style: Tensor<B, 2>,
+        precision: Precision,
+    ) -> Tensor<B, 4> {
+        run_stages_with(&self.stages(style), content, precision)
     }
 
     /// The transformer as convolution stages for `style` (what
@@ -299,6 +309,16 @@ impl<B: Backend> ArbitraryStyleNet<B> {
     /// 4) with style vectors `style` (`[N, style_dim]`).
     pub fn forward(&self, content: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
         self.transformer.forward(content, style)
+    }
+
+    /// [`Self::forward`] with the GPU kernels' `precision`.
+    pub fn forward_with(
+        &self,
+        content: Tensor<B, 4>,
+        style: Tensor<B, 2>,
+        precision: Precision,
+    ) -> Tensor<B, 4> {
+        self.transformer.forward_with(content, style, precision)
     }
 }
 

@@ -34,6 +34,8 @@ pub use perceptual::{content_loss, gram, style_grams, style_loss, total_variatio
 pub use psgan::{
     PsganConfig, PsganGenerator, PsganLatent, SplitMix64, TEXTURE_RANGE, Upsample, pixel_norm,
 };
-pub use stage::{ConvStage, Skip, StagePost, run_stages, run_stages_plain};
+pub use stage::{
+    ConvStage, Precision, Skip, StagePost, run_stages, run_stages_plain, run_stages_with,
+};
 pub use vgg::{Vgg16, VggTap};
 pub use weights::{WeightsError, load_safetensors, to_f32_safetensors};

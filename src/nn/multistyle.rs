@@ -6,7 +6,7 @@ use burn::module::{Param, ParamId};
 use burn::prelude::*;
 
 use super::layers::{BlockActivation, ConvBlock, ConvBlockConfig};
-use super::stage::{ConvStage, Skip, run_stages};
+use super::stage::{ConvStage, Precision, Skip, run_stages_with};
 
 /// Architecture of a [`MultiStyleNet`].
 ///
@@ -119,7 +119,17 @@ impl<B: Backend> MultiStyleNet<B> {
     /// Stylises `image` (`[N, 3, H, W]` in `[0, 1]`) with per-image style
     /// weights `style` (`[N, num_styles]`).
     pub fn forward(&self, image: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        run_stages(&self.stages(style), image)
+        self.forward_with(image, style, Precision::F32)
+    }
+
+    /// [`Self::forward`] with the GPU kernels' `precision`.
+    pub fn forward_with(
+        &self,
+        image: Tensor<B, 4>,
+        style: Tensor<B, 2>,
+        precision: Precision,
+    ) -> Tensor<B, 4> {
+        run_stages_with(&self.stages(style), image, precision)
     }
 
     /// The network as convolution stages for the style blend `style` (what

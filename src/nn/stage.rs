@@ -2,6 +2,7 @@
 //! one description of each network that the plain burn ops and the GPU
 //! kernels ([`super::kernels`]) both run.
 
+use bevy::reflect::Reflect;
 use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
@@ -133,11 +134,33 @@ impl<B: Backend> ConvStage<B> {
     }
 }
 
+/// Arithmetic precision of the GPU kernels.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, Reflect,
+)]
+pub enum Precision {
+    /// 32-bit floats throughout.
+    #[default]
+    F32,
+    /// Half-precision activations, weights and convolution sums where the
+    /// device has `SHADER_F16` (f32 elsewhere, and on the CPU backend).
+    F16,
+}
+
 /// Runs `stages` in order on `x` (`[N, C, H, W]`), with the residual
 /// connections they mark: with the crate's GPU kernels when `x` lives on
 /// burn's wgpu backend and they apply (batch 1), with burn's ops otherwise.
 pub fn run_stages<B: Backend>(stages: &[ConvStage<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
-    kernels::run_fused(stages, &x).unwrap_or_else(|| run_stages_plain(stages, x))
+    run_stages_with(stages, x, Precision::F32)
+}
+
+/// [`run_stages`] with the kernels' `precision`.
+pub fn run_stages_with<B: Backend>(
+    stages: &[ConvStage<B>],
+    x: Tensor<B, 4>,
+    precision: Precision,
+) -> Tensor<B, 4> {
+    kernels::run_fused(stages, &x, precision).unwrap_or_else(|| run_stages_plain(stages, x))
 }
 
 /// Runs `stages` with burn's ops only (what [`run_stages`] falls back to;

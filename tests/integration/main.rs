@@ -9,6 +9,7 @@ mod bad_input;
 mod bridge;
 mod camera;
 mod device;
+mod kernels;
 mod parity;
 #[cfg(feature = "train")]
 mod style_training;

@@ -2,11 +2,13 @@
 
 use burn::backend::wgpu::WgpuRuntime;
 use burn::prelude::*;
+use burn::tensor::DType;
 use burn::tensor::TensorPrimitive;
 use burn_cubecl::CubeBackend;
-use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::kernel::{cast, into_contiguous};
+use burn_cubecl::ops::numeric::empty_device_dtype;
 
-use super::launch::{Wgsl, shader};
+use super::launch::{Wgsl, float_values, shader};
 use super::{GpuStage, GpuTensor};
 
 type Gpu = CubeBackend<WgpuRuntime, f32, i32, u32>;
@@ -36,14 +38,17 @@ pub fn conv_stage(x: &GpuTensor, stage: &GpuStage) -> GpuTensor {
         .find(|&(per_block, _)| cout <= per_block.max(8))
         .unwrap_or(VARIANTS[2]);
     let blocks = cout.div_ceil(per_block);
-    let weight = block_weights(&stage.weight, per_block, blocks);
+    let weight = block_weights(&stage.weight, per_block, blocks, x.dtype);
 
     let up = usize::from(stage.upsample);
     let side = |n: usize| (n << up).div_ceil(stage.stride);
     let (out_w, out_h) = (side(width), side(height));
-    let output = Tensor::<Gpu, 4>::empty([1, cout, out_h, out_w], &x.device)
-        .into_primitive()
-        .tensor();
+    let output = empty_device_dtype(
+        x.client.clone(),
+        x.device.clone(),
+        [1, cout, out_h, out_w].into(),
+        x.dtype,
+    );
     Wgsl {
         name: "conv2d",
         sources: vec![shader!("conv2d.wgsl"), main],
@@ -55,6 +60,7 @@ pub fn conv_stage(x: &GpuTensor, stage: &GpuStage) -> GpuTensor {
             ("upsample", up as u32),
             ("per_block", per_block as u32),
         ],
+        texts: float_values(x.dtype).to_vec(),
         workgroup: [GROUP as u32, GROUP as u32, 1],
     }
     .launch(
@@ -72,7 +78,8 @@ pub fn conv_stage(x: &GpuTensor, stage: &GpuStage) -> GpuTensor {
 
 /// `[O, I, K, K]` weights as the kernels read them: `[blocks][I][K][K]
 /// [per_block]`, output channels beyond `O` zero.
-fn block_weights(weight: &GpuTensor, per_block: usize, blocks: usize) -> GpuTensor {
+/// In `dtype`, the activations' precision.
+fn block_weights(weight: &GpuTensor, per_block: usize, blocks: usize, dtype: DType) -> GpuTensor {
     let weight = Tensor::<Gpu, 4>::from_primitive(TensorPrimitive::Float(weight.clone()));
     let [cout, cin, k, _] = weight.dims();
     let missing = blocks * per_block - cout;
@@ -85,7 +92,12 @@ fn block_weights(weight: &GpuTensor, per_block: usize, blocks: usize) -> GpuTens
     let laid = weight
         .reshape([blocks, per_block, cin, k * k])
         .permute([0, 2, 3, 1]);
-    into_contiguous(laid.into_primitive().tensor())
+    let laid = into_contiguous(laid.into_primitive().tensor());
+    if dtype == DType::F32 {
+        laid
+    } else {
+        cast(laid, dtype)
+    }
 }
 
 pub(super) fn dims(x: &GpuTensor) -> [usize; 4] {

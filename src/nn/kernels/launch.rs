@@ -2,6 +2,7 @@
 //! `SourceKernel` with the crate's sources and placeholders.
 
 use burn::backend::wgpu::{KernelSource, SourceKernel, SourceTemplate, WgpuRuntime};
+use burn::tensor::DType;
 use burn_cubecl::cubecl::prelude::{ComputeClient, CubeCount, CubeDim, KernelId};
 use cubecl_runtime::server::{KernelArguments, MetadataBindingInfo};
 
@@ -15,6 +16,8 @@ pub(super) struct Wgsl {
     pub sources: Vec<&'static str>,
     /// `{{placeholder}}` values.
     pub values: Vec<(&'static str, u32)>,
+    /// `{{placeholder}}` texts (types, directives).
+    pub texts: Vec<(&'static str, &'static str)>,
     pub workgroup: [u32; 3],
 }
 
@@ -25,6 +28,9 @@ impl KernelSource for Wgsl {
         let template = sources.fold(SourceTemplate::new(first), |template, source| {
             template.add_template(*source)
         });
+        let template = self.texts.iter().fold(template, |template, (name, text)| {
+            template.register(*name, *text)
+        });
         self.values
             .iter()
             .fold(template, |template, (name, value)| {
@@ -34,7 +40,7 @@ impl KernelSource for Wgsl {
 
     fn id(&self) -> KernelId {
         KernelId::new::<Self>()
-            .info((self.name, self.values.clone()))
+            .info((self.name, self.values.clone(), self.texts.clone()))
             .cube_dim(self.cube_dim())
     }
 }
@@ -74,6 +80,16 @@ impl Wgsl {
             CubeCount::Static(x, y, z),
             arguments,
         );
+    }
+}
+
+/// The `{{float}}` and `{{enable}}` placeholder values for activations of
+/// `dtype` (f16 or f32).
+pub(super) fn float_values(dtype: DType) -> [(&'static str, &'static str); 2] {
+    if dtype == DType::F16 {
+        [("float", "f16"), ("enable", "enable f16;")]
+    } else {
+        [("float", "f32"), ("enable", "")]
     }
 }
 

@@ -21,27 +21,44 @@ mod norm;
 
 use std::any::Any;
 
-use burn::backend::wgpu::{CubeTensor, WgpuRuntime};
+use burn::backend::wgpu::{CubeTensor, WgpuDevice, WgpuRuntime};
 use burn::prelude::*;
 use burn::tensor::{DType, TensorPrimitive};
+use burn_cubecl::CubeBackend;
+use burn_cubecl::kernel::cast;
 
 pub use conv::conv_stage;
 pub use norm::finish_stage;
 
-use super::stage::{ConvStage, Skip, StagePost};
+use super::stage::{ConvStage, Precision, Skip, StagePost};
 
 /// A float tensor of burn's wgpu backend, as the kernels take it.
 pub type GpuTensor = CubeTensor<WgpuRuntime>;
 
 /// `stages` run on `x` with the GPU kernels, or `None` when they do not
 /// apply: `x` is not an f32 tensor of burn's wgpu backend, or its batch is
-/// not 1. Same result as [`run_stages_plain`](super::run_stages_plain) up
-/// to float rounding.
-pub fn run_fused<B: Backend>(stages: &[ConvStage<B>], x: &Tensor<B, 4>) -> Option<Tensor<B, 4>> {
-    let mut x = to_gpu(x)?;
-    if x.meta.shape()[0] != 1 {
+/// not 1. With [`Precision::F32`] the same result as
+/// [`run_stages_plain`](super::run_stages_plain) up to float rounding; with
+/// [`Precision::F16`] activations, weights and convolution sums are half
+/// precision where the device supports it (norm statistics stay f32).
+pub fn run_fused<B: Backend>(
+    stages: &[ConvStage<B>],
+    x: &Tensor<B, 4>,
+    precision: Precision,
+) -> Option<Tensor<B, 4>> {
+    let input = to_gpu(x)?;
+    if input.meta.shape()[0] != 1 {
         return None;
     }
+    let dtype = match precision {
+        Precision::F16 if half_precision_available(&input.device) => DType::F16,
+        _ => DType::F32,
+    };
+    let mut x = if dtype == DType::F32 {
+        input
+    } else {
+        cast(input, dtype)
+    };
     let stages: Vec<GpuStage> = stages.iter().map(GpuStage::new).collect::<Option<_>>()?;
     let mut saved = None;
     for stage in &stages {
@@ -55,7 +72,17 @@ pub fn run_fused<B: Backend>(stages: &[ConvStage<B>], x: &Tensor<B, 4>) -> Optio
         let y = conv_stage(&x, stage);
         x = finish_stage(y, stage, residual.as_ref());
     }
-    from_gpu(x)
+    from_gpu(if dtype == DType::F32 {
+        x
+    } else {
+        cast(x, DType::F32)
+    })
+}
+
+/// `true` when the kernels can run in half precision on `device` (the
+/// adapter has `SHADER_F16`, which Bevy's default settings enable).
+pub fn half_precision_available(device: &WgpuDevice) -> bool {
+    CubeBackend::<WgpuRuntime, f32, i32, u32>::supports_dtype(device, DType::F16)
 }
 
 /// A stage with its tensors on the wgpu backend.

@@ -9,7 +9,7 @@ use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
 
 use super::conv::dims;
-use super::launch::{Wgsl, shader};
+use super::launch::{Wgsl, float_values, shader};
 use super::{GpuPost, GpuStage, GpuTensor};
 use crate::nn::BlockActivation;
 
@@ -44,6 +44,7 @@ pub fn finish_stage(y: GpuTensor, stage: &GpuStage, residual: Option<&GpuTensor>
             ("activation", activation),
             ("residual", u32::from(residual.is_some())),
         ],
+        texts: float_values(y.dtype).to_vec(),
         workgroup: [256, 1, 1],
     }
     .launch(
@@ -69,6 +70,7 @@ fn channel_affine(y: &GpuTensor, scale: &GpuTensor, shift: &GpuTensor, epsilon: 
         name: "channel_affine",
         sources: vec![shader!("channel_affine.wgsl")],
         values: Vec::new(),
+        texts: float_values(y.dtype).to_vec(),
         workgroup: [64, 1, 1],
     }
     .launch(
