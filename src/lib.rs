@@ -58,8 +58,10 @@ pub mod prelude {
     pub use crate::bridge::TensorBridge;
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
     pub use crate::model::{CardModel, StyleModel, StyleVector, StyleWeights, TextureModel};
+    pub use crate::nn::Precision;
     pub use crate::style_transfer::{
-        Restylize, StyleSchedule, StyleTemporal, StyleTransfer, WarpingError, WarpingErrorProbe,
+        FrameBudget, Restylize, StyleSchedule, StyleTemporal, StyleTransfer, StyleTransferStatus,
+        WarpingError, WarpingErrorProbe,
     };
     pub use crate::texture::{NeuralTexture, TextureParams};
 }

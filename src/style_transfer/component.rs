@@ -5,7 +5,9 @@ use bevy::core_pipeline::prepass::{DepthPrepass, DepthPrepassDoubleBuffer, Motio
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureUsages;
 
+use super::budget::{FrameBudget, StyleTransferStatus};
 use crate::model::{StyleModel, StyleWeights};
+use crate::nn::Precision;
 
 /// Renders a 3D camera in a painting's style: the style network runs on the
 /// view target after tonemapping, on Bevy's render device, every frame (or
@@ -51,7 +53,7 @@ use crate::model::{StyleModel, StyleWeights};
 /// ```
 #[derive(Component, Reflect, Clone, Debug)]
 #[reflect(Component, Default, Clone)]
-#[require(Camera3d, RestylizeRequests)]
+#[require(Camera3d, RestylizeRequests, StyleTransferStatus)]
 pub struct StyleTransfer {
     /// The style model (a `*.style.ron` card).
     pub model: Handle<StyleModel>,
@@ -69,8 +71,16 @@ pub struct StyleTransfer {
     /// each time the network runs (when `a` < 1). 1 = full style.
     pub style_strength: f32,
     /// The network runs at this fraction of the view size (rounded to
-    /// multiples of 4) and its output is upsampled bilinearly.
+    /// multiples of 4) and its output is upsampled bilinearly. Under a
+    /// `budget`, the highest scale the budget may choose.
     pub resolution_scale: f32,
+    /// Hold the filter to a GPU time per frame by lowering the internal
+    /// scale and then the run interval ([`StyleTransferStatus`] shows the
+    /// choice). `None`: the filter costs what the network costs.
+    pub budget: Option<FrameBudget>,
+    /// Precision of the network's GPU kernels; `F16` needs the adapter's
+    /// `SHADER_F16` (f32 is used without it).
+    pub precision: Precision,
     /// When the network runs.
     pub schedule: StyleSchedule,
     /// Off: the camera renders as if the component were absent.
@@ -78,6 +88,14 @@ pub struct StyleTransfer {
     /// Fraction of the view width, from the left, left unstylized, to
     /// compare before and after (0 = none).
     pub split: f32,
+}
+
+impl StyleTransfer {
+    /// The internal resolution scale the camera allows (its
+    /// `resolution_scale`, within 0.05 … 1).
+    pub fn max_scale(&self) -> f32 {
+        self.resolution_scale.clamp(0.05, 1.0)
+    }
 }
 
 impl Default for StyleTransfer {
@@ -89,6 +107,8 @@ impl Default for StyleTransfer {
             strength: 1.0,
             style_strength: 1.0,
             resolution_scale: 1.0,
+            budget: None,
+            precision: Precision::F32,
             schedule: StyleSchedule::EveryFrame,
             enabled: true,
             split: 0.0,

@@ -5,9 +5,11 @@ use bevy::render::extract_component::ExtractComponent;
 use bevy::render::storage::ShaderBuffer;
 use bevy::render::sync_component::SyncComponent;
 
+use super::budget::StyleTransferStatus;
 use super::component::{RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
 use super::probe::WarpingErrorProbe;
 use crate::model::{StyleModel, StyleWeights};
+use crate::nn::Precision;
 
 /// Render-world copy of an enabled [`StyleTransfer`] (with strength > 0),
 /// on the camera's render entity.
@@ -23,8 +25,16 @@ pub struct ExtractedStyleTransfer {
     pub strength: f32,
     /// Magenta's strength (arbitrary-style models).
     pub style_strength: f32,
-    /// In `[0.05, 1]`.
+    /// In `[0.05, 1]`: the camera's own, or the one its budget chose.
     pub resolution_scale: f32,
+    /// The budget's run interval (1 without a budget).
+    pub interval: u32,
+    /// Settings generation of the budget, written with each cost.
+    pub generation: u32,
+    /// Where the filter writes its cost.
+    pub cost: Option<AssetId<ShaderBuffer>>,
+    /// Precision of the network's kernels.
+    pub precision: Precision,
     /// When the network runs.
     pub schedule: StyleSchedule,
     /// In `[0, 1]`.
@@ -47,16 +57,18 @@ impl ExtractComponent for StyleTransfer {
         Option<&'static StyleTemporal>,
         Option<&'static RestylizeRequests>,
         Option<&'static WarpingErrorProbe>,
+        Option<&'static StyleTransferStatus>,
     );
     type QueryFilter = ();
     type Out = ExtractedStyleTransfer;
 
     fn extract_component(
-        (settings, temporal, requests, probe): (
+        (settings, temporal, requests, probe, status): (
             &StyleTransfer,
             Option<&StyleTemporal>,
             Option<&RestylizeRequests>,
             Option<&WarpingErrorProbe>,
+            Option<&StyleTransferStatus>,
         ),
     ) -> Option<ExtractedStyleTransfer> {
         // Disabled or zero strength: nothing runs, the frame is untouched.
@@ -66,7 +78,19 @@ impl ExtractComponent for StyleTransfer {
             style_images: settings.style_images.iter().map(Handle::id).collect(),
             strength: settings.strength.min(1.0),
             style_strength: settings.style_strength,
-            resolution_scale: settings.resolution_scale.clamp(0.05, 1.0),
+            resolution_scale: match (settings.budget, status) {
+                (Some(_), Some(status)) => status.scale.clamp(0.05, settings.max_scale()),
+                _ => settings.max_scale(),
+            },
+            interval: match (settings.budget, status) {
+                (Some(_), Some(status)) => status.interval.max(1),
+                _ => 1,
+            },
+            generation: status.map_or(0, |status| status.generation),
+            cost: status
+                .and_then(|status| status.cost_buffer.as_ref())
+                .map(Handle::id),
+            precision: settings.precision,
             schedule: settings.schedule,
             split: settings.split.clamp(0.0, 1.0),
             requests: requests.map_or(0, |r| r.0),

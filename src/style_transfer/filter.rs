@@ -23,6 +23,9 @@ use bevy::render::renderer::{FlushCommands, RenderDevice, RenderQueue, ViewQuery
 use bevy::render::storage::GpuShaderBuffer;
 use bevy::render::view::ViewTarget;
 
+use std::time::Instant;
+
+use super::budget::CostTag;
 use super::component::StyleTemporal;
 use super::extract::ExtractedStyleTransfer;
 use super::pipeline::{ComposeParams, ComposePipeline};
@@ -85,6 +88,12 @@ pub(crate) fn style_transfer(
 
     // The scene up to tonemapping must be on the queue before we copy it.
     flush.flush();
+    let started = Instant::now();
+    let cost = settings
+        .cost
+        .and_then(|id| probes.get(id))
+        .map(|cost| &*cost.buffer);
+    let timer = cost.and_then(|_| state.cost_queries(&device));
     let mut encoder =
         device
             .wgpu_device()
@@ -94,6 +103,9 @@ pub(crate) fn style_transfer(
     let span = diagnostics
         .as_deref()
         .map(|recorder| recorder.time_span(&mut encoder, STYLE_TRANSFER_SPAN));
+    if let Some(queries) = &timer {
+        encoder.write_timestamp(queries, 0);
+    }
     let texture: &wgpu::Texture = target.main_texture();
     state.buffers.frame.copy_from(&mut encoder, texture);
 
@@ -134,7 +146,7 @@ pub(crate) fn style_transfer(
                 model: settings.model,
                 net_size: plan.net_size,
             };
-            state.output = Some((net.forward(input, style), produced));
+            state.output = Some((net.forward_with(input, style, settings.precision), produced));
         }
         let Some((output, _)) = state.output.clone() else {
             return Ok(());
@@ -161,6 +173,19 @@ pub(crate) fn style_transfer(
     })();
     if let Some(span) = span {
         span.end(&mut encoder);
+    }
+    if let Some(cost) = cost {
+        if let Some(queries) = &timer {
+            encoder.write_timestamp(queries, 1);
+            encoder.resolve_query_set(queries, 0..2, cost, 0);
+        }
+        let tag = CostTag {
+            generation: settings.generation,
+            ran: u32::from(plan.run.is_some()),
+            cpu_us: started.elapsed().as_micros().max(1) as u32,
+            timestamps: u32::from(timer.is_some()),
+        };
+        queue.write_buffer(cost, 16, bytemuck::bytes_of(&tag));
     }
     queue.submit([encoder.finish()]);
     match result {

@@ -6,6 +6,7 @@
 //! `RenderSystems::Prepare` (buffers, resolved style, run or reuse), and a
 //! thin `Core3d` system that records the passes and runs the network.
 
+mod budget;
 mod component;
 mod extract;
 mod filter;
@@ -19,8 +20,10 @@ use bevy::prelude::*;
 use bevy::render::extract_component::ExtractComponentPlugin;
 use bevy::render::extract_resource::ExtractResourcePlugin;
 use bevy::render::render_asset::RenderAssetPlugin;
+use bevy::render::renderer::RenderQueue;
 use bevy::render::{Render, RenderApp, RenderStartup, RenderSystems};
 
+pub use budget::{FrameBudget, StyleTransferStatus};
 pub use component::{Restylize, RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
 pub use extract::ExtractedStyleTransfer;
 pub use filter::STYLE_TRANSFER_SPAN;
@@ -53,6 +56,17 @@ use crate::model::{GpuNet, StyleModel, StyleModelLoader};
 pub struct StyleTransferPlugin;
 
 impl Plugin for StyleTransferPlugin {
+    fn finish(&self, app: &mut App) {
+        // Timestamps read back in the main world are in the queue's ticks.
+        let period = app
+            .get_sub_app(RenderApp)
+            .and_then(|render| render.world().get_resource::<RenderQueue>())
+            .map(|queue| queue.get_timestamp_period());
+        if let Some(period) = period {
+            app.insert_resource(budget::TimestampPeriod(period));
+        }
+    }
+
     fn build(&self, app: &mut App) {
         TensorBridgePlugin::add_with_device(app);
         app.init_asset::<StyleModel>()
@@ -60,6 +74,9 @@ impl Plugin for StyleTransferPlugin {
             .register_type::<StyleTransfer>()
             .register_type::<StyleTemporal>()
             .register_type::<RestylizeRequests>()
+            .register_type::<StyleTransferStatus>()
+            .add_observer(budget::start_cost_readback)
+            .add_systems(PostUpdate, budget::clamp_status)
             .add_observer(component::add_copy_usages)
             .add_observer(component::count_restylize)
             .add_observer(component::disable_msaa)

@@ -84,6 +84,9 @@ pub(crate) struct ViewFilter {
     uploaded: Option<UploadedStyle>,
     /// A failure was already reported for this view.
     pub warned: bool,
+    /// Timestamp queries of the filter's cost (begin, end), where the
+    /// device can write timestamps inside encoders.
+    cost_queries: Option<Option<wgpu::QuerySet>>,
 }
 
 impl ViewFilter {
@@ -97,7 +100,28 @@ impl ViewFilter {
             requests: 0,
             uploaded: None,
             warned: false,
+            cost_queries: None,
         }
+    }
+
+    /// The view's two timestamp queries, made on first use; `None` when
+    /// the device has no timestamps inside encoders.
+    pub fn cost_queries(&mut self, device: &RenderDevice) -> Option<wgpu::QuerySet> {
+        self.cost_queries
+            .get_or_insert_with(|| {
+                let needed = wgpu::Features::TIMESTAMP_QUERY
+                    | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS;
+                device.features().contains(needed).then(|| {
+                    device
+                        .wgpu_device()
+                        .create_query_set(&wgpu::QuerySetDescriptor {
+                            label: Some("gan_style camera cost"),
+                            ty: wgpu::QueryType::Timestamp,
+                            count: 2,
+                        })
+                })
+            })
+            .clone()
     }
 
     /// The style tensor for `weights`, uploaded only when they change.
@@ -345,8 +369,10 @@ fn plan_frame(
     let last = state.output.as_ref().map(|(_, produced)| *produced);
     let due = last != Some(produced)
         || match settings.schedule {
-            StyleSchedule::EveryFrame => true,
-            StyleSchedule::EveryNFrames(n) => state.frames_since_run + 1 >= n.max(1),
+            StyleSchedule::EveryFrame => state.frames_since_run + 1 >= settings.interval,
+            StyleSchedule::EveryNFrames(n) => {
+                state.frames_since_run + 1 >= n.max(settings.interval).max(1)
+            }
             StyleSchedule::OnDemand => state.requests != settings.requests,
         };
     let run = match style {

@@ -150,6 +150,15 @@ impl Scene {
         self.app.world_mut().entity_mut(self.camera).insert(bundle);
     }
 
+    /// What the filter measured and chose for the camera.
+    pub fn status(&self) -> StyleTransferStatus {
+        self.app
+            .world()
+            .get::<StyleTransferStatus>(self.camera)
+            .cloned()
+            .expect("a StyleTransfer camera has a status")
+    }
+
     pub fn settings(&mut self) -> Mut<'_, StyleTransfer> {
         self.app
             .world_mut()

@@ -7,6 +7,7 @@ mod headless;
 mod arbitrary;
 mod bad_input;
 mod bridge;
+mod budget;
 mod camera;
 mod device;
 mod kernels;
