@@ -3,6 +3,12 @@
 // stylized frame reprojected by the motion vectors, then mixed with the
 // rendered frame by `strength` and packed as texels to be copied back into
 // the view target. (Its first pass is the bridge's texture_to_tensor.)
+//
+// In frames where the network does not run (amortized stylization), the
+// previous stylized frame is reprojected instead, and pixels it did not see
+// (disoccluded by depth, or outside it) are the rendered frame with its
+// colours matched to the stylized output: per channel, the network input's
+// mean and deviation mapped onto the output's.
 
 #import bevy_gan_style::texels::{decode_texel, encode_texel, KIND_RGBA16F}
 #import bevy_gan_style::tensor_view::{TensorView, tensor_index, texel_index}
@@ -22,6 +28,15 @@ struct ComposeParams {
     history_valid: u32,
     // 1: accumulate the warping error into `probe`.
     probe: u32,
+    // 1: the network did not run: reproject the previous stylized frame.
+    reproject: u32,
+    // 1: write which pixels were filled by colour matching into `mask`.
+    mask: u32,
+    // Where `colours` holds, per channel c, the input mean and deviation and
+    // the output mean and deviation: colours[offset + c * stride_c + k * stride_k].
+    colours_offset: u32,
+    colours_stride_c: u32,
+    colours_stride_k: u32,
 }
 
 // The network output; `view` maps its range onto [0, 1] and describes the
@@ -42,6 +57,10 @@ struct ComposeParams {
 // binned by image row so that no u32 overflows (PROBE_BINS and PROBE_SCALE
 // in src/style_transfer/probe.rs).
 @group(0) @binding(10) var<storage, read_write> probe: array<atomic<u32>>;
+// Colour statistics of the last network run (see ComposeParams).
+@group(0) @binding(11) var<storage, read> colours: array<f32>;
+// 1 per pixel filled by colour matching in this frame, else 0.
+@group(0) @binding(12) var<storage, read_write> mask: array<u32>;
 
 const PROBE_SCALE: f32 = 65536.0;
 const PROBE_BINS: u32 = 4096u;
@@ -106,35 +125,74 @@ fn same_surface(pixel: vec2<u32>, previous: vec2<f32>) -> bool {
     return abs(d - d_previous) / far <= params.depth_tolerance;
 }
 
+fn colour(c: u32, k: u32) -> f32 {
+    return colours[params.colours_offset + c * params.colours_stride_c + k * params.colours_stride_k];
+}
+
+// The rendered colour with the stylized output's per-channel statistics.
+fn colour_matched(original: vec3<f32>) -> vec3<f32> {
+    var matched: vec3<f32>;
+    for (var c = 0u; c < 3u; c++) {
+        let deviation = max(colour(c, 1u), 1e-3);
+        matched[c] = (original[c] - colour(c, 0u)) / deviation * colour(c, 3u) + colour(c, 2u);
+    }
+    return clamp(matched, vec3<f32>(0.0), vec3<f32>(1.0));
+}
+
+fn add_probe(row: u32, d: vec3<f32>) {
+    // Engine warping error: |S_t - warp(S_t-1)|^2, mean over RGB.
+    let bin = 2u * (row % PROBE_BINS);
+    atomicAdd(&probe[bin], u32(round(dot(d, d) / 3.0 * PROBE_SCALE)));
+    atomicAdd(&probe[bin + 1u], 1u);
+}
+
 @compute @workgroup_size(8, 8, 1)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     if id.x >= view.image_size.x || id.y >= view.image_size.y {
         return;
     }
     let size = vec2<f32>(view.image_size);
-    var styled = stylized(id.xy);
-    if params.temporal == 1u && params.history_valid == 1u {
+    let at = texel_index(view, id.x, id.y);
+    let original = decode_texel(view.kind, frame[at], frame[at + 1u]);
+    // Where this pixel was in the previous frame, and whether the previous
+    // frame saw the same surface there (only with the prepasses bound).
+    var previous = vec2<f32>(0.0);
+    var seen = false;
+    if params.temporal == 1u && (params.reproject == 1u || params.history_valid == 1u) {
         // Motion vectors are current minus previous position, in UV.
         let uv = (vec2<f32>(id.xy) + 0.5) / size;
         let previous_uv = uv - textureLoad(motion_vectors, id.xy, 0).xy;
-        let previous = previous_uv * size;
+        previous = previous_uv * size;
         let inside = all(previous_uv >= vec2<f32>(0.0)) && all(previous_uv <= vec2<f32>(1.0));
-        if inside && same_surface(id.xy, previous) {
+        seen = inside && same_surface(id.xy, previous);
+    }
+    var filled = 0u;
+    var styled: vec3<f32>;
+    if params.reproject == 1u {
+        if seen {
+            styled = reprojected_history(previous);
+            if params.probe == 1u {
+                add_probe(id.y, vec3<f32>(0.0));
+            }
+        } else {
+            styled = colour_matched(original);
+            filled = 1u;
+        }
+    } else {
+        styled = stylized(id.xy);
+        if params.history_valid == 1u && seen {
             let warped = reprojected_history(previous);
             styled = mix(styled, warped, params.history_weight);
             if params.probe == 1u {
-                // Engine warping error: |S_t - warp(S_t-1)|^2, mean over RGB.
-                let d = styled - warped;
-                let bin = 2u * (id.y % PROBE_BINS);
-                atomicAdd(&probe[bin], u32(round(dot(d, d) / 3.0 * PROBE_SCALE)));
-                atomicAdd(&probe[bin + 1u], 1u);
+                add_probe(id.y, styled - warped);
             }
         }
     }
+    if params.mask == 1u {
+        mask[id.y * view.image_size.x + id.x] = filled;
+    }
     history[id.y * view.image_size.x + id.x] = pack4x8unorm(vec4<f32>(styled, 1.0));
 
-    let at = texel_index(view, id.x, id.y);
-    let original = decode_texel(view.kind, frame[at], frame[at + 1u]);
     var result = mix(original, styled, params.strength);
     if f32(id.x) + 0.5 < params.split * size.x {
         result = original;

@@ -60,8 +60,8 @@ pub mod prelude {
     pub use crate::model::{CardModel, StyleModel, StyleVector, StyleWeights, TextureModel};
     pub use crate::nn::Precision;
     pub use crate::style_transfer::{
-        FrameBudget, Restylize, StyleSchedule, StyleTemporal, StyleTransfer, StyleTransferStatus,
-        WarpingError, WarpingErrorProbe,
+        FillMask, FrameBudget, Restylize, StyleSchedule, StyleTemporal, StyleTransfer,
+        StyleTransferStatus, WarpingError, WarpingErrorProbe,
     };
     pub use crate::texture::{NeuralTexture, TextureParams};
 }

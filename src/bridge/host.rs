@@ -54,31 +54,72 @@ pub fn read_texture(
     let (width, height) = (texture.width(), texture.height());
     let row = width * texel;
     let padded_row = row.next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+    let mapped = copy_and_read(
+        device,
+        queue,
+        u64::from(padded_row * height),
+        |encoder, buffer| {
+            encoder.copy_texture_to_buffer(
+                texture.as_image_copy(),
+                wgpu::TexelCopyBufferInfo {
+                    buffer,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(padded_row),
+                        rows_per_image: Some(height),
+                    },
+                },
+                wgpu::Extent3d {
+                    width,
+                    height,
+                    depth_or_array_layers: 1,
+                },
+            );
+        },
+    )?;
+    let mut texels = Vec::with_capacity((row * height) as usize);
+    for y in 0..height {
+        let start = (y * padded_row) as usize;
+        texels.extend_from_slice(&mapped[start..start + row as usize]);
+    }
+    Ok(texels)
+}
+
+/// Reads a buffer (`COPY_SRC` usage) back to host memory, waiting for the
+/// GPU.
+pub fn read_buffer(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    buffer: &wgpu::Buffer,
+) -> Result<Vec<u8>, BridgeError> {
+    if !buffer.usage().contains(wgpu::BufferUsages::COPY_SRC) {
+        return Err(BridgeError::Runtime(
+            "the buffer has no COPY_SRC usage".into(),
+        ));
+    }
+    copy_and_read(device, queue, buffer.size(), |encoder, staging| {
+        encoder.copy_buffer_to_buffer(buffer, 0, staging, 0, buffer.size());
+    })
+}
+
+/// Records `copy` into a mappable buffer of `size` bytes, submits it and
+/// returns the buffer's bytes once the GPU is done.
+fn copy_and_read(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    size: u64,
+    copy: impl FnOnce(&mut wgpu::CommandEncoder, &wgpu::Buffer),
+) -> Result<Vec<u8>, BridgeError> {
     let buffer = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("gan_style readback"),
-        size: u64::from(padded_row * height),
+        size,
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("gan_style readback"),
     });
-    encoder.copy_texture_to_buffer(
-        texture.as_image_copy(),
-        wgpu::TexelCopyBufferInfo {
-            buffer: &buffer,
-            layout: wgpu::TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(padded_row),
-                rows_per_image: Some(height),
-            },
-        },
-        wgpu::Extent3d {
-            width,
-            height,
-            depth_or_array_layers: 1,
-        },
-    );
+    copy(&mut encoder, &buffer);
     let submission = queue.submit([encoder.finish()]);
     let slice = buffer.slice(..);
     let (sender, receiver) = std::sync::mpsc::channel();
@@ -95,13 +136,7 @@ pub fn read_texture(
         .recv()
         .map_err(|e| BridgeError::Runtime(e.to_string()))?
         .map_err(|e| BridgeError::Runtime(e.to_string()))?;
-    let mapped = slice.get_mapped_range();
-    let mut texels = Vec::with_capacity((row * height) as usize);
-    for y in 0..height {
-        let start = (y * padded_row) as usize;
-        texels.extend_from_slice(&mapped[start..start + row as usize]);
-    }
-    drop(mapped);
+    let bytes = slice.get_mapped_range().to_vec();
     buffer.unmap();
-    Ok(texels)
+    Ok(bytes)
 }

@@ -207,21 +207,42 @@ pub fn instance_norm<B: Backend>(
     shift: Tensor<B, 4>,
     epsilon: f64,
 ) -> Tensor<B, 4> {
-    let [n, c, h, _] = x.dims();
-    // Statistics reduce over W, then over H (exact for means of equal
-    // rows): single reductions longer than ~65k elements return wrong
-    // values on burn-wgpu 0.21 with lavapipe, short ones are reliable.
-    // Both stages reduce the innermost, contiguous axis.
-    let spatial_mean = |t: Tensor<B, 4>| {
-        t.mean_dim(3)
-            .reshape([n, c, h])
-            .mean_dim(2)
-            .reshape([n, c, 1, 1])
-    };
     let mean = spatial_mean(x.clone());
     let centered = x - mean;
     let var = spatial_mean(centered.clone().square());
     centered * (scale / var.add_scalar(epsilon).sqrt()) + shift
+}
+
+/// Per-channel mean and biased variance over the spatial extent of an
+/// `[N, C, H, W]` tensor, each `[N, C, 1, 1]` (the statistics of
+/// [`instance_norm`]).
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use bevy_gan_style::device::CpuBackend;
+/// use bevy_gan_style::nn::channel_mean_var;
+/// let x = Tensor::<CpuBackend, 1>::from_floats([1.0, 3.0, 5.0, 7.0], &Default::default());
+/// let (mean, var) = channel_mean_var(x.reshape([1, 1, 2, 2]));
+/// assert_eq!(mean.into_scalar(), 4.0);
+/// assert_eq!(var.into_scalar(), 5.0);
+/// ```
+pub fn channel_mean_var<B: Backend>(x: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
+    let mean = spatial_mean(x.clone());
+    let var = spatial_mean((x - mean.clone()).square());
+    (mean, var)
+}
+
+/// Mean over H and W, `[N, C, 1, 1]`.
+fn spatial_mean<B: Backend>(t: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, c, h, _] = t.dims();
+    // Reduce over W, then over H (exact for means of equal rows): single
+    // reductions longer than ~65k elements return wrong values on
+    // burn-wgpu 0.21 with lavapipe, short ones are reliable. Both stages
+    // reduce the innermost, contiguous axis.
+    t.mean_dim(3)
+        .reshape([n, c, h])
+        .mean_dim(2)
+        .reshape([n, c, 1, 1])
 }
 
 /// Non-linearity applied after a [`ConvBlock`]'s normalisation.

@@ -26,7 +26,8 @@ pub use init::{conv_transpose_weight, conv_weight};
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use layers::{
     BlockActivation, CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig,
-    instance_norm, pointwise_conv, reflect_conv2d, reflect_pad, same_pad, upsample_nearest2x,
+    channel_mean_var, instance_norm, pointwise_conv, reflect_conv2d, reflect_pad, same_pad,
+    upsample_nearest2x,
 };
 pub use mobilenet::{InvertedResidual, MOBILENET_FEATURES, MobileNetV2};
 pub use multistyle::{MultiStyleConfig, MultiStyleNet};

@@ -154,9 +154,14 @@ pub struct RestylizeRequests(pub u32);
 
 /// Temporal stabilisation for a [`StyleTransfer`] camera: the previous
 /// stylized frame is reprojected with the motion vectors and blended in,
-/// except where the depth says a surface was not visible before. Adds the
-/// depth and motion-vector prepasses and turns MSAA off (the prepass
-/// textures are read per pixel).
+/// except where the depth says a surface was not visible before. With
+/// `amortize`, frames in which the network does not run (its schedule, or
+/// a [`FrameBudget`](super::FrameBudget)'s interval) show the previous
+/// stylized frame reprojected to the current view, and the pixels it did
+/// not see show the rendered frame with the stylized output's colours: a
+/// slow network gives a steady, fully covered picture at the full frame
+/// rate. Adds the depth and motion-vector prepasses and turns MSAA off
+/// (the prepass textures are read per pixel).
 ///
 /// ```no_run
 /// # use bevy::prelude::*;
@@ -174,6 +179,9 @@ pub struct StyleTemporal {
     /// Relative depth difference beyond which a pixel counts as newly
     /// visible (disoccluded) and takes no history.
     pub depth_tolerance: f32,
+    /// Reproject the last stylized frame in frames where the network does
+    /// not run (else they show its last output as it was).
+    pub amortize: bool,
 }
 
 impl Default for StyleTemporal {
@@ -181,6 +189,7 @@ impl Default for StyleTemporal {
         Self {
             history_weight: 0.7,
             depth_tolerance: 0.05,
+            amortize: true,
         }
     }
 }

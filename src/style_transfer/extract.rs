@@ -7,7 +7,7 @@ use bevy::render::sync_component::SyncComponent;
 
 use super::budget::StyleTransferStatus;
 use super::component::{RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
-use super::probe::WarpingErrorProbe;
+use super::probe::{FillMask, WarpingErrorProbe};
 use crate::model::{StyleModel, StyleWeights};
 use crate::nn::Precision;
 
@@ -45,6 +45,8 @@ pub struct ExtractedStyleTransfer {
     pub temporal: Option<StyleTemporal>,
     /// Buffer of the camera's [`WarpingErrorProbe`], if any.
     pub probe: Option<AssetId<ShaderBuffer>>,
+    /// Buffer of the camera's [`FillMask`] and its view size, if any.
+    pub mask: Option<(AssetId<ShaderBuffer>, UVec2)>,
 }
 
 impl SyncComponent for StyleTransfer {
@@ -58,17 +60,19 @@ impl ExtractComponent for StyleTransfer {
         Option<&'static RestylizeRequests>,
         Option<&'static WarpingErrorProbe>,
         Option<&'static StyleTransferStatus>,
+        Option<&'static FillMask>,
     );
     type QueryFilter = ();
     type Out = ExtractedStyleTransfer;
 
     fn extract_component(
-        (settings, temporal, requests, probe, status): (
+        (settings, temporal, requests, probe, status, mask): (
             &StyleTransfer,
             Option<&StyleTemporal>,
             Option<&RestylizeRequests>,
             Option<&WarpingErrorProbe>,
             Option<&StyleTransferStatus>,
+            Option<&FillMask>,
         ),
     ) -> Option<ExtractedStyleTransfer> {
         // Disabled or zero strength: nothing runs, the frame is untouched.
@@ -96,6 +100,7 @@ impl ExtractComponent for StyleTransfer {
             requests: requests.map_or(0, |r| r.0),
             temporal: temporal.copied(),
             probe: probe.map(|probe| probe.buffer.id()),
+            mask: mask.map(|mask| (mask.buffer.id(), mask.size)),
         })
     }
 }

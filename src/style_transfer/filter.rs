@@ -33,8 +33,10 @@ use super::prepare::{FramePlan, Produced, RunStyle, ViewFilter};
 use crate::bridge::{
     BoundTensor, BridgeError, TensorBridge, TensorView, dispatch_2d, uniform_buffer,
 };
-use crate::device::BurnDevice;
+use crate::device::{BurnDevice, GpuBackend};
 use crate::model::{GpuNet, StyleModel, StyleNet, StyleVector, style_tensor_input};
+use crate::nn::channel_mean_var;
+use burn::tensor::Tensor;
 
 /// Name of the camera filter's render diagnostic span: with Bevy's
 /// `RenderDiagnosticsPlugin`, its cost per frame is in the `DiagnosticsStore`
@@ -146,7 +148,15 @@ pub(crate) fn style_transfer(
                 model: settings.model,
                 net_size: plan.net_size,
             };
-            state.output = Some((net.forward_with(input, style, settings.precision), produced));
+            let output = net.forward_with(input.clone(), style, settings.precision);
+            // Amortized frames colour-match what the reprojection misses.
+            state.colours = temporal
+                .as_ref()
+                .is_some_and(|temporal| temporal.settings.amortize)
+                .then(|| {
+                    colour_statistics(input, card.input_range, output.clone(), card.output_range)
+                });
+            state.output = Some((output, produced));
         }
         let Some((output, _)) = state.output.clone() else {
             return Ok(());
@@ -163,6 +173,15 @@ pub(crate) fn style_transfer(
                     .probe
                     .and_then(|id| probes.get(id))
                     .map(|probe| &*probe.buffer),
+                mask: settings
+                    .mask
+                    .filter(|(_, size)| *size == state.buffers.frame.size())
+                    .and_then(|(id, _)| probes.get(id))
+                    .map(|mask| &*mask.buffer),
+                colours: match (&state.colours, plan.run.is_none()) {
+                    (Some(colours), true) => Some(BoundTensor::new(colours.clone())?),
+                    _ => None,
+                },
                 output_range: card.output_range,
             },
             &mut state,
@@ -240,6 +259,10 @@ struct ComposeInputs<'a> {
     temporal: Option<&'a TemporalInputs<'a>>,
     /// Where to accumulate the warping error, if measured.
     probe: Option<&'a wgpu::Buffer>,
+    /// Where to write the fill mask, if read back.
+    mask: Option<&'a wgpu::Buffer>,
+    /// The last run's colour statistics, on frames the network skips.
+    colours: Option<BoundTensor>,
     output_range: (f32, f32),
 }
 
@@ -290,6 +313,25 @@ fn compose_frame(
         }
         _ => &*f.compose.no_probe,
     };
+    // A skipped frame of an amortizing camera reprojects the last one.
+    let colours = match (&f.colours, f.temporal) {
+        (Some(colours), Some(temporal)) if temporal.settings.amortize && f.plan.history_valid => {
+            let [_, stride_c, _, stride_k] = colours.strides();
+            params.reproject = 1;
+            params.colours_offset = colours.offset();
+            params.colours_stride_c = stride_c;
+            params.colours_stride_k = stride_k;
+            colours.buffer()
+        }
+        _ => &*f.compose.no_colours,
+    };
+    let mask = match f.mask {
+        Some(mask) => {
+            params.mask = 1;
+            mask
+        }
+        None => &*f.compose.no_probe,
+    };
     let view_uniform = view.uniform(f.device)?;
     let params_uniform = uniform_buffer(f.device, "gan_style camera compose", &params)?;
     let current = 1 - state.previous;
@@ -308,6 +350,8 @@ fn compose_frame(
             depth,
             previous_depth,
             probe.as_entire_binding(),
+            colours.as_entire_binding(),
+            mask.as_entire_binding(),
         )),
     );
     dispatch_2d(
@@ -322,4 +366,31 @@ fn compose_frame(
     output.flush_burn()?;
     state.previous = current;
     Ok(())
+}
+
+/// Per channel, the mean and deviation of the network's input and of its
+/// output, both mapped onto [0, 1]: `[1, 3, 1, 4]` (input mean, input
+/// deviation, output mean, output deviation).
+fn colour_statistics(
+    input: Tensor<GpuBackend, 4>,
+    input_range: (f32, f32),
+    output: Tensor<GpuBackend, 4>,
+    output_range: (f32, f32),
+) -> Tensor<GpuBackend, 4> {
+    let unit = |x: Tensor<GpuBackend, 4>, (lo, hi): (f32, f32)| {
+        let (mean, var) = channel_mean_var(x);
+        let [n, c, ..] = mean.dims();
+        let mean = mean
+            .sub_scalar(lo)
+            .div_scalar(hi - lo)
+            .reshape([n, c, 1, 1]);
+        let deviation = var.sqrt().div_scalar(hi - lo).reshape([n, c, 1, 1]);
+        [mean, deviation]
+    };
+    let [input_mean, input_deviation] = unit(input, input_range);
+    let [output_mean, output_deviation] = unit(output, output_range);
+    Tensor::cat(
+        vec![input_mean, input_deviation, output_mean, output_deviation],
+        3,
+    )
 }

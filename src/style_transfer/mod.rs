@@ -27,7 +27,7 @@ pub use budget::{FrameBudget, StyleTransferStatus};
 pub use component::{Restylize, RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
 pub use extract::ExtractedStyleTransfer;
 pub use filter::STYLE_TRANSFER_SPAN;
-pub use probe::{WarpingError, WarpingErrorProbe};
+pub use probe::{FillMask, WarpingError, WarpingErrorProbe};
 pub use style_images::PreparedStyleImages;
 
 use crate::bridge::{TensorBridgePlugin, embed_shader};
@@ -81,6 +81,7 @@ impl Plugin for StyleTransferPlugin {
             .add_observer(component::count_restylize)
             .add_observer(component::disable_msaa)
             .add_observer(probe::start_probe)
+            .add_observer(probe::start_mask)
             .init_resource::<PreparedStyleImages>()
             // Apps without images (e.g. a server using only the CPU) have no
             // style images to prepare.

@@ -28,6 +28,11 @@ pub(crate) struct ComposeParams {
     pub temporal: u32,
     pub history_valid: u32,
     pub probe: u32,
+    pub reproject: u32,
+    pub mask: u32,
+    pub colours_offset: u32,
+    pub colours_stride_c: u32,
+    pub colours_stride_k: u32,
 }
 
 /// The compose pipeline and what it binds in place of missing inputs.
@@ -38,8 +43,11 @@ pub(crate) struct ComposePipeline {
     /// Bound in place of the prepass textures when a camera has none.
     pub no_motion: TextureView,
     pub no_depth: TextureView,
-    /// Bound in place of a warping-error probe buffer.
+    /// Bound in place of a warping-error probe buffer or a fill mask.
     pub no_probe: Buffer,
+    /// Bound in place of colour statistics (read-only: not the same buffer
+    /// as the writable placeholder in one bind group).
+    pub no_colours: Buffer,
 }
 
 /// Queues the pipeline and creates the placeholders (`RenderStartup`).
@@ -69,6 +77,9 @@ pub(crate) fn init_compose_pipeline(
                 texture_depth_2d(),
                 texture_depth_2d(),
                 // Warping-error probe.
+                storage_buffer_sized(false, None),
+                // Colour statistics of the last run, fill mask.
+                storage_buffer_read_only_sized(false, None),
                 storage_buffer_sized(false, None),
             ),
         ),
@@ -104,6 +115,12 @@ pub(crate) fn init_compose_pipeline(
         no_depth: placeholder(TextureFormat::Depth32Float),
         no_probe: device.create_buffer(&BufferDescriptor {
             label: Some("gan_style camera no probe"),
+            size: 16,
+            usage: BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        }),
+        no_colours: device.create_buffer(&BufferDescriptor {
+            label: Some("gan_style camera no colours"),
             size: 16,
             usage: BufferUsages::STORAGE,
             mapped_at_creation: false,

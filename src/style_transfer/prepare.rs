@@ -78,6 +78,8 @@ pub(crate) struct ViewFilter {
     /// The last network output, reused by frames that skip the network,
     /// and what produced it.
     pub output: Option<(Tensor<GpuBackend, 4>, Produced)>,
+    /// Colour statistics of the last run (amortizing cameras).
+    pub colours: Option<Tensor<GpuBackend, 4>>,
     pub frames_since_run: u32,
     /// [`Restylize`](super::Restylize) requests seen when the network last ran.
     pub requests: u32,
@@ -96,6 +98,7 @@ impl ViewFilter {
             previous: 0,
             last_frame: 0,
             output: None,
+            colours: None,
             frames_since_run: 0,
             requests: 0,
             uploaded: None,

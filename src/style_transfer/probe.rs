@@ -95,3 +95,72 @@ fn read_probe(done: On<ReadbackComplete>, mut cameras: Query<(&mut WarpingErrorP
         coverage: count as f64 / pixels as f64,
     });
 }
+
+/// Which pixels of a [`StyleTemporal`] camera's last frame were filled by
+/// colour matching (the reprojected stylized frame had not seen them), read
+/// back from the GPU every frame: to measure amortized stylization away
+/// from disocclusions, or to look at them. Costs a readback of 4 bytes per
+/// pixel per frame; the mask is written only while the view is `size`.
+///
+/// ```no_run
+/// # use bevy::prelude::*;
+/// use bevy_gan_style::prelude::*;
+/// # fn setup(mut commands: Commands) {
+/// commands.spawn((StyleTransfer::default(), StyleTemporal::default(), FillMask::new(UVec2::new(320, 180))));
+/// # }
+/// ```
+#[derive(Component, Clone, Debug, Default)]
+#[require(StyleTemporal)]
+pub struct FillMask {
+    /// The view size the mask is for.
+    pub size: UVec2,
+    /// Row-major, one entry per pixel: `true` where filled by colour
+    /// matching in the last frame read back.
+    pub latest: Option<Vec<bool>>,
+    pub(crate) buffer: Handle<ShaderBuffer>,
+}
+
+impl FillMask {
+    /// A mask for a view of `size` pixels.
+    pub fn new(size: UVec2) -> Self {
+        Self { size, ..default() }
+    }
+
+    /// The GPU buffer the filter writes the mask into (a `u32` per pixel,
+    /// 1 where filled), for reading it back synchronously.
+    pub fn buffer(&self) -> &Handle<ShaderBuffer> {
+        &self.buffer
+    }
+}
+
+/// Creates the mask's buffer and its readback (on an entity of its own:
+/// the camera may carry a probe's readback).
+pub(crate) fn start_mask(
+    add: On<Add, FillMask>,
+    mut masks: Query<&mut FillMask>,
+    mut buffers: ResMut<Assets<ShaderBuffer>>,
+    mut commands: Commands,
+) {
+    let camera = add.entity;
+    let Ok(mut mask) = masks.get_mut(camera) else {
+        return;
+    };
+    let pixels = (mask.size.x.max(1) * mask.size.y.max(1)) as usize;
+    let mut buffer = ShaderBuffer::from(vec![0u32; pixels]);
+    buffer.buffer_description.usage |= BufferUsages::COPY_SRC;
+    mask.buffer = buffers.add(buffer);
+    commands
+        .spawn((Readback::buffer(mask.buffer.clone()), ChildOf(camera)))
+        .observe(
+            move |done: On<ReadbackComplete>, mut masks: Query<&mut FillMask>| {
+                if let Ok(mut mask) = masks.get_mut(camera) {
+                    mask.latest = Some(
+                        done.data
+                            .chunks_exact(4)
+                            .map(|word| word != [0, 0, 0, 0])
+                            .collect(),
+                    );
+                }
+            },
+        );
+}

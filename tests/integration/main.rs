@@ -4,6 +4,7 @@
 #[path = "../../examples/common/headless.rs"]
 mod headless;
 
+mod amortize;
 mod arbitrary;
 mod bad_input;
 mod bridge;
