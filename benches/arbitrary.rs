@@ -7,6 +7,8 @@
 //! cargo bench --bench arbitrary      # needs `pip install onnxruntime` for the ORT row
 //! ```
 
+#[path = "common/adapter.rs"]
+mod adapter;
 #[path = "common/cpu.rs"]
 mod cpu;
 #[path = "common/gpu.rs"]
@@ -15,6 +17,8 @@ mod gpu;
 mod headless;
 #[path = "common/ort.rs"]
 mod ort;
+#[path = "common/root.rs"]
+mod root;
 
 use std::time::Instant;
 
@@ -25,7 +29,6 @@ use burn::tensor::Distribution;
 
 const SIZES: [(usize, usize); 3] = [(256, 256), (640, 360), (1280, 720)];
 const RUNS: usize = 3;
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Median milliseconds of `RUNS` calls of `f` after one warm-up.
 fn median_ms<B: Backend>(device: &B::Device, mut f: impl FnMut()) -> f64 {
@@ -63,8 +66,11 @@ fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> 
 
 fn main() {
     println!("CPU: {}", cpu::cpu_name());
-    let model = StyleModel::load_file(format!("{ROOT}/assets/models/magenta_arbitrary.style.ron"))
-        .expect("model");
+    let model = StyleModel::load_file(format!(
+        "{}/assets/models/magenta_arbitrary.style.ron",
+        root::root()
+    ))
+    .expect("model");
     let mut rows: Vec<(String, Vec<f64>)> = vec![(
         "burn flex (CPU backend)".into(),
         time_backend::<CpuBackend>(&model, &Default::default()),

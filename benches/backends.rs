@@ -6,6 +6,8 @@
 //! cargo bench --bench backends            # needs `pip install onnxruntime` for the ORT column
 //! ```
 
+#[path = "common/adapter.rs"]
+mod adapter;
 #[path = "common/cpu.rs"]
 mod cpu;
 #[path = "common/gpu.rs"]
@@ -14,6 +16,8 @@ mod gpu;
 mod headless;
 #[path = "common/ort.rs"]
 mod ort;
+#[path = "common/root.rs"]
+mod root;
 
 use std::time::Instant;
 
@@ -22,7 +26,6 @@ use burn::prelude::*;
 
 const SIZES: [(usize, usize); 2] = [(256, 168), (640, 360)];
 const RUNS: usize = 5;
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Median milliseconds of `RUNS` forward passes (after one warm-up) at each size.
 fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> {
@@ -53,8 +56,11 @@ fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> 
 
 fn main() {
     println!("CPU: {}", cpu::cpu_name());
-    let model = StyleModel::load_file(format!("{ROOT}/assets/models/multistyle26.style.ron"))
-        .expect("model");
+    let model = StyleModel::load_file(format!(
+        "{}/assets/models/multistyle26.style.ron",
+        root::root()
+    ))
+    .expect("model");
     let mut rows: Vec<(String, Vec<f64>)> = vec![(
         "burn flex (CPU backend)".into(),
         time_backend::<CpuBackend>(&model, &Default::default()),

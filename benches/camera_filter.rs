@@ -12,14 +12,25 @@
 //! not fit the device's storage-binding limit are also measured at
 //! `resolution_scale` 0.5.
 
+#[path = "common/adapter.rs"]
+mod adapter;
 #[path = "common/cpu.rs"]
 mod cpu;
 #[path = "../examples/common/headless.rs"]
 mod headless;
 #[path = "common/ort.rs"]
 mod ort;
+#[path = "common/root.rs"]
+mod root;
 
 use std::time::Instant;
+
+use bevy::render::RenderApp;
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::renderer::RenderQueue;
+use bevy::render::storage::GpuShaderBuffer;
+use bevy::render::texture::GpuImage;
+use bevy_gan_style::bridge::host;
 
 use bevy::camera::RenderTarget;
 use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore};
@@ -35,7 +46,6 @@ const SIZES: [(u32, u32); 4] = [(256, 256), (640, 360), (1280, 720), (1920, 1080
 const WARM: usize = 2;
 const LAG: usize = 2;
 const RUNS: usize = 3;
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const GPU_SPAN: DiagnosticPath = DiagnosticPath::const_new("render/style_transfer/elapsed_gpu");
 
 /// One measured configuration.
@@ -52,12 +62,17 @@ fn main() {
         println!("camera_filter bench: no GPU adapter (install mesa-vulkan-drivers for lavapipe)");
         return;
     }
-    let model = StyleModel::load_file(format!("{ROOT}/assets/models/multistyle26.style.ron"))
-        .expect("bundled model");
+    let model = StyleModel::load_file(format!(
+        "{}/assets/models/multistyle26.style.ron",
+        root::root()
+    ))
+    .expect("bundled model");
     let mut app = headless::headless_app(true);
     app.add_plugins(RenderDiagnosticsPlugin);
     headless::finish_setup(&mut app);
-    let adapter = app.world().resource::<RenderAdapterInfo>().name.clone();
+    let info = app.world().resource::<RenderAdapterInfo>();
+    let adapter = info.name.clone();
+    println!("GPU: {}", adapter::describe(info));
     let max_binding = app
         .world()
         .resource::<RenderDevice>()
@@ -116,6 +131,204 @@ fn main() {
             ort_ms.map_or("–".into(), |ms| format!("{:.1}×", row.filter_ms / ms)),
         );
     }
+
+    budget(&mut app, camera);
+    amortization(&model, &adapter);
+}
+
+/// The frame budget at 256²: the full cost, then a budget of 40 % of it
+/// and what the filter settles at.
+fn budget(app: &mut App, camera: Entity) {
+    set_target(app, camera, (256, 256));
+    let full = costs(app, camera, 10);
+    let full = median(full[full.len().saturating_sub(4)..].to_vec());
+    let budget = 0.4 * full as f32;
+    app.world_mut()
+        .get_mut::<StyleTransfer>(camera)
+        .expect("filtered camera")
+        .budget = Some(FrameBudget {
+        gpu_ms: budget,
+        min_scale: 0.1,
+        max_interval: 4,
+    });
+    let tight = costs(app, camera, 40);
+    let settled = median(tight[tight.len().saturating_sub(10)..].to_vec());
+    let status = app
+        .world()
+        .get::<StyleTransferStatus>(camera)
+        .expect("status")
+        .clone();
+    println!(
+        "\nbudget at 256²: full cost {full:.1} ms; budget {budget:.1} ms → median {settled:.1} ms \
+         ({:.2}× the budget) at scale {:.2}, interval {}",
+        settled / f64::from(budget),
+        status.scale,
+        status.interval
+    );
+}
+
+/// Newly measured filter costs (ms) over `frames` frames.
+fn costs(app: &mut App, camera: Entity, frames: usize) -> Vec<f64> {
+    let mut costs = Vec::new();
+    let mut last = None;
+    for _ in 0..frames {
+        app.update();
+        let cost = app
+            .world()
+            .get::<StyleTransferStatus>(camera)
+            .and_then(|status| status.cost_ms);
+        if cost.is_some() && cost != last {
+            costs.extend(cost.map(f64::from));
+        }
+        last = cost;
+    }
+    costs
+}
+
+const ORBIT_SIZE: (u32, u32) = (256, 256);
+const ORBIT_FRAMES: usize = 24;
+const ORBIT_WARM: usize = 6;
+
+/// Amortized stylization on the scripted orbit: an every-frame camera and
+/// a camera whose network runs every n-th frame (reprojection in between)
+/// see the same view; per n, the amortized camera's cost per frame, its
+/// warping error and its mean absolute difference from the every-frame
+/// camera away from the pixels it filled.
+fn amortization(model: &StyleModel, adapter: &str) {
+    println!(
+        "\n| n | cost per frame ms ({adapter}) | × of n = 1 | warping error | mean abs. difference from every frame (levels, filled pixels excluded) | filled pixels |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let mut base = None;
+    for n in [1u32, 2, 4] {
+        let mut app = headless::headless_app(true);
+        headless::finish_setup(&mut app);
+        let reference = spawn_scene(&mut app, model.clone());
+        let world = app.world_mut();
+        world.entity_mut(reference).insert(StyleTemporal {
+            history_weight: 0.0,
+            ..default()
+        });
+        let settings = world
+            .get::<StyleTransfer>(reference)
+            .expect("filtered camera")
+            .clone();
+        let amortized = world
+            .spawn((
+                StyleTransfer {
+                    schedule: StyleSchedule::EveryNFrames(n),
+                    ..settings
+                },
+                StyleTemporal {
+                    history_weight: 0.0,
+                    ..default()
+                },
+                Camera {
+                    order: 1,
+                    ..default()
+                },
+                WarpingErrorProbe::default(),
+                FillMask::new(UVec2::new(ORBIT_SIZE.0, ORBIT_SIZE.1)),
+            ))
+            .id();
+        let targets = [reference, amortized].map(|camera| set_target(&mut app, camera, ORBIT_SIZE));
+        let (mut costs, mut errors, mut differences, mut filled) = (vec![], vec![], vec![], vec![]);
+        for frame in 0..ORBIT_FRAMES {
+            let angle = frame as f32 * 0.02;
+            let eye = Vec3::new(4.5 * angle.sin(), 2.0, 4.5 * angle.cos());
+            let transform =
+                Transform::from_translation(eye).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y);
+            for camera in [reference, amortized] {
+                *app.world_mut()
+                    .get_mut::<Transform>(camera)
+                    .expect("camera") = transform;
+            }
+            app.update();
+            if frame < ORBIT_WARM {
+                continue;
+            }
+            let world = app.world();
+            costs.extend(
+                world
+                    .get::<StyleTransferStatus>(amortized)
+                    .and_then(|status| status.cost_ms)
+                    .map(f64::from),
+            );
+            errors.extend(
+                world
+                    .get::<WarpingErrorProbe>(amortized)
+                    .and_then(|probe| probe.latest)
+                    .map(|sample| sample.error),
+            );
+            let mask = world
+                .get::<FillMask>(amortized)
+                .expect("mask")
+                .buffer()
+                .clone();
+            let [a, b] = targets.clone().map(|target| read_image(&app, &target));
+            let mask = read_buffer(&app, &mask);
+            let (mut sum, mut count) = (0.0, 0usize);
+            for (i, (pa, pb)) in a.chunks_exact(4).zip(b.chunks_exact(4)).enumerate() {
+                if mask.get(4 * i).is_some_and(|&m| m == 0) {
+                    sum += (0..3)
+                        .map(|c| (f64::from(pa[c]) - f64::from(pb[c])).abs())
+                        .sum::<f64>()
+                        / 3.0;
+                    count += 1;
+                }
+            }
+            differences.push(sum / count.max(1) as f64);
+            filled.push(1.0 - count as f64 / (a.len() / 4) as f64);
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let cost = mean(&costs);
+        let base = *base.get_or_insert(cost);
+        println!(
+            "| {n} | {cost:.1} | {:.2}× | {:.6} | {:.2} | {:.2} % |",
+            cost / base,
+            mean(&errors),
+            mean(&differences),
+            100.0 * mean(&filled)
+        );
+    }
+}
+
+/// Points `camera` at a new `size` image target; returns it.
+fn set_target(app: &mut App, camera: Entity, (width, height): (u32, u32)) -> Handle<Image> {
+    let world = app.world_mut();
+    let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
+    image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
+    let target = world.resource_mut::<Assets<Image>>().add(image);
+    world
+        .entity_mut(camera)
+        .insert(RenderTarget::Image(target.clone().into()));
+    target
+}
+
+/// An image target as the last frame left it (RGBA8).
+fn read_image(app: &App, target: &Handle<Image>) -> Vec<u8> {
+    let world = app.get_sub_app(RenderApp).expect("render app").world();
+    let texture = &world
+        .resource::<RenderAssets<GpuImage>>()
+        .get(target)
+        .expect("target on the GPU")
+        .texture;
+    let device = world.resource::<RenderDevice>().wgpu_device();
+    let queue: &wgpu::Queue = &world.resource::<RenderQueue>().0;
+    host::read_texture(device, queue, texture).expect("readback")
+}
+
+/// A shader buffer's bytes after the last frame.
+fn read_buffer(app: &App, buffer: &Handle<bevy::render::storage::ShaderBuffer>) -> Vec<u8> {
+    let world = app.get_sub_app(RenderApp).expect("render app").world();
+    let buffer = &world
+        .resource::<RenderAssets<GpuShaderBuffer>>()
+        .get(buffer)
+        .expect("buffer on the GPU")
+        .buffer;
+    let device = world.resource::<RenderDevice>().wgpu_device();
+    let queue: &wgpu::Queue = &world.resource::<RenderQueue>().0;
+    host::read_buffer(device, queue, buffer).expect("readback")
 }
 
 /// A few lit objects and a filtered camera rendering into an image.
@@ -160,14 +373,9 @@ fn spawn_scene(app: &mut App, model: StyleModel) -> Entity {
 /// Median filter time (GPU span, or frame wall time without timestamps) and
 /// median frame wall time of `RUNS` frames at one size.
 fn measure(app: &mut App, camera: Entity, (width, height): (u32, u32), scale: f32) -> (f64, f64) {
-    let world = app.world_mut();
-    let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
-    image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
-    let target = world.resource_mut::<Assets<Image>>().add(image);
-    let mut camera = world.entity_mut(camera);
-    camera.insert(RenderTarget::Image(target.into()));
-    camera
-        .get_mut::<StyleTransfer>()
+    set_target(app, camera, (width, height));
+    app.world_mut()
+        .get_mut::<StyleTransfer>(camera)
         .expect("filtered camera")
         .resolution_scale = scale;
 

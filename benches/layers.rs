@@ -11,6 +11,8 @@
 //! cargo bench --bench layers        # needs `pip install onnxruntime` for the ORT totals
 //! ```
 
+#[path = "common/adapter.rs"]
+mod adapter;
 #[path = "common/cpu.rs"]
 mod cpu;
 #[path = "common/gpu.rs"]
@@ -19,6 +21,8 @@ mod gpu;
 mod headless;
 #[path = "common/ort.rs"]
 mod ort;
+#[path = "common/root.rs"]
+mod root;
 
 use std::time::Instant;
 
@@ -35,7 +39,6 @@ use burn::tensor::{Distribution, TensorPrimitive};
 
 const SIZES: [(usize, usize); 2] = [(256, 168), (640, 360)];
 const RUNS: usize = 3;
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Median milliseconds of `RUNS` synchronised calls of `f` after a warm-up.
 fn median_ms<B: Backend>(device: &B::Device, mut f: impl FnMut()) -> f64 {
@@ -259,7 +262,8 @@ fn print_table<B: Backend>(title: &str, stages: &[ConvStage<B>], ops: &[Op], pea
 /// The stages of both networks on `B`: (name, stages).
 fn networks<B: Backend>(device: &B::Device) -> Vec<(&'static str, Vec<ConvStage<B>>)> {
     let load = |card: &str| {
-        StyleModel::load_file(format!("{ROOT}/assets/models/{card}.style.ron")).expect("model")
+        StyleModel::load_file(format!("{}/assets/models/{card}.style.ron", root::root()))
+            .expect("model")
     };
     let multistyle = load("multistyle26");
     let style = multistyle
@@ -297,10 +301,7 @@ fn main() {
         .as_ref()
         .map(|gpu| matmul_peak::<GpuBackend>(&gpu.device));
     if let (Some(gpu), Some(peak)) = (&gpu, gpu_peak) {
-        println!(
-            "GPU adapter: {} (matmul peak {peak:.1} GFLOP/s)",
-            gpu.adapter
-        );
+        println!("GPU: {} (matmul peak {peak:.1} GFLOP/s)", gpu.driver);
     }
     println!("CPU backend matmul peak {cpu_peak:.1} GFLOP/s");
 

@@ -6,12 +6,16 @@
 //! cargo bench --bench textures
 //! ```
 
+#[path = "common/adapter.rs"]
+mod adapter;
 #[path = "common/cpu.rs"]
 mod cpu;
 #[path = "common/gpu.rs"]
 mod gpu;
 #[path = "../examples/common/headless.rs"]
 mod headless;
+#[path = "common/root.rs"]
+mod root;
 
 use std::time::Instant;
 
@@ -23,7 +27,6 @@ use burn::prelude::*;
 const MODELS: [&str; 3] = ["water_caustics", "ink_clouds", "herringbone_bricks"];
 const SIZES: [u32; 3] = [256, 512, 1024];
 const RUNS: usize = 3;
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Median milliseconds of `RUNS` generations (after one warm-up), waiting
 /// for the device each time.
@@ -50,12 +53,18 @@ fn time<B: Backend>(model: &TextureModel, size: u32, device: &B::Device) -> f64 
 fn main() {
     println!("CPU: {}", cpu::cpu_name());
     let gpu = gpu::bevy_gpu();
+    if let Some(gpu) = &gpu {
+        println!("GPU: {}", gpu.driver);
+    }
     let header: Vec<String> = SIZES.iter().map(|s| format!("{s}² ms")).collect();
     println!("| model | backend | {} |", header.join(" | "));
     println!("|---|---|{}", "---|".repeat(SIZES.len()));
     for name in MODELS {
-        let model = TextureModel::load_file(format!("{ROOT}/assets/textures/{name}.texture.ron"))
-            .expect("shipped model");
+        let model = TextureModel::load_file(format!(
+            "{}/assets/textures/{name}.texture.ron",
+            root::root()
+        ))
+        .expect("shipped model");
         let cpu: Vec<String> = SIZES
             .iter()
             .map(|&s| format!("{:.1}", time::<CpuBackend>(&model, s, &Default::default())))

@@ -69,6 +69,17 @@ struct Args {
     /// Frames before the screenshot.
     #[arg(long, default_value_t = 6)]
     frames: u32,
+    /// Hold the filter to this many milliseconds of GPU time per frame
+    /// (the internal scale, then the run interval, adapt).
+    #[arg(long)]
+    budget: Option<f32>,
+    /// Reproject the last stylized frame in frames the network skips
+    /// (adds temporal stabilisation with no history blending).
+    #[arg(long)]
+    amortize: bool,
+    /// Half-precision kernels (where the adapter has SHADER_F16).
+    #[arg(long)]
+    f16: bool,
 }
 
 fn main() {
@@ -278,30 +289,44 @@ fn setup(
     }
 
     let controls = StyleControls::new(args.style, args.style_b, args.blend);
-    commands.spawn((
-        StyleTransfer {
-            model: assets.load(args.model.clone()),
-            style: controls.style(),
-            // Used by arbitrary-style models, ignored by the others.
-            style_images: pictures
-                .0
-                .iter()
-                .map(|name| assets.load(format!("styles/{name}")))
-                .collect(),
-            style_strength: args.style_strength,
-            resolution_scale: args.scale.clamp(0.1, 1.0),
-            split: args.split.clamp(0.0, 1.0),
+    let camera = commands
+        .spawn((
+            StyleTransfer {
+                model: assets.load(args.model.clone()),
+                style: controls.style(),
+                // Used by arbitrary-style models, ignored by the others.
+                style_images: pictures
+                    .0
+                    .iter()
+                    .map(|name| assets.load(format!("styles/{name}")))
+                    .collect(),
+                style_strength: args.style_strength,
+                resolution_scale: args.scale.clamp(0.1, 1.0),
+                split: args.split.clamp(0.0, 1.0),
+                budget: args.budget.map(FrameBudget::ms),
+                precision: if args.f16 {
+                    Precision::F16
+                } else {
+                    Precision::F32
+                },
+                ..default()
+            },
+            controls,
+            Transform::default(),
+            Orbiting {
+                radius: 8.5,
+                height: 3.6,
+                speed: 0.25,
+                phase: -0.25,
+            },
+        ))
+        .id();
+    if args.amortize {
+        commands.entity(camera).insert(StyleTemporal {
+            history_weight: 0.0,
             ..default()
-        },
-        controls,
-        Transform::default(),
-        Orbiting {
-            radius: 8.5,
-            height: 3.6,
-            speed: 0.25,
-            phase: -0.25,
-        },
-    ));
+        });
+    }
 }
 
 /// Moves the lights and the camera on their circles, spins and bobs objects.

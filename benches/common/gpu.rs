@@ -14,6 +14,9 @@ pub struct BenchGpu {
     pub _app: App,
     /// Adapter name, for the tables.
     pub adapter: String,
+    /// Adapter, driver and backend, for the run's header.
+    #[allow(dead_code, reason = "not every bench prints the driver")]
+    pub driver: String,
     /// `max_storage_buffer_binding_size` of the device, bytes.
     #[allow(dead_code, reason = "not every bench checks the binding limit")]
     pub max_binding: u64,
@@ -29,7 +32,9 @@ pub fn bevy_gpu() -> Option<BenchGpu> {
     let mut app = headless::headless_app(true);
     headless::finish_setup(&mut app);
     let world = app.world();
-    let adapter = world.resource::<RenderAdapterInfo>().name.clone();
+    let info = world.resource::<RenderAdapterInfo>();
+    let adapter = info.name.clone();
+    let driver = crate::adapter::describe(info);
     let max_binding = world
         .resource::<RenderDevice>()
         .limits()
@@ -40,6 +45,7 @@ pub fn bevy_gpu() -> Option<BenchGpu> {
     Some(BenchGpu {
         _app: app,
         adapter,
+        driver,
         max_binding,
         device,
     })

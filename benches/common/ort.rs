@@ -4,8 +4,6 @@
 use std::path::Path;
 use std::process::Command;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 /// Median milliseconds of multistyle26 in onnxruntime (CPU) at each
 /// `width × height`, through `benches/ort_multistyle.py`; `None` (with the
 /// reason printed) when the ONNX file or onnxruntime is missing.
@@ -20,14 +18,14 @@ pub fn onnxruntime(sizes: &[(u32, u32)]) -> Option<Vec<f64>> {
 /// each output line. `None` (with the reason printed) when a file or
 /// onnxruntime is missing.
 pub fn run_script(script: &str, models: &[&str], args: &[String]) -> Option<Vec<f64>> {
-    let dir = Path::new(ROOT).join("../shared/data/pretrained/magenta_onnx");
+    let dir = Path::new(&crate::root::root()).join("../shared/data/pretrained/magenta_onnx");
     let models: Vec<_> = models.iter().map(|name| dir.join(name)).collect();
     if let Some(missing) = models.iter().find(|path| !path.exists()) {
         println!("onnxruntime: skipped ({} not found)", missing.display());
         return None;
     }
     let output = Command::new("python3")
-        .arg(format!("{ROOT}/benches/{script}"))
+        .arg(format!("{}/benches/{script}", crate::root::root()))
         .args(&models)
         .args(args)
         .output()

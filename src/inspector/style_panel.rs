@@ -10,8 +10,10 @@ use super::cost::cost;
 use super::settings::GanStyleInspector;
 use super::thumbnails::{THUMBNAIL, Thumbnails};
 use crate::model::StyleModel;
+use crate::nn::Precision;
 use crate::style_transfer::{
-    Restylize, STYLE_TRANSFER_SPAN, StyleSchedule, StyleTemporal, StyleTransfer,
+    FrameBudget, Restylize, STYLE_TRANSFER_SPAN, StyleSchedule, StyleTemporal, StyleTransfer,
+    StyleTransferStatus,
 };
 
 /// What one camera's window shows of its styles.
@@ -85,6 +87,7 @@ type InspectedCamera = (
     &'static mut StyleControls,
     Option<&'static mut StyleTemporal>,
     Option<&'static Name>,
+    Option<&'static StyleTransferStatus>,
 );
 
 /// Draws the panel of every style-transfer camera.
@@ -103,7 +106,7 @@ pub(crate) fn style_panel(
         return Ok(());
     }
     let ctx = contexts.ctx_mut()?.clone();
-    for (entity, mut settings, mut controls, mut temporal, name) in &mut cameras {
+    for (entity, mut settings, mut controls, mut temporal, name, status) in &mut cameras {
         let model = models.get(&settings.model);
         let list = StyleList::of(&settings, model, &thumbnails, &assets, &mut contexts);
         let title = match name {
@@ -166,7 +169,13 @@ pub(crate) fn style_panel(
                         egui::Slider::new(&mut temporal.history_weight, 0.0..=0.95)
                             .text("history weight"),
                     );
+                    ui.checkbox(&mut temporal.amortize, "reproject skipped frames")
+                        .on_hover_text(
+                            "frames without a network run show the last stylized frame \
+                             moved with the motion vectors",
+                        );
                 }
+                budget(ui, &mut settings, status);
                 ui.add(
                     egui::Slider::new(&mut settings.split, 0.0..=1.0).text("before | after split"),
                 );
@@ -235,5 +244,48 @@ fn schedule(ui: &mut egui::Ui, schedule: &mut StyleSchedule, restylize: impl FnO
     }
     if *schedule == StyleSchedule::OnDemand && ui.button("restylize").clicked() {
         restylize();
+    }
+}
+
+/// The frame budget, the precision, and what the filter measured and chose.
+fn budget(
+    ui: &mut egui::Ui,
+    settings: &mut Mut<StyleTransfer>,
+    status: Option<&StyleTransferStatus>,
+) {
+    let mut half = settings.precision == Precision::F16;
+    if ui
+        .checkbox(&mut half, "half precision (f16)")
+        .on_hover_text("where the adapter has SHADER_F16; f32 otherwise")
+        .changed()
+    {
+        settings.precision = if half { Precision::F16 } else { Precision::F32 };
+    }
+    let mut on = settings.budget.is_some();
+    if ui.checkbox(&mut on, "frame budget").changed() {
+        settings.budget = on.then(FrameBudget::default);
+    }
+    if let Some(mut budget) = settings.budget {
+        ui.add(
+            egui::Slider::new(&mut budget.gpu_ms, 0.5..=2000.0)
+                .logarithmic(true)
+                .text("budget ms"),
+        );
+        ui.add(egui::Slider::new(&mut budget.min_scale, 0.1..=1.0).text("lowest scale"));
+        ui.add(egui::Slider::new(&mut budget.max_interval, 1..=8).text("longest interval"));
+        if settings.budget != Some(budget) {
+            settings.budget = Some(budget);
+        }
+    }
+    if let Some(status) = status {
+        let ms = |cost: Option<f32>| cost.map_or("–".into(), |ms| format!("{ms:.1} ms"));
+        ui.label(format!(
+            "chosen: scale {:.2}, every {} frame(s); network frames {}, others {} ({})",
+            status.scale,
+            status.interval,
+            ms(status.run_cost_ms),
+            ms(status.skip_cost_ms),
+            if status.gpu_timestamps { "GPU" } else { "CPU" },
+        ));
     }
 }
