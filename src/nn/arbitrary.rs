@@ -10,9 +10,10 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 
 use super::init::conv_weight;
-use super::layers::{BlockActivation, pointwise_conv};
 use super::mobilenet::{MOBILENET_FEATURES, MobileNetV2};
-use super::stage::{ConvStage, Precision, Skip, StagePost, run_stages_with};
+use super::ops::{BlockActivation, pointwise_conv};
+use super::run::run_stages_with;
+use super::stage::{ConvStage, Precision, Skip, StagePost};
 use super::weights::{WeightsError, to_f32_safetensors};
 
 /// Architecture of an [`ArbitraryStyleNet`]; the defaults are Magenta's

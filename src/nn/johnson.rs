@@ -13,7 +13,7 @@ use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use safetensors::SafeTensors;
 
 use super::init::{conv_transpose_weight, conv_weight};
-use super::layers::{instance_norm, same_pad};
+use super::ops::{instance_norm, same_pad};
 use super::weights::WeightsError;
 use super::weights::{serialize_f32, to_f32_safetensors};
 

@@ -5,7 +5,7 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 
-use super::layers::{pointwise_conv, same_pad};
+use super::ops::{pointwise_conv, same_pad};
 
 /// `(input channels, expanded channels, output channels, stride)` of the 17
 /// inverted residual blocks (Sandler et al. 2018, table 2, width 1.0).

@@ -9,8 +9,10 @@ pub mod kernels;
 mod layers;
 mod mobilenet;
 mod multistyle;
+mod ops;
 mod perceptual;
 mod psgan;
+mod run;
 mod stage;
 mod vgg;
 mod weights;
@@ -24,19 +26,18 @@ pub use circular::{
 };
 pub use init::{conv_transpose_weight, conv_weight};
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
-pub use layers::{
-    BlockActivation, CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig,
-    channel_mean_var, instance_norm, pointwise_conv, reflect_conv2d, reflect_pad, same_pad,
-    upsample_nearest2x,
-};
+pub use layers::{CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig};
 pub use mobilenet::{InvertedResidual, MOBILENET_FEATURES, MobileNetV2};
 pub use multistyle::{MultiStyleConfig, MultiStyleNet};
+pub use ops::{
+    BlockActivation, channel_mean_var, instance_norm, pointwise_conv, reflect_conv2d, reflect_pad,
+    same_pad, upsample_nearest2x,
+};
 pub use perceptual::{content_loss, gram, style_grams, style_loss, total_variation};
 pub use psgan::{
     PsganConfig, PsganGenerator, PsganLatent, SplitMix64, TEXTURE_RANGE, Upsample, pixel_norm,
 };
-pub use stage::{
-    ConvStage, Precision, Skip, StagePost, run_stages, run_stages_plain, run_stages_with,
-};
+pub use run::{run_stages, run_stages_with};
+pub use stage::{ConvStage, Precision, Skip, StagePost, run_stages_plain};
 pub use vgg::{Vgg16, VggTap};
 pub use weights::{WeightsError, load_safetensors, to_f32_safetensors};

@@ -5,8 +5,10 @@
 use burn::module::{Param, ParamId};
 use burn::prelude::*;
 
-use super::layers::{BlockActivation, ConvBlock, ConvBlockConfig};
-use super::stage::{ConvStage, Precision, Skip, run_stages_with};
+use super::layers::{ConvBlock, ConvBlockConfig};
+use super::ops::BlockActivation;
+use super::run::run_stages_with;
+use super::stage::{ConvStage, Precision, Skip};
 
 /// Architecture of a [`MultiStyleNet`].
 ///

@@ -14,7 +14,7 @@ use burn::prelude::*;
 use burn::tensor::activation;
 
 use super::circular::{CircularConv2d, CircularConv2dConfig, circular_upsample_bilinear2x};
-use super::layers::upsample_nearest2x;
+use super::ops::upsample_nearest2x;
 
 /// Architecture of a [`PsganGenerator`].
 ///

@@ -1,14 +1,13 @@
 //! The feed-forward style transformers as a list of convolution stages:
 //! one description of each network that the plain burn ops and the GPU
-//! kernels ([`super::kernels`]) both run.
+//! kernels ([`super::kernels`]) both run ([`super::run_stages`] picks).
 
 use bevy::reflect::Reflect;
 use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
-use super::kernels;
-use super::layers::{BlockActivation, instance_norm, reflect_pad, upsample_nearest2x};
+use super::ops::{BlockActivation, instance_norm, reflect_pad, upsample_nearest2x};
 
 /// What follows a stage's convolution, before its activation.
 #[derive(Debug, Clone)]
@@ -147,23 +146,7 @@ pub enum Precision {
     F16,
 }
 
-/// Runs `stages` in order on `x` (`[N, C, H, W]`), with the residual
-/// connections they mark: with the crate's GPU kernels when `x` lives on
-/// burn's wgpu backend and they apply (batch 1), with burn's ops otherwise.
-pub fn run_stages<B: Backend>(stages: &[ConvStage<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
-    run_stages_with(stages, x, Precision::F32)
-}
-
-/// [`run_stages`] with the kernels' `precision`.
-pub fn run_stages_with<B: Backend>(
-    stages: &[ConvStage<B>],
-    x: Tensor<B, 4>,
-    precision: Precision,
-) -> Tensor<B, 4> {
-    kernels::run_fused(stages, &x, precision).unwrap_or_else(|| run_stages_plain(stages, x))
-}
-
-/// Runs `stages` with burn's ops only (what [`run_stages`] falls back to;
+/// Runs `stages` with burn's ops only (what [`run_stages`](super::run_stages) falls back to;
 /// the reference the kernels are tested against).
 pub fn run_stages_plain<B: Backend>(stages: &[ConvStage<B>], x: Tensor<B, 4>) -> Tensor<B, 4> {
     let mut saved = None;

@@ -25,8 +25,8 @@ use bevy::render::view::ViewTarget;
 
 use std::time::Instant;
 
-use super::budget::CostTag;
 use super::component::StyleTemporal;
+use super::cost::CostTag;
 use super::extract::ExtractedStyleTransfer;
 use super::pipeline::{ComposeParams, ComposePipeline};
 use super::prepare::{FramePlan, Produced, RunStyle, ViewFilter};

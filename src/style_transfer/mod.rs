@@ -8,6 +8,7 @@
 
 mod budget;
 mod component;
+mod cost;
 mod extract;
 mod filter;
 mod pipeline;
@@ -63,7 +64,7 @@ impl Plugin for StyleTransferPlugin {
             .and_then(|render| render.world().get_resource::<RenderQueue>())
             .map(|queue| queue.get_timestamp_period());
         if let Some(period) = period {
-            app.insert_resource(budget::TimestampPeriod(period));
+            app.insert_resource(cost::TimestampPeriod(period));
         }
     }
 
@@ -75,8 +76,8 @@ impl Plugin for StyleTransferPlugin {
             .register_type::<StyleTemporal>()
             .register_type::<RestylizeRequests>()
             .register_type::<StyleTransferStatus>()
-            .add_observer(budget::start_cost_readback)
-            .add_systems(PostUpdate, budget::clamp_status)
+            .add_observer(cost::start_cost_readback)
+            .add_systems(PostUpdate, cost::clamp_status)
             .add_observer(component::add_copy_usages)
             .add_observer(component::count_restylize)
             .add_observer(component::disable_msaa)

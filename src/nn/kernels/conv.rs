@@ -8,8 +8,8 @@ use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::{cast, into_contiguous};
 use burn_cubecl::ops::numeric::empty_device_dtype;
 
+use super::gpu_stage::{GpuStage, GpuTensor};
 use super::launch::{Wgsl, float_values, shader};
-use super::{GpuStage, GpuTensor};
 
 type Gpu = CubeBackend<WgpuRuntime, f32, i32, u32>;
 

@@ -6,7 +6,7 @@ use burn::tensor::DType;
 use burn_cubecl::cubecl::prelude::{ComputeClient, CubeCount, CubeDim, KernelId};
 use cubecl_runtime::server::{KernelArguments, MetadataBindingInfo};
 
-use super::GpuTensor;
+use super::gpu_stage::GpuTensor;
 
 /// A kernel: WGSL sources joined in order, placeholders filled, and the
 /// workgroup size its `main` declares.

@@ -9,9 +9,9 @@ use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
 
 use super::conv::dims;
+use super::gpu_stage::{GpuPost, GpuStage, GpuTensor};
 use super::launch::{Wgsl, float_values, shader};
-use super::{GpuPost, GpuStage, GpuTensor};
-use crate::nn::BlockActivation;
+use crate::nn::ops::BlockActivation;
 
 type Gpu = CubeBackend<WgpuRuntime, f32, i32, u32>;
 

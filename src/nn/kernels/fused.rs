@@ -1,0 +1,62 @@
+//! A network's stages run end to end with the kernels.
+
+use burn::backend::wgpu::{WgpuDevice, WgpuRuntime};
+use burn::prelude::*;
+use burn::tensor::DType;
+use burn_cubecl::CubeBackend;
+use burn_cubecl::kernel::cast;
+
+use super::conv::conv_stage;
+use super::gpu_stage::{GpuStage, from_gpu, to_gpu};
+use super::norm::finish_stage;
+use crate::nn::stage::{ConvStage, Precision, Skip};
+
+/// `stages` run on `x` with the GPU kernels, or `None` when they do not
+/// apply: `x` is not an f32 tensor of burn's wgpu backend, or its batch is
+/// not 1. With [`Precision::F32`] the same result as
+/// [`run_stages_plain`](crate::nn::run_stages_plain) up to float rounding; with
+/// [`Precision::F16`] activations, weights and convolution sums are half
+/// precision where the device supports it (norm statistics stay f32).
+pub fn run_fused<B: Backend>(
+    stages: &[ConvStage<B>],
+    x: &Tensor<B, 4>,
+    precision: Precision,
+) -> Option<Tensor<B, 4>> {
+    let input = to_gpu(x)?;
+    if input.meta.shape()[0] != 1 {
+        return None;
+    }
+    let dtype = match precision {
+        Precision::F16 if half_precision_available(&input.device) => DType::F16,
+        _ => DType::F32,
+    };
+    let mut x = if dtype == DType::F32 {
+        input
+    } else {
+        cast(input, dtype)
+    };
+    let stages: Vec<GpuStage> = stages.iter().map(GpuStage::new).collect::<Option<_>>()?;
+    let mut saved = None;
+    for stage in &stages {
+        if stage.skip == Skip::Save {
+            saved = Some(x.clone());
+        }
+        let residual = match stage.skip {
+            Skip::Add => saved.take(),
+            _ => None,
+        };
+        let y = conv_stage(&x, stage);
+        x = finish_stage(y, stage, residual.as_ref());
+    }
+    from_gpu(if dtype == DType::F32 {
+        x
+    } else {
+        cast(x, DType::F32)
+    })
+}
+
+/// `true` when the kernels can run in half precision on `device` (the
+/// adapter has `SHADER_F16`, which Bevy's default settings enable).
+pub fn half_precision_available(device: &WgpuDevice) -> bool {
+    CubeBackend::<WgpuRuntime, f32, i32, u32>::supports_dtype(device, DType::F16)
+}
