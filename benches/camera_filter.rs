@@ -140,6 +140,11 @@ fn main() {
 /// and what the filter settles at.
 fn budget(app: &mut App, camera: Entity) {
     set_target(app, camera, (256, 256));
+    // Full size: the size table above leaves the last scale it measured.
+    app.world_mut()
+        .get_mut::<StyleTransfer>(camera)
+        .expect("filtered camera")
+        .resolution_scale = 1.0;
     let full = costs(app, camera, 10);
     let full = median(full[full.len().saturating_sub(4)..].to_vec());
     let budget = 0.4 * full as f32;
@@ -186,7 +191,7 @@ fn costs(app: &mut App, camera: Entity, frames: usize) -> Vec<f64> {
 }
 
 const ORBIT_SIZE: (u32, u32) = (256, 256);
-const ORBIT_FRAMES: usize = 24;
+const ORBIT_FRAMES: usize = 54;
 const ORBIT_WARM: usize = 6;
 
 /// Amortized stylization on the scripted orbit: an every-frame camera and

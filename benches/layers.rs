@@ -2,9 +2,10 @@
 //! arbitrary-style transformer) at 256×168 and 640×360: for every
 //! convolution stage and every op in it, milliseconds, GMAC and the
 //! fraction of a reference peak measured in the same run on the same
-//! device (burn's best large square f32 matmul). Three paths: burn's ops
-//! and the crate's kernels on the GPU adapter Bevy renders with, and burn's
-//! ops on the CPU backend (against the CPU backend's own matmul peak).
+//! device (burn's best large square f32 matmul). Four paths: burn's ops
+//! and the crate's kernels (f32, and f16 where the adapter has
+//! `SHADER_F16`) on the GPU adapter Bevy renders with, and burn's ops on
+//! the CPU backend (against the CPU backend's own matmul peak).
 //! onnxruntime runs the whole networks on the same weights for comparison.
 //!
 //! ```text
@@ -27,7 +28,9 @@ mod root;
 use std::time::Instant;
 
 use bevy_gan_style::model::StyleNet;
-use bevy_gan_style::nn::kernels::{GpuStage, conv_stage, finish_stage};
+use bevy_gan_style::nn::kernels::{
+    GpuStage, GpuTensor, conv_stage, finish_stage, half_precision_available,
+};
 use bevy_gan_style::nn::{
     BlockActivation, ConvStage, Skip, StagePost, instance_norm, reflect_pad, upsample_nearest2x,
 };
@@ -35,7 +38,8 @@ use bevy_gan_style::prelude::*;
 use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
-use burn::tensor::{Distribution, TensorPrimitive};
+use burn::tensor::{DType, Distribution, TensorPrimitive};
+use burn_cubecl::kernel::cast;
 
 const SIZES: [(usize, usize); 2] = [(256, 168), (640, 360)];
 const RUNS: usize = 3;
@@ -177,14 +181,16 @@ fn profile_plain<B: Backend>(
     ops
 }
 
-/// Each kernel of each stage with the crate's GPU kernels.
+/// Each kernel of each stage with the crate's GPU kernels, with
+/// activations in `dtype` (f32, or f16 where the adapter has it).
 fn profile_fused(
     stages: &[ConvStage<GpuBackend>],
     x: Tensor<GpuBackend, 4>,
     device: &burn::backend::wgpu::WgpuDevice,
+    dtype: DType,
 ) -> Vec<Op> {
     let mut ops = Vec::new();
-    let mut x = x.into_primitive().tensor();
+    let mut x = to_dtype(x.into_primitive().tensor(), dtype);
     let mut saved = None;
     for (index, stage) in stages.iter().enumerate() {
         let [_, _, h, w] = x.meta.shape().dims::<4>();
@@ -219,9 +225,14 @@ fn profile_fused(
         x = finish_stage(y, &gpu, residual.as_ref());
     }
     drop(Tensor::<GpuBackend, 4>::from_primitive(
-        TensorPrimitive::Float(x),
+        TensorPrimitive::Float(to_dtype(x, DType::F32)),
     ));
     ops
+}
+
+/// `x` in `dtype` (itself when it already is).
+fn to_dtype(x: GpuTensor, dtype: DType) -> GpuTensor {
+    if x.dtype == dtype { x } else { cast(x, dtype) }
 }
 
 /// Prints the per-stage table of one path and returns its total ms.
@@ -328,7 +339,7 @@ fn main() {
                     &ops,
                     peak,
                 );
-                let ops = profile_fused(stages, x, &gpu.device);
+                let ops = profile_fused(stages, x.clone(), &gpu.device, DType::F32);
                 let fused = print_table(
                     &format!("the crate's kernels on {}", gpu.adapter),
                     stages,
@@ -337,6 +348,16 @@ fn main() {
                 );
                 row.push((format!("{name} {w}×{h}"), "GPU, burn's ops", plain));
                 row.push((format!("{name} {w}×{h}"), "GPU, kernels", fused));
+                if half_precision_available(&gpu.device) {
+                    let ops = profile_fused(stages, x, &gpu.device, DType::F16);
+                    let half = print_table(
+                        &format!("the crate's kernels in f16 on {}", gpu.adapter),
+                        stages,
+                        &ops,
+                        peak,
+                    );
+                    row.push((format!("{name} {w}×{h}"), "GPU, kernels f16", half));
+                }
             }
             totals.extend(row);
         }

@@ -116,6 +116,9 @@ pub(crate) fn style_panel(
         egui::Window::new(title)
             .id(egui::Id::new(("gan_style style panel", entity)))
             .default_width(300.0)
+            // As tall as the window allows: the budget and cost sit at the
+            // bottom, and a short panel hides them behind its scroll bar.
+            .default_height(ctx.content_rect().height() - 20.0)
             .default_pos(ctx.content_rect().right_top() + egui::vec2(-320.0, 10.0))
             .vscroll(true)
             .show(&ctx, |ui| {
@@ -191,7 +194,7 @@ pub(crate) fn style_panel(
 fn style_picker(ui: &mut egui::Ui, list: &StyleList, controls: &mut Mut<StyleControls>) {
     ui.label("style A: click · style B: right-click");
     egui::ScrollArea::vertical()
-        .max_height(200.0)
+        .max_height(150.0)
         .show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 if list.making_thumbnails {
