@@ -1,5 +1,5 @@
 //! The crate's own GPU kernels for the convolution stages of the style
-//! networks ([`ConvStage`]), launched in burn's stream through burn's
+//! networks ([`ConvStage`](super::ConvStage)), launched in burn's stream through burn's
 //! custom-kernel extension point (`SourceKernel` with WGSL from
 //! `shaders/`).
 //!
