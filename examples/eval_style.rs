@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use bevy_gan_style::eval::{Lpips, content_distance, style_distance};
 use bevy_gan_style::model::write_atomic;
-use bevy_gan_style::nn::Vgg16;
+use bevy_gan_style::nn::{MacReport, Vgg16};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::ImageSet;
 use burn::prelude::*;
@@ -77,6 +77,8 @@ struct Row {
     lpips: f32,
     style: Vec<f32>,
     ms: f64,
+    /// Multiply-accumulates per layer at the content size.
+    macs: MacReport,
     outputs: Vec<Tensor<B, 4>>,
 }
 
@@ -175,6 +177,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             lpips: 0.0,
             style: vec![0.0; styles.len()],
             ms: 0.0,
+            macs: net.macs(args.size, args.size),
             outputs: Vec::new(),
         };
         let mut times = Vec::new();
@@ -237,7 +240,7 @@ fn report(args: &Args, rows: &[Row]) -> String {
     );
     let _ = writeln!(
         text,
-        "| model / style | content distance (relu3_3) | LPIPS to content | {} | ms / image |",
+        "| model / style | content distance (relu3_3) | LPIPS to content | {} | GMAC / image | ms / image |",
         style_names
             .iter()
             .map(|n| format!("Gram distance to {n}"))
@@ -246,19 +249,45 @@ fn report(args: &Args, rows: &[Row]) -> String {
     );
     let _ = writeln!(
         text,
-        "|---|---|---|{}---|",
+        "|---|---|---|{}---|---|",
         "---|".repeat(style_names.len())
     );
     for row in rows {
         let styles: Vec<String> = row.style.iter().map(|d| format!("{d:.2e}")).collect();
         let _ = writeln!(
             text,
-            "| {} | {:.3} | {:.3} | {} | {:.0} |",
+            "| {} | {:.3} | {:.3} | {} | {:.3} | {:.0} |",
             row.label,
             row.content,
             row.lpips,
             styles.join(" | "),
+            row.macs.gmac(),
             row.ms
+        );
+    }
+    let _ = writeln!(
+        text,
+        "\nMultiply-accumulates per layer at {}² (millions):\n",
+        args.size
+    );
+    let mut listed = Vec::new();
+    for row in rows {
+        let model = row.label.split(" / ").next().unwrap_or_default();
+        if listed.contains(&model) {
+            continue;
+        }
+        listed.push(model);
+        let layers: Vec<String> = row
+            .macs
+            .layers
+            .iter()
+            .map(|layer| format!("{} {:.1}", layer.name, layer.macs as f64 / 1e6))
+            .collect();
+        let _ = writeln!(
+            text,
+            "- {model}: {:.3} GMAC — {}",
+            row.macs.gmac(),
+            layers.join(", ")
         );
     }
     let columns: Vec<&str> = std::iter::once("content")

@@ -8,7 +8,7 @@ use super::style_image::style_image_input;
 use super::style_vector::StyleVector;
 use super::style_weights::StyleError;
 use crate::bridge::image_to_tensor;
-use crate::nn::{ArbitraryStyleNet, JohnsonNet, MultiStyleNet, Precision};
+use crate::nn::{ArbitraryStyleNet, JohnsonNet, MacReport, MultiStyleNet, Precision};
 
 /// The network of a [`super::StyleModel`], built by
 /// [`super::CardModel::build`]. Every architecture takes the same inputs:
@@ -56,6 +56,26 @@ impl<B: Backend> StyleNet<B> {
             Self::MultiStyle(net) => net.forward_with(image, style, precision),
             Self::Johnson(net) => net.forward(image),
             Self::Arbitrary(net) => net.forward_with(image, style, precision),
+        }
+    }
+
+    /// Multiply-accumulates of one forward pass at `width × height`, per
+    /// layer (for arbitrary-style networks the transformer's: the predictor
+    /// runs once per style image).
+    ///
+    /// ```no_run
+    /// # use bevy_gan_style::device::CpuBackend;
+    /// use bevy_gan_style::prelude::*;
+    /// let model = StyleModel::load_file("assets/models/multistyle26.style.ron")?;
+    /// let net = model.build::<CpuBackend>(&Default::default())?;
+    /// println!("{:.2} GMAC at 640×360", net.macs(640, 360).gmac());
+    /// # Ok::<(), bevy_gan_style::model::ModelError>(())
+    /// ```
+    pub fn macs(&self, width: usize, height: usize) -> MacReport {
+        match self {
+            Self::MultiStyle(net) => net.macs(width, height),
+            Self::Johnson(net) => net.macs(width, height),
+            Self::Arbitrary(net) => net.transformer.macs(width, height),
         }
     }
 

@@ -129,6 +129,9 @@ impl CardModel for StyleModel {
                 )));
             }
         }
+        if let StyleArchitecture::MultiStyle(config) = &card.architecture {
+            config.conv_shape().check().map_err(invalid)?;
+        }
         let weights_file = card.weights.clone();
         Self {
             card,

@@ -10,10 +10,11 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 
 use super::init::conv_weight;
+use super::macs::MacReport;
 use super::mobilenet::{MOBILENET_FEATURES, MobileNetV2};
 use super::ops::{BlockActivation, pointwise_conv};
 use super::run::run_stages_with;
-use super::stage::{ConvStage, Precision, Skip, StagePost};
+use super::stage::{ConvStage, Precision, Skip, StagePost, stage_macs};
 use super::weights::{WeightsError, to_f32_safetensors};
 
 /// Architecture of an [`ArbitraryStyleNet`]; the defaults are Magenta's
@@ -265,6 +266,23 @@ impl<B: Backend> ArbitraryTransformer<B> {
             .chain(residual)
             .chain(expand)
             .collect()
+    }
+
+    /// Multiply-accumulates per convolution for a `width × height` content
+    /// image (the predictor, run once per style image, is not counted).
+    pub fn macs(&self, width: usize, height: usize) -> MacReport {
+        let device = self.contract.conv1.weight.device();
+        let [_, style_dim, _, _] = self.expand.conv1.norm_gamma.weight.dims();
+        let style = Tensor::zeros([1, style_dim], &device);
+        let names = ["contract.conv1", "contract.conv2", "contract.conv3"]
+            .map(String::from)
+            .into_iter()
+            .chain(
+                (0..self.residual.len())
+                    .flat_map(|i| [format!("residual.{i}.conv1"), format!("residual.{i}.conv2")]),
+            )
+            .chain(["expand.conv1", "expand.conv2", "expand.conv3"].map(String::from));
+        stage_macs(&self.stages(style), names, width, height)
     }
 }
 

@@ -13,6 +13,7 @@ use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use safetensors::SafeTensors;
 
 use super::init::{conv_transpose_weight, conv_weight};
+use super::macs::{MacReport, conv_macs};
 use super::ops::{instance_norm, same_pad};
 use super::weights::WeightsError;
 use super::weights::{serialize_f32, to_f32_safetensors};
@@ -169,6 +170,46 @@ pub struct JohnsonNet<B: Backend> {
 }
 
 impl<B: Backend> JohnsonNet<B> {
+    /// Multiply-accumulates per convolution for a `width × height` input
+    /// (see [`MacReport`]; a transposed convolution counts one window per
+    /// input pixel).
+    pub fn macs(&self, width: usize, height: usize) -> MacReport {
+        let mut report = MacReport::default();
+        let (mut w, mut h) = (width, height);
+        let named = self
+            .down
+            .iter()
+            .enumerate()
+            .map(|(i, layer)| (format!("down.{i}"), layer))
+            .chain(self.res.iter().enumerate().flat_map(|(i, pair)| {
+                [
+                    (format!("res.{i}.0"), &pair[0]),
+                    (format!("res.{i}.1"), &pair[1]),
+                ]
+            }))
+            .chain(
+                self.up
+                    .iter()
+                    .enumerate()
+                    .map(|(i, layer)| (format!("up.{i}"), layer)),
+            )
+            .chain([("out".to_string(), &self.out)]);
+        for (name, layer) in named {
+            let [a, b, k, _] = layer.w.dims();
+            match layer.kind {
+                LayerKind::Conv { stride } => {
+                    (w, h) = (w.div_ceil(stride), h.div_ceil(stride));
+                    report.push(name, conv_macs(w, h, b, a, k));
+                }
+                LayerKind::Transpose => {
+                    report.push(name, conv_macs(w, h, a, b, k));
+                    (w, h) = (2 * w, 2 * h);
+                }
+            }
+        }
+        report
+    }
+
     /// Stylises `image` (`[N, 3, H, W]` in `[0, 255]`).
     pub fn forward(&self, image: Tensor<B, 4>) -> Tensor<B, 4> {
         let eps = self.epsilon;

@@ -7,6 +7,7 @@ mod init;
 mod johnson;
 pub mod kernels;
 mod layers;
+mod macs;
 mod mobilenet;
 mod multistyle;
 mod ops;
@@ -27,8 +28,9 @@ pub use circular::{
 pub use init::{conv_transpose_weight, conv_weight};
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use layers::{CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig};
+pub use macs::{LayerMacs, MacReport, conv_macs};
 pub use mobilenet::{InvertedResidual, MOBILENET_FEATURES, MobileNetV2};
-pub use multistyle::{MultiStyleConfig, MultiStyleNet};
+pub use multistyle::{ConvShape, MultiStyleConfig, MultiStyleNet};
 pub use ops::{
     BlockActivation, channel_mean_var, instance_norm, pointwise_conv, reflect_conv2d, reflect_pad,
     same_pad, upsample_nearest2x,
@@ -38,6 +40,6 @@ pub use psgan::{
     PsganConfig, PsganGenerator, PsganLatent, SplitMix64, TEXTURE_RANGE, Upsample, pixel_norm,
 };
 pub use run::{run_stages, run_stages_with};
-pub use stage::{ConvStage, Precision, Skip, StagePost, run_stages_plain};
+pub use stage::{ConvStage, Precision, Skip, StagePost, run_stages_plain, stage_macs};
 pub use vgg::{Vgg16, VggTap};
 pub use weights::{WeightsError, load_safetensors, to_f32_safetensors};

@@ -6,15 +6,67 @@ use burn::module::{Param, ParamId};
 use burn::prelude::*;
 
 use super::layers::{ConvBlock, ConvBlockConfig};
+use super::macs::MacReport;
 use super::ops::BlockActivation;
 use super::run::run_stages_with;
-use super::stage::{ConvStage, Precision, Skip};
+use super::stage::{ConvStage, Precision, Skip, stage_macs};
+
+/// Kernel sizes and strides of a [`MultiStyleNet`]'s contracting and
+/// output convolutions ([`Self::CLASSIC`] when a config names none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConvShape {
+    /// Kernel sizes of the three contracting convolutions (odd).
+    pub contract_kernels: [usize; 3],
+    /// Their strides; together they reduce the size by 4, which the two
+    /// ×2 upsampling convolutions restore.
+    pub contract_strides: [usize; 3],
+    /// Kernel size of the output convolution (odd).
+    pub output_kernel: usize,
+}
+
+impl ConvShape {
+    /// Dumoulin et al.'s network (and multistyle26): 9×9 stride 1, 3×3
+    /// stride 2, 3×3 stride 2, and a 9×9 output convolution.
+    pub const CLASSIC: Self = Self {
+        contract_kernels: [9, 3, 3],
+        contract_strides: [1, 2, 2],
+        output_kernel: 9,
+    };
+
+    /// For real-time students: a 3×3 stride-2 stem instead of the
+    /// full-resolution 9×9 convolution, then 3×3 stride 2 and stride 1,
+    /// and a 3×3 output convolution.
+    pub const LITE: Self = Self {
+        contract_kernels: [3, 3, 3],
+        contract_strides: [2, 2, 1],
+        output_kernel: 3,
+    };
+
+    /// Why the shape cannot build a network whose output has its input's
+    /// size, if it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        let kernels = self.contract_kernels.iter().chain([&self.output_kernel]);
+        if kernels.into_iter().any(|&k| k == 0 || k.is_multiple_of(2)) {
+            return Err(format!("kernel sizes must be odd: {self:?}"));
+        }
+        let reduction: usize = self.contract_strides.iter().product();
+        if reduction != 4 || self.contract_strides.contains(&0) {
+            return Err(format!(
+                "the contracting strides {:?} must reduce the size by 4 (the two expanding \
+                 convolutions upsample ×2 each)",
+                self.contract_strides
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// Architecture of a [`MultiStyleNet`].
 ///
 /// The pretrained `multistyle26` model is
 /// `MultiStyleConfig::new(26, [32, 32, 32], 6, [8, 4])`; wider variants
-/// (e.g. `[32, 64, 128]`, 5 blocks, `[64, 32]`) are the classic Johnson sizes.
+/// (e.g. `[32, 64, 128]`, 5 blocks, `[64, 32]`) are the classic Johnson sizes,
+/// and [`MultiStyleConfig::lite`] is the real-time student.
 ///
 /// ```
 /// use bevy_gan_style::nn::MultiStyleConfig;
@@ -25,20 +77,45 @@ use super::stage::{ConvStage, Precision, Skip};
 pub struct MultiStyleConfig {
     /// Number of styles the network holds.
     pub num_styles: usize,
-    /// Output channels of the three contracting convolutions
-    /// (9×9 stride 1, 3×3 stride 2, 3×3 stride 2).
+    /// Output channels of the three contracting convolutions.
     pub contract: [usize; 3],
     /// Number of residual blocks at 1/4 resolution.
     pub residual_blocks: usize,
     /// Output channels of the two expanding (upsample ×2 + 3×3) convolutions;
-    /// a final 9×9 convolution maps to RGB.
+    /// a final convolution maps to RGB.
     pub expand: [usize; 2],
     /// Instance-norm epsilon.
     #[config(default = 1e-5)]
     pub epsilon: f64,
+    /// Kernel sizes and strides; `None` is [`ConvShape::CLASSIC`].
+    pub shape: Option<ConvShape>,
 }
 
 impl MultiStyleConfig {
+    /// The real-time student of multistyle26 ([`ConvShape::LITE`], 16 / 32
+    /// / 32 channels, 2 residual blocks, an 8 / 4 decoder): about a fifth
+    /// of its multiply-accumulates, styles still held in conditional
+    /// instance norms.
+    ///
+    /// ```
+    /// # use bevy_gan_style::device::CpuBackend;
+    /// use bevy_gan_style::nn::MultiStyleConfig;
+    /// let device = Default::default();
+    /// let lite = MultiStyleConfig::lite(8).init::<CpuBackend>(&device).macs(256, 168);
+    /// let full = MultiStyleConfig::new(8, [32, 32, 32], 6, [8, 4])
+    ///     .init::<CpuBackend>(&device)
+    ///     .macs(256, 168);
+    /// assert!(lite.total() * 4 <= full.total());
+    /// ```
+    pub fn lite(num_styles: usize) -> Self {
+        Self::new(num_styles, [16, 32, 32], 2, [8, 4]).with_shape(Some(ConvShape::LITE))
+    }
+
+    /// Kernel sizes and strides of the network.
+    pub fn conv_shape(&self) -> ConvShape {
+        self.shape.unwrap_or(ConvShape::CLASSIC)
+    }
+
     /// Smallest width / height the network accepts: reflection padding needs
     /// at least two pixels at the 1/4-resolution stage, and both sides must
     /// be multiples of 4 so that upsampling restores the input size.
@@ -57,8 +134,17 @@ impl MultiStyleConfig {
     /// assert_eq!(config.largest_activation(8, 8), 32 * 16 * 16);
     /// ```
     pub fn largest_activation(&self, width: usize, height: usize) -> usize {
-        let channels = self.contract[0].max(self.expand[1]).max(3);
-        channels * (width + 8) * (height + 8)
+        let shape = self.conv_shape();
+        // Full-resolution maps: the input, the first convolution's output
+        // when it keeps the size, and the decoder's last two.
+        let first = if shape.contract_strides[0] == 1 {
+            self.contract[0]
+        } else {
+            3
+        };
+        let channels = first.max(self.expand[0]).max(self.expand[1]).max(3);
+        let pad = 2 * (shape.contract_kernels[0].max(shape.output_kernel) / 2);
+        channels * (width + pad) * (height + pad)
     }
 
     /// Creates the network with freshly initialised weights.
@@ -68,10 +154,13 @@ impl MultiStyleConfig {
         };
         let [c0, c1, c2] = self.contract;
         let [e0, e1] = self.expand;
+        let shape = self.conv_shape();
+        let [k0, k1, k2] = shape.contract_kernels;
+        let [s0, s1, s2] = shape.contract_strides;
         let contract = vec![
-            block(3, c0, 9).init(device),
-            block(c0, c1, 3).with_stride(2).init(device),
-            block(c1, c2, 3).with_stride(2).init(device),
+            block(3, c0, k0).with_stride(s0).init(device),
+            block(c0, c1, k1).with_stride(s1).init(device),
+            block(c1, c2, k2).with_stride(s2).init(device),
         ];
         let res = (0..self.residual_blocks)
             .map(|_| {
@@ -86,7 +175,7 @@ impl MultiStyleConfig {
         let expand = vec![
             block(c2, e0, 3).with_upsample(true).init(device),
             block(e0, e1, 3).with_upsample(true).init(device),
-            block(e1, 3, 9)
+            block(e1, 3, shape.output_kernel)
                 .with_activation(BlockActivation::Sigmoid)
                 .init(device),
         ];
@@ -100,7 +189,7 @@ impl MultiStyleConfig {
 }
 
 /// Multi-style transformer: 3 contracting conv blocks, residual blocks, 2
-/// upsampling conv blocks and a 9×9 output block with a sigmoid. Input and
+/// upsampling conv blocks and an output block with a sigmoid. Input and
 /// output are RGB in `[0, 1]`, `[N, 3, H, W]` with `H` and `W` multiples of 4.
 ///
 /// Module paths are the tensor names of the weight files:
@@ -148,6 +237,18 @@ impl<B: Backend> MultiStyleNet<B> {
             )
             .chain(self.expand.iter().map(|block| stage(block, Skip::None)))
             .collect()
+    }
+
+    /// Multiply-accumulates per block for a `width × height` input (see
+    /// [`MacReport`]); blocks are named by their module paths.
+    pub fn macs(&self, width: usize, height: usize) -> MacReport {
+        let device = self.contract[0].w.device();
+        let style = Tensor::zeros([1, self.num_styles], &device);
+        let names = (0..self.contract.len())
+            .map(|i| format!("contract.{i}"))
+            .chain((0..self.res.len()).flat_map(|i| [format!("res.{i}.0"), format!("res.{i}.1")]))
+            .chain((0..self.expand.len()).map(|i| format!("expand.{i}")));
+        stage_macs(&self.stages(style), names, width, height)
     }
 
     /// Every block, in forward order.

@@ -7,6 +7,7 @@ use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
+use super::macs::MacReport;
 use super::ops::{BlockActivation, instance_norm, reflect_pad, upsample_nearest2x};
 
 /// What follows a stage's convolution, before its activation.
@@ -163,4 +164,21 @@ pub fn run_stages_plain<B: Backend>(stages: &[ConvStage<B>], x: Tensor<B, 4>) ->
             }
         }
     })
+}
+
+/// Multiply-accumulates of `stages` run in order on a `width × height`
+/// input, each named by the next of `names`.
+pub fn stage_macs<B: Backend>(
+    stages: &[ConvStage<B>],
+    names: impl IntoIterator<Item = String>,
+    width: usize,
+    height: usize,
+) -> MacReport {
+    let mut report = MacReport::default();
+    let (mut w, mut h) = (width, height);
+    for (stage, name) in stages.iter().zip(names) {
+        report.push(name, stage.macs(w, h));
+        (w, h) = stage.output_size(w, h);
+    }
+    report
 }

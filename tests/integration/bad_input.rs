@@ -141,3 +141,16 @@ fn bad_style_selection_is_an_error() {
     assert!(too_small.to_string().contains("at least 8"), "{too_small}");
     assert!(model.check_size(250, 100).is_err());
 }
+
+#[test]
+fn a_shape_that_does_not_restore_the_size_is_an_error() {
+    let card = CARD.replace(
+        "epsilon: 1e-5,",
+        "epsilon: 1e-5,\n        shape: Some((contract_kernels: (9, 3, 3), contract_strides: (1, 2, 1), output_kernel: 9)),",
+    );
+    let dir = scratch("shape_strides", &card, &real_weights());
+    for message in [file_error(&dir), asset_server_error(&dir)] {
+        assert!(message.contains("reduce the size by 4"), "{message}");
+        assert!(message.contains("model.style.ron"), "{message}");
+    }
+}

@@ -12,6 +12,7 @@ mod budget;
 mod camera;
 mod device;
 mod kernels;
+mod macs;
 mod parity;
 #[cfg(feature = "train")]
 mod style_training;
