@@ -9,6 +9,9 @@
 //! cargo run --release --example train_style -- --base assets/models/multistyle26.style.ron \
 //!     --styles my_painting.jpg --content photos --out out/multistyle27 --iters 500
 //! cargo run --release --example train_style -- --out out/my_styles --resume --iters 4000
+//! # Distil a small real-time student from eight of multistyle26's styles:
+//! cargo run --release --example train_style -- --teacher assets/models/multistyle26.style.ron:0,3,5,7,12,18,20,23 \
+//!     --lite --content assets/images/content --out out/multistyle26_lite --size 128
 //! ```
 //!
 //! Writes into `--out`: `losses.csv`, `losses.png` (log-scale curves of the
@@ -28,14 +31,14 @@ mod headless;
 mod training;
 
 use bevy::camera::RenderTarget;
-use bevy::prelude::{Assets, Camera3d, Image};
+use bevy::prelude::{App, Assets, Camera3d, Handle, Image, UVec2};
 use bevy_gan_style::model::{StyleArchitecture, StyleNet};
 use bevy_gan_style::nn::{MultiStyleConfig, VggTap};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{
-    AdversarialLoss, CaptureFrames, FrameCapturePlugin, FramesSaved, RandomScenes,
-    RandomScenesPlugin, SceneCamera, StyleTrainConfig, StyleTrainer, Trainer, TrainingRun,
-    frame_target,
+    AdversarialLoss, CaptureFlow, CaptureFrames, FlowCapturePlugin, FlowFrames, FrameCapturePlugin,
+    FramesSaved, RandomScenes, RandomScenesPlugin, SceneCamera, StyleTrainConfig, StyleTrainer,
+    TeacherConfig, Trainer, TrainingRun, frame_target,
 };
 use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
@@ -44,9 +47,26 @@ use training::{BackendArg, Train};
 
 #[derive(Parser)]
 struct Args {
-    /// Style image(s) (PNG / JPEG), one style each.
+    /// Style image(s) (PNG / JPEG), one style each. With `--teacher`,
+    /// optional: one per taught style adds the Gram loss to the paintings.
     #[arg(long, num_args = 1..)]
     styles: Vec<PathBuf>,
+    /// Distil this style model (`.style.ron`, optionally `:i,j,…` for
+    /// some of its stored styles): the student learns to reproduce its
+    /// output (VGG16 features up to `--content-layer`, and pixels).
+    #[arg(long)]
+    teacher: Option<String>,
+    /// Style images of an arbitrary-style teacher, one style each.
+    #[arg(long, num_args = 1..)]
+    teacher_style_images: Vec<PathBuf>,
+    /// Weight of the pixel distance to the teacher's output.
+    #[arg(long, default_value_t = 10.0)]
+    pixel_weight: f32,
+    /// The real-time student architecture (`MultiStyleConfig::lite`: a
+    /// stride-2 stem, 16/32/32 channels, 2 residual blocks) instead of
+    /// `--width` / `--depth`.
+    #[arg(long)]
+    lite: bool,
     /// Folder(s) of content images (searched recursively).
     #[arg(long, num_args = 1..)]
     content: Vec<PathBuf>,
@@ -54,6 +74,17 @@ struct Args {
     /// `<out>/frames` and train on them (kept for later runs).
     #[arg(long, default_value_t = 0)]
     frames: usize,
+    /// Record this many frames of random Bevy scenes with their motion
+    /// vectors and depth into `<out>/pairs` (kept for later runs) for the
+    /// temporal loss.
+    #[arg(long, default_value_t = 0)]
+    pairs: usize,
+    /// Weight of the temporal loss on those frame pairs (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    temporal_weight: f32,
+    /// Pictures the random scenes put on their objects.
+    #[arg(long, default_value = "assets/images/content")]
+    scene_textures: PathBuf,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
@@ -113,7 +144,8 @@ struct Args {
     /// Samples, curve and checkpoint every this many iterations.
     #[arg(long, default_value_t = 100)]
     every: u64,
-    /// Continue from `<out>/checkpoint` (its configuration wins).
+    /// Continue from `<out>/checkpoint` (its configuration wins, except
+    /// that `--temporal-weight` adds the temporal loss on `--pairs`).
     #[arg(long)]
     resume: bool,
     /// Model name (default: the output folder's name).
@@ -135,55 +167,89 @@ impl Train for Args {
     }
 }
 
-/// Renders `args.frames` frames of random scenes into `<out>/frames` on
-/// Bevy's renderer (skipped if they are there already).
-fn render_frames(args: &Args) -> Result<PathBuf, Box<dyn Error>> {
-    let dir = args.out.join("frames");
-    let existing = std::fs::read_dir(&dir).map_or(0, |entries| entries.count());
-    if existing >= args.frames {
-        println!("using the {existing} frames in {}", dir.display());
-        return Ok(dir);
-    }
+/// A headless app rendering random scenes into an image target of the
+/// training crops' size (with room for the scale jitter), and the target's
+/// size.
+fn scene_app(args: &Args) -> Result<(App, Handle<Image>, UVec2), Box<dyn Error>> {
     if !bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS) {
-        return Err("--frames needs a GPU adapter (software Vulkan will do: \
+        return Err(
+            "rendering frames needs a GPU adapter (software Vulkan will do: \
                     apt-get install mesa-vulkan-drivers libvulkan1)"
-            .into());
+                .into(),
+        );
     }
-    let textures = std::fs::read_dir("assets/images/content")
+    let textures = std::fs::read_dir(&args.scene_textures)
         .map(|entries| entries.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     let mut app = headless::headless_app(true);
-    app.add_plugins((RandomScenesPlugin, FrameCapturePlugin))
+    app.add_plugins((RandomScenesPlugin, FrameCapturePlugin, FlowCapturePlugin))
         .insert_resource(RandomScenes {
             frames_per_scene: 6,
             textures,
             seed: args.seed,
         });
     headless::finish_setup(&mut app);
-    // Room for the crops' scale jitter.
     let side = (args.size * 5 / 4).next_multiple_of(4) as u32;
+    let size = UVec2::new(side * 4 / 3, side);
     let target = app
         .world_mut()
         .resource_mut::<Assets<Image>>()
-        .add(frame_target(side * 4 / 3, side));
-    app.world_mut().spawn((
-        Camera3d::default(),
-        RenderTarget::Image(target.into()),
-        SceneCamera,
-        CaptureFrames::new(&dir, args.frames),
-    ));
-    let bar = ProgressBar::new(args.frames as u64);
+        .add(frame_target(size.x, size.y));
+    Ok((app, target, size))
+}
+
+/// Renders `count` frames of random scenes into `<out>/<folder>` (skipped
+/// if they are there already): colour frames, or with `flow` frames with
+/// their motion vectors and depth.
+fn render_frames(
+    args: &Args,
+    folder: &str,
+    count: usize,
+    flow: bool,
+) -> Result<PathBuf, Box<dyn Error>> {
+    let dir = args.out.join(folder);
+    let existing = std::fs::read_dir(&dir).map_or(0, |entries| entries.count());
+    if existing >= count {
+        println!("using the {existing} frames in {}", dir.display());
+        return Ok(dir);
+    }
+    let (mut app, target, size) = scene_app(args)?;
+    let camera = app
+        .world_mut()
+        .spawn((
+            Camera3d::default(),
+            RenderTarget::Image(target.into()),
+            SceneCamera,
+        ))
+        .id();
+    if flow {
+        app.world_mut()
+            .entity_mut(camera)
+            .insert(CaptureFlow::new(size, count).saving_to(&dir));
+    } else {
+        app.world_mut()
+            .entity_mut(camera)
+            .insert(CaptureFrames::new(&dir, count));
+    }
+    let bar = ProgressBar::new(count as u64);
     bar.set_style(ProgressStyle::with_template(
         "rendering frames {bar:32} {pos}/{len} · {per_sec} · ETA {eta}",
     )?);
-    for _ in 0..args.frames * 4 + 60 {
+    for _ in 0..count * 4 + 60 {
         app.update();
-        let saved = app.world().resource::<FramesSaved>();
-        if let Some(error) = saved.errors.first() {
-            return Err(error.clone().into());
+        let world = app.world();
+        let (done, error) = if flow {
+            let frames = world.resource::<FlowFrames>();
+            (frames.saved.len(), frames.errors.first().cloned())
+        } else {
+            let saved = world.resource::<FramesSaved>();
+            (saved.paths.len(), saved.errors.first().cloned())
+        };
+        if let Some(error) = error {
+            return Err(error.into());
         }
-        bar.set_position(saved.paths.len() as u64);
-        if saved.paths.len() == args.frames {
+        bar.set_position(done as u64);
+        if done == count {
             bar.finish();
             return Ok(dir);
         }
@@ -197,12 +263,32 @@ fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Er
         other => Some(other.parse::<AdversarialLoss>()?),
     };
     let w = args.width;
-    let net = MultiStyleConfig::new(num_styles, [w, w, w], args.depth, [w / 2, (w / 4).max(4)]);
+    let net = if args.lite {
+        MultiStyleConfig::lite(num_styles)
+    } else {
+        MultiStyleConfig::new(num_styles, [w, w, w], args.depth, [w / 2, (w / 4).max(4)])
+    };
     let path = |p: &PathBuf| p.to_string_lossy().into_owned();
+    let teacher = args
+        .teacher
+        .as_deref()
+        .map(|spec| -> Result<TeacherConfig, Box<dyn Error>> {
+            let (card, styles) = teacher_spec(spec)?;
+            Ok(TeacherConfig::new(card.into())
+                .with_styles(styles)
+                .with_style_images(args.teacher_style_images.iter().map(path).collect())
+                .with_pixel_weight(args.pixel_weight))
+        })
+        .transpose()?;
     let mut content: Vec<String> = args.content.iter().map(path).collect();
     if args.frames > 0 {
-        content.push(path(&render_frames(args)?));
+        content.push(path(&render_frames(args, "frames", args.frames, false)?));
     }
+    let pairs = if args.pairs > 0 {
+        vec![path(&render_frames(args, "pairs", args.pairs, true)?)]
+    } else {
+        Vec::new()
+    };
     Ok(StyleTrainConfig::new(
         net,
         args.styles.iter().map(path).collect(),
@@ -219,7 +305,10 @@ fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Er
     .with_content_layer(args.content_layer)
     .with_learning_rate(args.lr)
     .with_style_learning_rate_scale(args.style_lr_scale)
-    .with_seed(args.seed))
+    .with_seed(args.seed)
+    .with_teacher(teacher)
+    .with_pairs(pairs)
+    .with_temporal_weight(args.temporal_weight))
 }
 
 fn trainer<B: AutodiffBackend>(
@@ -227,12 +316,27 @@ fn trainer<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<StyleTrainer<B>, Box<dyn Error>> {
     if args.resume {
-        let trainer = StyleTrainer::<B>::resume(&args.out.join("checkpoint"), device)?;
+        // A temporal weight given on resume fine-tunes with the temporal
+        // loss added; everything else is the checkpoint's.
+        let pairs = (args.temporal_weight > 0.0)
+            .then(|| render_frames(args, "pairs", args.pairs.max(1), true))
+            .transpose()?;
+        let trainer =
+            StyleTrainer::<B>::resume_with(&args.out.join("checkpoint"), device, |config| {
+                if let Some(pairs) = pairs {
+                    config.pairs = vec![pairs.to_string_lossy().into_owned()];
+                    config.temporal_weight = args.temporal_weight;
+                }
+            })?;
         println!("resumed at iteration {}", trainer.iteration());
         return Ok(trainer);
     }
     let Some(base) = &args.base else {
-        return Ok(StyleTrainer::new(config(args, args.styles.len())?, device)?);
+        let styles = match &args.teacher {
+            Some(_) => taught_styles(args)?,
+            None => args.styles.len(),
+        };
+        return Ok(StyleTrainer::new(config(args, styles)?, device)?);
     };
     let model = StyleModel::load_file(base)?;
     let StyleArchitecture::MultiStyle(base_config) = model.card().architecture.clone() else {
@@ -256,6 +360,34 @@ fn trainer<B: AutodiffBackend>(
     Ok(StyleTrainer::add_styles(config, net, base_config, device)?)
 }
 
+/// `CARD[:i,j,…]`: the teacher's card and the stored styles picked (none:
+/// all).
+fn teacher_spec(spec: &str) -> Result<(&str, Vec<usize>), Box<dyn Error>> {
+    Ok(match spec.rsplit_once(':') {
+        Some((card, list)) if !list.contains('/') => (
+            card,
+            list.split(',')
+                .map(str::parse)
+                .collect::<Result<Vec<usize>, _>>()
+                .map_err(|e| format!("--teacher {spec}: {e}"))?,
+        ),
+        _ => (spec, Vec::new()),
+    })
+}
+
+/// How many styles `--teacher` teaches.
+fn taught_styles(args: &Args) -> Result<usize, Box<dyn Error>> {
+    let (card, styles) = teacher_spec(args.teacher.as_deref().unwrap_or_default())?;
+    let model = StyleModel::load_file(card)?;
+    Ok(if model.card().takes_style_image() {
+        args.teacher_style_images.len()
+    } else if styles.is_empty() {
+        model.num_styles()
+    } else {
+        styles.len()
+    })
+}
+
 fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
     let trainer = trainer::<B>(args, device)?;
     for skipped in &trainer.skipped {
@@ -276,8 +408,8 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
     let start = Instant::now();
     run.run(args.iters, |event| {
         training::show(&bar, event, |values| match values {
-            [total, content, style, tv, adv, d] => format!(
-                "L {total:.3} = C {content:.3} + S {style:.2e} + TV {tv:.2e} + G {adv:.3} · D {d:.3}"
+            [total, content, pixel, style, tv, adv, d, temporal] => format!(
+                "L {total:.3} = C {content:.3} + P {pixel:.2e} + S {style:.2e} + TV {tv:.2e} + G {adv:.3} + W {temporal:.2e} · D {d:.3}"
             ),
             _ => String::new(),
         })

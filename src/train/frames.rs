@@ -12,6 +12,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
+use super::flow_capture::FlowSequence;
 use crate::nn::SplitMix64;
 
 /// Saves `count` frames of this camera's render target as
@@ -178,6 +179,7 @@ fn animate_scenes(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     mut images: ResMut<Assets<Image>>,
+    sequence: Option<ResMut<FlowSequence>>,
 ) {
     let Some(scenes) = scenes else {
         return;
@@ -199,6 +201,10 @@ fn animate_scenes(
         }
     }
     if state.frame.is_multiple_of(scenes.frames_per_scene.max(1)) {
+        // A new scene is a cut: no motion-vector pairs across it.
+        if let Some(mut sequence) = sequence {
+            sequence.0 += 1;
+        }
         for entity in state.entities.drain(..) {
             commands.entity(entity).despawn();
         }

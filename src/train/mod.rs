@@ -8,17 +8,25 @@ mod adversarial;
 mod checkpoint;
 mod discriminator;
 mod error;
+mod flow;
+mod flow_capture;
 mod frames;
 mod images;
 mod loop_state;
 pub mod report;
 mod run;
 mod style;
+mod teacher;
+mod temporal;
 mod texture;
 
 pub use adversarial::AdversarialLoss;
 pub use discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 pub use error::TrainError;
+pub use flow::{Crop, FlowFrame, FlowSet, Warp};
+pub use flow_capture::{
+    CaptureFlow, ExtractedCaptureFlow, FlowCapturePlugin, FlowFrames, FlowSequence,
+};
 pub use frames::{
     CaptureFrames, FrameCapturePlugin, FramesSaved, RandomScenes, RandomScenesPlugin, SceneCamera,
     frame_target,
@@ -27,4 +35,6 @@ pub use images::{Augment, ImageSet, Skipped};
 pub use report::{Column, LossRow};
 pub use run::{RunEvent, Trainer, TrainingRun};
 pub use style::{StyleTrainConfig, StyleTrainer};
+pub use teacher::TeacherConfig;
+pub use temporal::temporal_loss;
 pub use texture::{TextureTrainConfig, TextureTrainer};

@@ -3,7 +3,9 @@
 //! L = Lc + α·Ls + β·TV + λ·Ladv (content and Gram style losses on VGG16
 //! features, total variation, and a patch discriminator that judges patches
 //! of the style image against patches of the output), or learns only the
-//! scale/shift rows of styles added to an existing model.
+//! scale/shift rows of styles added to an existing model. With a teacher
+//! (distillation) the content term is the distance to the teacher's output
+//! instead: VGG16 features up to the content tap plus pixels.
 
 use std::path::{Path, PathBuf};
 
@@ -18,10 +20,13 @@ use super::adversarial::AdversarialLoss;
 use super::checkpoint::CheckpointReader;
 use super::discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 use super::error::TrainError;
+use super::flow::FlowSet;
 use super::images::{Augment, ImageSet, Skipped};
 use super::loop_state::{LoopState, scalar};
 use super::report::{Column, paste, save};
 use super::run::Trainer;
+use super::teacher::{Teacher, TeacherConfig};
+use super::temporal::temporal_loss;
 use crate::bridge::tensor_to_image;
 use crate::model::{StyleArchitecture, StyleModelCard, export_model};
 use crate::nn::{
@@ -49,6 +54,9 @@ pub struct StyleTrainConfig {
     /// The style network (its `num_styles` counts frozen and trained styles).
     pub net: MultiStyleConfig,
     /// The style images being learned, one per trained style, in order.
+    /// With a teacher they are optional: given, they add the Gram loss and
+    /// are the discriminator's real patches (else the teacher's outputs
+    /// are).
     pub styles: Vec<String>,
     /// Folders of content images (searched recursively).
     pub content: Vec<String>,
@@ -120,6 +128,23 @@ pub struct StyleTrainConfig {
     /// Seed of initialisation, crops and style choice.
     #[config(default = 0)]
     pub seed: u64,
+    /// Distil this teacher's styles: the content term becomes the distance
+    /// to its output (VGG16 taps up to `content_layer`, weight
+    /// `content_weight`, plus pixels).
+    pub teacher: Option<TeacherConfig>,
+    /// Folders of frames recorded with the engine's motion vectors and
+    /// depth ([`CaptureFlow`](super::CaptureFlow)): consecutive pairs for
+    /// the temporal loss.
+    #[config(default = "Vec::new()")]
+    pub pairs: Vec<String>,
+    /// Weight of the temporal loss `‖S(f_t) − warp(S(f_{t−1}))‖²` over the
+    /// pixels the previous frame saw (0: off).
+    #[config(default = 0.0)]
+    pub temporal_weight: f32,
+    /// Relative depth difference beyond which a pixel counts as newly
+    /// visible (no temporal loss there).
+    #[config(default = 0.05)]
+    pub depth_tolerance: f32,
 }
 
 /// The style trainer's loss columns.
@@ -131,6 +156,10 @@ const COLUMNS: &[Column] = &[
     Column {
         name: "content",
         label: Some('C'),
+    },
+    Column {
+        name: "pixel",
+        label: Some('P'),
     },
     Column {
         name: "style",
@@ -148,6 +177,10 @@ const COLUMNS: &[Column] = &[
         name: "loss_d",
         label: Some('D'),
     },
+    Column {
+        name: "temporal",
+        label: Some('W'),
+    },
 ];
 
 type Opt<M, B> = OptimizerAdaptor<Adam, M, B>;
@@ -164,9 +197,13 @@ pub struct StyleTrainer<B: AutodiffBackend> {
     opt_d: Opt<PatchDiscriminator<B>, B>,
     state: LoopState,
     vgg: Vgg16<B>,
-    /// Per trained style, its Gram targets at the four style taps.
+    /// Per trained style, its Gram targets at the four style taps (none
+    /// without style images).
     targets: Vec<Vec<Tensor<B, 3>>>,
-    styles: ImageSet,
+    styles: Option<ImageSet>,
+    teacher: Option<Teacher<B::InnerBackend>>,
+    /// Frame pairs of the temporal loss.
+    pairs: Option<FlowSet>,
     content: ImageSet,
     /// Fixed content crops of the sample sheets.
     samples: Tensor<B::InnerBackend, 4>,
@@ -196,7 +233,10 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
         base_config: MultiStyleConfig,
         device: &B::Device,
     ) -> Result<Self, TrainError> {
-        let added = config.styles.len();
+        let added = match &config.teacher {
+            Some(teacher) => Teacher::<B::InnerBackend>::load(teacher, device)?.len(),
+            None => config.styles.len(),
+        };
         config.frozen_styles = base.num_styles;
         config.net = MultiStyleConfig {
             num_styles: base.num_styles + added,
@@ -211,13 +251,24 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
         net: MultiStyleNet<B>,
         device: &B::Device,
     ) -> Result<Self, TrainError> {
+        let teacher = config
+            .teacher
+            .as_ref()
+            .map(|teacher| Teacher::load(teacher, device))
+            .transpose()?;
+        let taught = teacher.as_ref().map_or(config.styles.len(), Teacher::len);
         let trained = config.net.num_styles.checked_sub(config.frozen_styles);
-        if trained != Some(config.styles.len()) || config.styles.is_empty() {
+        if trained != Some(taught) || taught == 0 {
             return Err(TrainError::Invalid(format!(
-                "{} style image(s) for a network of {} styles with {} frozen",
-                config.styles.len(),
-                config.net.num_styles,
-                config.frozen_styles
+                "{taught} style(s) to learn for a network of {} styles with {} frozen",
+                config.net.num_styles, config.frozen_styles
+            )));
+        }
+        if !config.styles.is_empty() && config.styles.len() != taught {
+            return Err(TrainError::Invalid(format!(
+                "{} style image(s) for the teacher's {taught} style(s): give one per style, \
+                 in the teacher's order, or none",
+                config.styles.len()
             )));
         }
         if !config.size.is_multiple_of(4) || config.size < config.net.min_input_size() {
@@ -241,13 +292,32 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             })?
             .no_grad();
         let style_paths: Vec<PathBuf> = config.styles.iter().map(PathBuf::from).collect();
-        let styles = ImageSet::load_short_side(&style_paths, config.style_size)?;
-        let style_images: Vec<Tensor<B, 4>> =
-            (0..styles.len()).map(|i| styles.image(i, device)).collect();
-        let targets = style_grams(&vgg, &style_images)
-            .into_iter()
-            .map(|grams| grams.into_iter().map(|g| g.detach()).collect())
-            .collect();
+        let styles = (!style_paths.is_empty())
+            .then(|| ImageSet::load_short_side(&style_paths, config.style_size))
+            .transpose()?;
+        let targets = styles.as_ref().map_or_else(Vec::new, |styles| {
+            let images: Vec<Tensor<B, 4>> =
+                (0..styles.len()).map(|i| styles.image(i, device)).collect();
+            style_grams(&vgg, &images)
+                .into_iter()
+                .map(|grams| grams.into_iter().map(|g| g.detach()).collect())
+                .collect()
+        });
+        let pairs = if config.temporal_weight > 0.0 {
+            let mut frames = FlowSet::default();
+            for dir in &config.pairs {
+                frames = FlowSet::merge(frames, FlowSet::load_folder(Path::new(dir))?);
+            }
+            if frames.is_empty() {
+                return Err(TrainError::NoImages(
+                    "the temporal loss needs frame pairs (folders recorded with CaptureFlow)"
+                        .into(),
+                ));
+            }
+            Some(frames)
+        } else {
+            None
+        };
         let mut content = None;
         let mut skipped = Vec::new();
         for dir in &config.content {
@@ -284,6 +354,8 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             vgg,
             targets,
             styles,
+            teacher,
+            pairs,
             content,
             samples,
             skipped,
@@ -295,7 +367,33 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
     /// Resumes from a folder written by [`Trainer::save_checkpoint`]; the
     /// configuration (data sources included) is the checkpoint's.
     pub fn resume(dir: &Path, device: &B::Device) -> Result<Self, TrainError> {
-        let (config, checkpoint) = LoopState::open::<StyleTrainConfig>(dir)?;
+        Self::resume_with(dir, device, |_| {})
+    }
+
+    /// Resumes from a checkpoint with its configuration changed by `adjust`
+    /// before the data are loaded: e.g. fine-tuning a trained network with
+    /// the temporal loss added. The network's shape must stay the same.
+    ///
+    /// ```no_run
+    /// # use bevy_gan_style::train::StyleTrainer;
+    /// # type B = burn::backend::Autodiff<bevy_gan_style::prelude::CpuBackend>;
+    /// let trainer = StyleTrainer::<B>::resume_with(
+    ///     "out/lite/checkpoint".as_ref(),
+    ///     &Default::default(),
+    ///     |config| {
+    ///         config.pairs = vec!["out/lite/pairs".into()];
+    ///         config.temporal_weight = 50.0;
+    ///     },
+    /// )?;
+    /// # Ok::<(), bevy_gan_style::train::TrainError>(())
+    /// ```
+    pub fn resume_with(
+        dir: &Path,
+        device: &B::Device,
+        adjust: impl FnOnce(&mut StyleTrainConfig),
+    ) -> Result<Self, TrainError> {
+        let (mut config, checkpoint) = LoopState::open::<StyleTrainConfig>(dir)?;
+        adjust(&mut config);
         let net = config.net.init(device);
         let mut trainer = Self::with_net(config, net, device)?;
         trainer.load(&checkpoint)?;
@@ -333,12 +431,12 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
         Tensor::cat(vec![image.mul_scalar(2.0).sub_scalar(1.0), planes], 1)
     }
 
-    fn train_step(&mut self) -> [f32; 6] {
+    fn train_step(&mut self) -> [f32; 8] {
         let config = self.config.clone();
         let device = self.device.clone();
-        let trained = config.styles.len();
+        let trained = config.net.num_styles - config.frozen_styles;
         // Style index into the network per image, and into the trained
-        // styles (targets, style images).
+        // styles (targets, style images, the teacher's styles).
         let picks: Vec<usize> = (0..config.batch)
             .map(|_| self.state.rng.below(trained))
             .collect();
@@ -353,52 +451,92 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             &device,
         );
         let output = self.net.forward(content.clone(), code.clone());
+        let taught = self.teacher.as_ref().map(|teacher| {
+            Tensor::<B, 4>::from_inner(teacher.forward(content.clone().inner(), &picks))
+        });
 
-        let deepest = config.content_layer.max(VggTap::Relu4_3);
-        let taps = self.vgg.forward(output.clone(), deepest);
-        let target = self
-            .vgg
-            .forward(content, config.content_layer)
-            .pop()
-            .map(|t| t.detach());
-        let loss_c = match target {
-            Some(target) => content_loss(taps[config.content_layer.block()].clone(), target),
-            None => Tensor::zeros([1], &device),
+        let gram = !self.targets.is_empty() && config.style_weight > 0.0;
+        let deepest = if gram {
+            config.content_layer.max(VggTap::Relu4_3)
+        } else {
+            config.content_layer
         };
-        let grams: Vec<Tensor<B, 3>> = (0..VggTap::STYLE.len())
-            .map(|tap| {
-                Tensor::cat(
-                    picks
-                        .iter()
-                        .map(|&p| self.targets[p][tap].clone())
-                        .collect(),
-                    0,
-                )
-            })
-            .collect();
-        let loss_s = style_loss(
-            &taps[..VggTap::STYLE.len()],
-            &grams,
-            &config.style_layer_weights,
-        );
+        let taps = self.vgg.forward(output.clone(), deepest);
+        let zero = || Tensor::<B, 1>::zeros([1], &device);
+        // Distance to the photo's features at the content tap, or to the
+        // teacher's output at every tap up to it.
+        let (loss_c, loss_p) = match &taught {
+            Some(taught) => {
+                let targets = self.vgg.forward(taught.clone(), config.content_layer);
+                let perceptual = targets
+                    .into_iter()
+                    .zip(&taps)
+                    .fold(zero(), |sum, (target, tap)| {
+                        sum + content_loss(tap.clone(), target.detach())
+                    });
+                let pixel = (output.clone() - taught.clone()).powi_scalar(2).mean();
+                (perceptual, pixel)
+            }
+            None => {
+                let target = self
+                    .vgg
+                    .forward(content, config.content_layer)
+                    .pop()
+                    .map(|t| t.detach());
+                let loss = match target {
+                    Some(target) => {
+                        content_loss(taps[config.content_layer.block()].clone(), target)
+                    }
+                    None => zero(),
+                };
+                (loss, zero())
+            }
+        };
+        let pixel_weight = config.teacher.as_ref().map_or(0.0, |t| t.pixel_weight);
+        let loss_s = if gram {
+            let grams: Vec<Tensor<B, 3>> = (0..VggTap::STYLE.len())
+                .map(|tap| {
+                    Tensor::cat(
+                        picks
+                            .iter()
+                            .map(|&p| self.targets[p][tap].clone())
+                            .collect(),
+                        0,
+                    )
+                })
+                .collect();
+            style_loss(
+                &taps[..VggTap::STYLE.len()],
+                &grams,
+                &config.style_layer_weights,
+            )
+        } else {
+            zero()
+        };
         let loss_tv = total_variation(output.clone());
         let mut total = loss_c.clone().mul_scalar(config.content_weight)
+            + loss_p.clone().mul_scalar(pixel_weight)
             + loss_s.clone().mul_scalar(config.style_weight)
             + loss_tv.clone().mul_scalar(config.tv_weight);
 
         let (mut adv_g, mut loss_d_value) = (0.0, 0.0);
         if let (Some(loss), Some(discriminator)) = (config.adversarial, self.discriminator.clone())
         {
-            // Discriminator: patches of each image's style image are real,
-            // the output fake, both tagged with the style code.
-            let real = self.styles.crops_of::<B>(
-                &mut self.state.rng,
-                &picks,
-                config.size.min(self.styles.min_side()),
-                Augment::Flips,
-                1.0,
-                &device,
-            );
+            // Discriminator: patches of each image's style image (or, without
+            // style images, the teacher's output) are real, the output fake,
+            // both tagged with the style code.
+            let real = match (&self.styles, &taught) {
+                (Some(styles), _) => styles.crops_of::<B>(
+                    &mut self.state.rng,
+                    &picks,
+                    config.size.min(styles.min_side()),
+                    Augment::Flips,
+                    1.0,
+                    &device,
+                ),
+                (None, Some(taught)) => taught.clone(),
+                (None, None) => unreachable!("style images or a teacher are checked at start"),
+            };
             let real_logits = discriminator.forward(Self::conditioned(real, code.clone()));
             let fake_logits =
                 discriminator.forward(Self::conditioned(output.clone().detach(), code.clone()));
@@ -411,6 +549,35 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             adv_g = scalar(loss_g.clone());
             total = total + loss_g.mul_scalar(config.adversarial_weight);
             self.discriminator = Some(discriminator);
+        }
+
+        let mut loss_w_value = 0.0;
+        if let Some(pairs) = &self.pairs {
+            // Consecutive frames in the same random styles: the output of
+            // the second should be the first's, moved as the engine says.
+            let count = (config.batch / 2).max(1);
+            let (previous, current, warps) = pairs.crops::<B>(
+                &mut self.state.rng,
+                count,
+                config.size,
+                config.depth_tolerance,
+                &device,
+            );
+            let styles: Vec<usize> = (0..count)
+                .map(|_| self.state.rng.below(trained) + config.frozen_styles)
+                .collect();
+            let code = self.one_hot::<B>(&styles, &device);
+            let both = self.net.forward(
+                Tensor::cat(vec![previous, current], 0),
+                Tensor::cat(vec![code.clone(), code], 0),
+            );
+            let loss_w = temporal_loss(
+                both.clone().narrow(0, count, count),
+                both.narrow(0, 0, count),
+                &warps,
+            );
+            loss_w_value = scalar(loss_w.clone());
+            total = total + loss_w.mul_scalar(config.temporal_weight);
         }
 
         let total_value = scalar(total.clone());
@@ -432,10 +599,12 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
         [
             total_value,
             scalar(loss_c),
+            scalar(loss_p),
             scalar(loss_s),
             scalar(loss_tv),
             adv_g,
             loss_d_value,
+            loss_w_value,
         ]
     }
 
@@ -449,11 +618,19 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
         if self.config.style_names.len() == self.config.net.num_styles {
             return self.config.style_names.clone();
         }
-        let stems = self.config.styles.iter().map(|path| {
-            Path::new(path)
-                .file_stem()
-                .map_or_else(|| path.clone(), |s| s.to_string_lossy().into_owned())
-        });
+        let stems: Vec<String> = match &self.teacher {
+            Some(teacher) => teacher.names().to_vec(),
+            None => self
+                .config
+                .styles
+                .iter()
+                .map(|path| {
+                    Path::new(path)
+                        .file_stem()
+                        .map_or_else(|| path.clone(), |s| s.to_string_lossy().into_owned())
+                })
+                .collect(),
+        };
         (0..self.config.frozen_styles)
             .map(|i| format!("style {i}"))
             .chain(stems)
@@ -526,11 +703,12 @@ impl<B: AutodiffBackend> Trainer for StyleTrainer<B> {
 
     /// Rows: the fixed content crops; columns: the content, then each
     /// trained style's output (at most six); a top row shows the style
-    /// images.
+    /// images or, when distilling without them, the teacher's output for
+    /// the first crop.
     fn sample_sheet(&mut self, path: &Path) -> Result<(), TrainError> {
         let size = self.config.size;
         let s = size as u32;
-        let trained = self.config.styles.len().min(6);
+        let trained = (self.config.net.num_styles - self.config.frozen_styles).min(6);
         let [rows, ..] = self.samples.dims();
         let net = self.inference_net();
         let mut sheet = RgbImage::from_pixel(
@@ -539,9 +717,15 @@ impl<B: AutodiffBackend> Trainer for StyleTrainer<B> {
             Rgb([255; 3]),
         );
         for style in 0..trained {
-            let image = self
-                .styles
-                .centre_crop::<B::InnerBackend>(style, size, &self.device);
+            let image = match (&self.styles, &self.teacher) {
+                (Some(styles), _) => {
+                    styles.centre_crop::<B::InnerBackend>(style, size, &self.device)
+                }
+                (None, Some(teacher)) => {
+                    teacher.forward(self.samples.clone().narrow(0, 0, 1), &[style])
+                }
+                (None, None) => continue,
+            };
             paste(
                 &mut sheet,
                 &tensor_to_image(image, (0.0, 1.0)),

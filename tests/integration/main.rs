@@ -16,6 +16,8 @@ mod macs;
 mod parity;
 #[cfg(feature = "train")]
 mod style_training;
+#[cfg(feature = "train")]
+mod temporal;
 mod texture;
 #[cfg(feature = "train")]
 mod texture_training;
