@@ -10,6 +10,8 @@
 mod adapter;
 #[path = "common/cpu.rs"]
 mod cpu;
+#[path = "common/forward.rs"]
+mod forward;
 #[path = "common/gpu.rs"]
 mod gpu;
 #[path = "../examples/common/headless.rs"]
@@ -19,40 +21,11 @@ mod ort;
 #[path = "common/root.rs"]
 mod root;
 
-use std::time::Instant;
-
 use bevy_gan_style::prelude::*;
-use burn::prelude::*;
+use forward::forward_ms;
 
 const SIZES: [(usize, usize); 2] = [(256, 168), (640, 360)];
 const RUNS: usize = 5;
-
-/// Median milliseconds of `RUNS` forward passes (after one warm-up) at each size.
-fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> {
-    let net = model.build::<B>(device).expect("weights load");
-    let style = model
-        .style_tensor::<B>(&StyleWeights::single(0), device)
-        .expect("style");
-    SIZES
-        .iter()
-        .map(|&(w, h)| {
-            let input =
-                Tensor::<B, 4>::random([1, 3, h, w], burn::tensor::Distribution::Default, device);
-            let mut times: Vec<f64> = (0..=RUNS)
-                .map(|_| {
-                    let start = Instant::now();
-                    let out = net.forward(input.clone(), style.clone());
-                    let _ = B::sync(device);
-                    drop(out);
-                    start.elapsed().as_secs_f64() * 1e3
-                })
-                .skip(1)
-                .collect();
-            times.sort_by(f64::total_cmp);
-            times[times.len() / 2]
-        })
-        .collect()
-}
 
 fn main() {
     println!("CPU: {}", cpu::cpu_name());
@@ -63,12 +36,12 @@ fn main() {
     .expect("model");
     let mut rows: Vec<(String, Vec<f64>)> = vec![(
         "burn flex (CPU backend)".into(),
-        time_backend::<CpuBackend>(&model, &Default::default()),
+        forward_ms::<CpuBackend>(&model, &Default::default(), &SIZES, RUNS),
     )];
     if let Some(gpu) = gpu::bevy_gpu() {
         rows.push((
             format!("burn wgpu on Bevy's device ({})", gpu.adapter),
-            time_backend::<GpuBackend>(&model, &gpu.device),
+            forward_ms::<GpuBackend>(&model, &gpu.device, &SIZES, RUNS),
         ));
     }
     let sizes: Vec<(u32, u32)> = SIZES.iter().map(|&(w, h)| (w as u32, h as u32)).collect();

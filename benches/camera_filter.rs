@@ -22,6 +22,8 @@ mod headless;
 mod ort;
 #[path = "common/root.rs"]
 mod root;
+#[path = "common/scene.rs"]
+mod scene;
 
 use std::time::Instant;
 
@@ -32,13 +34,12 @@ use bevy::render::storage::GpuShaderBuffer;
 use bevy::render::texture::GpuImage;
 use bevy_gan_style::bridge::host;
 
-use bevy::camera::RenderTarget;
 use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore};
 use bevy::prelude::*;
 use bevy::render::diagnostic::RenderDiagnosticsPlugin;
-use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy::render::renderer::{RenderAdapterInfo, RenderDevice};
 use bevy_gan_style::prelude::*;
+use scene::{ORBIT_FRAMES, ORBIT_SIZE, ORBIT_WARM, orbit_transform, set_target, spawn_scene};
 
 const SIZES: [(u32, u32); 4] = [(256, 256), (640, 360), (1280, 720), (1920, 1080)];
 /// Frames per size before measuring (autotuning, pipeline creation) and
@@ -78,7 +79,7 @@ fn main() {
         .resource::<RenderDevice>()
         .limits()
         .max_storage_buffer_binding_size;
-    let camera = spawn_scene(&mut app, model.clone());
+    let camera = spawn_scene(&mut app, model.clone(), 7);
     println!("adapter: {adapter}; CPU: {}", cpu::cpu_name());
 
     let mut rows = Vec::new();
@@ -190,10 +191,6 @@ fn costs(app: &mut App, camera: Entity, frames: usize) -> Vec<f64> {
     costs
 }
 
-const ORBIT_SIZE: (u32, u32) = (256, 256);
-const ORBIT_FRAMES: usize = 54;
-const ORBIT_WARM: usize = 6;
-
 /// Amortized stylization on the scripted orbit: an every-frame camera and
 /// a camera whose network runs every n-th frame (reprojection in between)
 /// see the same view; per n, the amortized camera's cost per frame, its
@@ -208,7 +205,7 @@ fn amortization(model: &StyleModel, adapter: &str) {
     for n in [1u32, 2, 4] {
         let mut app = headless::headless_app(true);
         headless::finish_setup(&mut app);
-        let reference = spawn_scene(&mut app, model.clone());
+        let reference = spawn_scene(&mut app, model.clone(), 7);
         let world = app.world_mut();
         world.entity_mut(reference).insert(StyleTemporal {
             history_weight: 0.0,
@@ -239,10 +236,7 @@ fn amortization(model: &StyleModel, adapter: &str) {
         let targets = [reference, amortized].map(|camera| set_target(&mut app, camera, ORBIT_SIZE));
         let (mut costs, mut errors, mut differences, mut filled) = (vec![], vec![], vec![], vec![]);
         for frame in 0..ORBIT_FRAMES {
-            let angle = frame as f32 * 0.02;
-            let eye = Vec3::new(4.5 * angle.sin(), 2.0, 4.5 * angle.cos());
-            let transform =
-                Transform::from_translation(eye).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y);
+            let transform = orbit_transform(frame);
             for camera in [reference, amortized] {
                 *app.world_mut()
                     .get_mut::<Transform>(camera)
@@ -298,18 +292,6 @@ fn amortization(model: &StyleModel, adapter: &str) {
     }
 }
 
-/// Points `camera` at a new `size` image target; returns it.
-fn set_target(app: &mut App, camera: Entity, (width, height): (u32, u32)) -> Handle<Image> {
-    let world = app.world_mut();
-    let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
-    image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
-    let target = world.resource_mut::<Assets<Image>>().add(image);
-    world
-        .entity_mut(camera)
-        .insert(RenderTarget::Image(target.clone().into()));
-    target
-}
-
 /// An image target as the last frame left it (RGBA8).
 fn read_image(app: &App, target: &Handle<Image>) -> Vec<u8> {
     let world = app.get_sub_app(RenderApp).expect("render app").world();
@@ -334,45 +316,6 @@ fn read_buffer(app: &App, buffer: &Handle<bevy::render::storage::ShaderBuffer>) 
     let device = world.resource::<RenderDevice>().wgpu_device();
     let queue: &wgpu::Queue = &world.resource::<RenderQueue>().0;
     host::read_buffer(device, queue, buffer).expect("readback")
-}
-
-/// A few lit objects and a filtered camera rendering into an image.
-fn spawn_scene(app: &mut App, model: StyleModel) -> Entity {
-    let world = app.world_mut();
-    let model = world.resource_mut::<Assets<StyleModel>>().add(model);
-    let mut meshes = world.resource_mut::<Assets<Mesh>>();
-    let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
-    let sphere = meshes.add(Sphere::new(0.6).mesh().uv(32, 16));
-    let ground = meshes.add(Plane3d::default().mesh().size(8.0, 8.0));
-    let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
-    let red = materials.add(Color::srgb(0.8, 0.2, 0.15));
-    let blue = materials.add(Color::srgb(0.2, 0.35, 0.9));
-    let green = materials.add(Color::srgb(0.3, 0.7, 0.3));
-    world.spawn((Mesh3d(ground), MeshMaterial3d(green)));
-    world.spawn((
-        Mesh3d(cube),
-        MeshMaterial3d(red),
-        Transform::from_xyz(-0.8, 0.5, 0.0),
-    ));
-    world.spawn((
-        Mesh3d(sphere),
-        MeshMaterial3d(blue),
-        Transform::from_xyz(0.9, 0.6, 0.4),
-    ));
-    world.spawn((
-        DirectionalLight::default(),
-        Transform::from_xyz(3.0, 6.0, 2.0).looking_at(Vec3::ZERO, Vec3::Y),
-    ));
-    world
-        .spawn((
-            StyleTransfer {
-                model,
-                style: StyleWeights::single(7),
-                ..default()
-            },
-            Transform::from_xyz(0.0, 2.0, 4.5).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y),
-        ))
-        .id()
 }
 
 /// Median filter time (GPU span, or frame wall time without timestamps) and

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use bevy::asset::RenderAssetUsages;
 use bevy::camera::RenderTarget;
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
@@ -171,14 +172,20 @@ struct Orbit {
     speed: f32,
 }
 
+/// The asset collections a random scene is built from.
+#[derive(SystemParam)]
+struct SceneAssets<'w> {
+    meshes: ResMut<'w, Assets<Mesh>>,
+    materials: ResMut<'w, Assets<StandardMaterial>>,
+    images: ResMut<'w, Assets<Image>>,
+}
+
 fn animate_scenes(
     scenes: Option<Res<RandomScenes>>,
     mut state: Local<SceneState>,
     mut cameras: Query<(&mut Transform, &mut Camera), With<SceneCamera>>,
     mut commands: Commands,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
-    mut images: ResMut<Assets<Image>>,
+    mut assets: SceneAssets,
     sequence: Option<ResMut<FlowSequence>>,
 ) {
     let Some(scenes) = scenes else {
@@ -190,7 +197,7 @@ fn animate_scenes(
             match image::open(path) {
                 Ok(image) => {
                     let image = image.thumbnail(512, 512);
-                    state.textures.push(images.add(Image::from_dynamic(
+                    state.textures.push(assets.images.add(Image::from_dynamic(
                         image,
                         true,
                         RenderAssetUsages::RENDER_WORLD,
@@ -223,8 +230,8 @@ fn animate_scenes(
             textures,
             entities,
             &mut commands,
-            &mut meshes,
-            &mut materials,
+            &mut assets.meshes,
+            &mut assets.materials,
         );
         let sky = Color::hsl(
             rng.range(190.0, 230.0),

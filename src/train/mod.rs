@@ -35,6 +35,6 @@ pub use images::{Augment, ImageSet, Skipped};
 pub use report::{Column, LossRow};
 pub use run::{RunEvent, Trainer, TrainingRun};
 pub use style::{StyleTrainConfig, StyleTrainer};
-pub use teacher::TeacherConfig;
+pub use teacher::{Teacher, TeacherConfig};
 pub use temporal::temporal_loss;
 pub use texture::{TextureTrainConfig, TextureTrainer};

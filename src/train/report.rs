@@ -77,9 +77,9 @@ const PALETTE: [Rgb<u8>; 6] = [
     Rgb([60, 60, 60]),
 ];
 
-/// Plots the labelled columns against the iteration, each smoothed by a
-/// moving average and in its own colour with its letter in the legend, with
-/// the axis ranges written at the ends of the axes. With `log`, values are
+/// Plots the labelled columns that are not all zero against the iteration,
+/// each smoothed by a moving average and in its own colour with its letter
+/// in the legend, with the axis ranges written at the ends of the axes. With `log`, values are
 /// plotted as log10 (for loss terms of very different sizes).
 pub fn plot_losses(
     rows: &[LossRow],
@@ -102,12 +102,18 @@ pub fn plot_losses(
         .enumerate()
         .filter_map(|(i, column)| {
             let label = column.label?;
-            let values = rows
+            let raw: Vec<f32> = rows
                 .iter()
-                .map(|r| {
-                    let v = r.values.get(i).copied().unwrap_or(f32::NAN);
-                    if log { v.max(1e-12).log10() } else { v }
-                })
+                .map(|r| r.values.get(i).copied().unwrap_or(f32::NAN))
+                .collect();
+            // A term the run does not use (weight 0) stays at zero: leaving
+            // it out keeps the scale and the legend to what trains.
+            if raw.iter().all(|&v| v == 0.0) {
+                return None;
+            }
+            let values = raw
+                .into_iter()
+                .map(|v| if log { v.max(1e-12).log10() } else { v })
                 .collect();
             Some((label, smooth(values)))
         })
@@ -230,8 +236,10 @@ fn text(image: &mut RgbImage, x: u32, y: u32, text: &str, color: Rgb<u8>) {
             'E' => [7, 4, 6, 4, 7],
             'G' => [7, 4, 5, 5, 7],
             'L' => [4, 4, 4, 4, 7],
+            'P' => [6, 5, 6, 4, 4],
             'S' => [7, 4, 7, 1, 7],
             'T' => [7, 2, 2, 2, 2],
+            'W' => [5, 5, 5, 7, 5],
             _ => [0; 5],
         };
         for (r, bits) in rows.iter().enumerate() {

@@ -34,8 +34,22 @@ pub struct TeacherConfig {
     pub pixel_weight: f32,
 }
 
-/// A loaded teacher: its network and one style code per taught style.
-pub(crate) struct Teacher<B: Backend> {
+/// A loaded teacher: its network and one style code per taught style. Also
+/// how a student is compared with its teacher: both run on RGB in `[0, 1]`
+/// whatever their cards' ranges.
+///
+/// ```no_run
+/// # use burn::prelude::*;
+/// use bevy_gan_style::prelude::*;
+/// use bevy_gan_style::train::{Teacher, TeacherConfig};
+/// let device = Default::default();
+/// let config = TeacherConfig::new("assets/models/multistyle26.style.ron".into()).with_styles(vec![7]);
+/// let teacher = Teacher::<CpuBackend>::load(&config, &device)?;
+/// let photo = Tensor::<CpuBackend, 4>::full([1, 3, 64, 64], 0.5, &device);
+/// let painted = teacher.forward(photo, &[0]);
+/// # Ok::<(), bevy_gan_style::train::TrainError>(())
+/// ```
+pub struct Teacher<B: Backend> {
     net: StyleNet<B>,
     codes: Vec<Tensor<B, 2>>,
     names: Vec<String>,
@@ -44,6 +58,7 @@ pub(crate) struct Teacher<B: Backend> {
 }
 
 impl<B: Backend> Teacher<B> {
+    /// Loads the teacher's card and weights and its taught styles' codes.
     pub fn load(config: &TeacherConfig, device: &B::Device) -> Result<Self, TrainError> {
         let model = StyleModel::load_file(&config.card)?;
         let card = model.card().clone();
@@ -105,6 +120,16 @@ impl<B: Backend> Teacher<B> {
     /// Styles taught.
     pub fn len(&self) -> usize {
         self.codes.len()
+    }
+
+    /// Whether it teaches no style (never, once loaded).
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// The network, for its multiply-accumulates.
+    pub fn net(&self) -> &StyleNet<B> {
+        &self.net
     }
 
     /// Their names.

@@ -235,31 +235,43 @@ fn filtered_frame_matches_the_cpu_network_on_the_plain_frame() {
     assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
 }
 
+/// The imported ml5 network and the distilled lite students filter the
+/// camera as the CPU backend runs them (a student's styles still blend).
 #[test]
-fn an_imported_ml5_network_filters_the_camera() {
-    let mut scene = Scene::new(128, 96, false);
-    let plain = scene.render(4);
-    let model = StyleModel::load_file(root().join("assets/models/ml5_wave.style.ron"))
-        .expect("bundled ml5 model");
-    let model = scene
-        .app
-        .world_mut()
-        .resource_mut::<Assets<StyleModel>>()
-        .add(model);
-    scene.insert(StyleTransfer {
-        model,
-        style: StyleWeights::single(0),
-        ..default()
-    });
-    let filtered = scene.render(2);
-    let expected = cpu_stylized_with("ml5_wave", &plain, &StyleWeights::single(0));
-    let (max, mean) = difference(&filtered, &expected);
-    println!("ml5 wave filter vs CPU network: max {max}, mean {mean:.3} (8-bit levels)");
-    assert!(
-        difference(&filtered, &plain).1 > 10.0,
-        "the filter did nothing"
-    );
-    assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
+fn imported_and_student_networks_filter_the_camera() {
+    for (name, style) in [
+        ("ml5_wave", StyleWeights::single(0)),
+        (
+            "multistyle26_lite",
+            StyleWeights::blend([(1, 0.5), (5, 0.5)]),
+        ),
+        ("multistyle26_lite_temporal", StyleWeights::single(3)),
+        ("ml5_wave_lite", StyleWeights::single(0)),
+    ] {
+        let mut scene = Scene::new(128, 96, false);
+        let plain = scene.render(4);
+        let model = StyleModel::load_file(root().join(format!("assets/models/{name}.style.ron")))
+            .expect("bundled model");
+        let model = scene
+            .app
+            .world_mut()
+            .resource_mut::<Assets<StyleModel>>()
+            .add(model);
+        scene.insert(StyleTransfer {
+            model,
+            style: style.clone(),
+            ..default()
+        });
+        let filtered = scene.render(2);
+        let expected = cpu_stylized_with(name, &plain, &style);
+        let (max, mean) = difference(&filtered, &expected);
+        println!("{name} filter vs CPU network: max {max}, mean {mean:.3} (8-bit levels)");
+        assert!(
+            difference(&filtered, &plain).1 > 10.0,
+            "{name}: the filter did nothing"
+        );
+        assert!(mean < 1.0 && max <= 8, "{name}: max {max}, mean {mean}");
+    }
 }
 
 #[test]

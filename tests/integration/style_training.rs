@@ -13,8 +13,8 @@ use bevy_gan_style::nn::{
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{
     AdversarialLoss, CaptureFrames, Column, FrameCapturePlugin, FramesSaved, RandomScenes,
-    RandomScenesPlugin, RunEvent, SceneCamera, StyleTrainConfig, StyleTrainer, TrainError, Trainer,
-    TrainingRun, frame_target,
+    RandomScenesPlugin, RunEvent, SceneCamera, StyleTrainConfig, StyleTrainer, TeacherConfig,
+    TrainError, Trainer, TrainingRun, frame_target,
 };
 use burn::backend::Autodiff;
 use burn::prelude::*;
@@ -185,6 +185,36 @@ fn a_few_steps_lower_the_loss() {
     assert!(last < 0.8 * first, "{first} → {last}");
 }
 
+/// Distillation: a lite student of two multistyle26 styles (no style
+/// images, no Gram loss) moves towards the teacher's output.
+#[test]
+fn a_student_moves_towards_its_teacher() {
+    let teacher = TeacherConfig::new(
+        root()
+            .join("assets/models/multistyle26.style.ron")
+            .to_string_lossy()
+            .into_owned(),
+    )
+    .with_styles(vec![3, 7])
+    .with_pixel_weight(50.0);
+    let config = StyleTrainConfig {
+        net: MultiStyleConfig::lite(2),
+        styles: Vec::new(),
+        teacher: Some(teacher),
+        style_weight: 0.0,
+        ..tiny_config("distil", 2)
+    }
+    .with_adversarial(None)
+    .with_learning_rate(1e-2);
+    let mut trainer = StyleTrainer::<B>::new(config, &Default::default()).expect("trainer");
+    // Column 2 is the pixel distance to the teacher.
+    let pixels: Vec<f32> = (0..24).map(|_| trainer.step().expect("step")[2]).collect();
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    let (first, last) = (mean(&pixels[..4]), mean(&pixels[20..]));
+    println!("pixel distance to the teacher: first four steps {first:.4}, last four {last:.4}");
+    assert!(last < 0.7 * first, "{first} → {last}");
+}
+
 #[test]
 fn a_run_reports_resumes_and_exports_a_model() {
     let out = root().join("target/test-output/train_style");
@@ -203,9 +233,11 @@ fn a_run_reports_resumes_and_exports_a_model() {
         assert!(out.join(file).exists(), "{file} missing");
     }
     let header = std::fs::read_to_string(out.join("losses.csv")).expect("csv");
-    assert!(header.starts_with("iteration,total,content,style,tv,adversarial_g,loss_d"));
     assert!(
-        run.history().iter().all(|row| row.values[5] > 0.0),
+        header.starts_with("iteration,total,content,pixel,style,tv,adversarial_g,loss_d,temporal")
+    );
+    assert!(
+        run.history().iter().all(|row| row.values[6] > 0.0),
         "D trained"
     );
 
