@@ -26,6 +26,7 @@ mod root;
 #[path = "common/scene.rs"]
 mod scene;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use bevy::prelude::*;
@@ -109,6 +110,21 @@ fn main() {
         sizes_label()
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    // Every network is timed before any orbit app exists (those leave
+    // threads and caches behind that would skew later timings).
+    let cards: Vec<String> = FAMILIES
+        .iter()
+        .flat_map(|family| std::iter::once(family.teacher).chain(family.students.iter().copied()))
+        .map(|name| format!("{root}/assets/models/{name}.style.ron"))
+        .filter(|card| Path::new(card).exists())
+        .collect();
+    let timings: HashMap<String, Timing> = cards
+        .into_iter()
+        .map(|card| {
+            let timing = Timing::of(&card, &gpu);
+            (card, timing)
+        })
+        .collect();
     let mut columns: Vec<Vec<RgbImage>> = vec![photos.iter().map(to_rgb).collect()];
     for family in &FAMILIES {
         let teacher_card = format!("{root}/assets/models/{}.style.ron", family.teacher);
@@ -131,7 +147,7 @@ fn main() {
                 .iter()
                 .map(|t| content_distance(&vgg, photo.clone(), t.clone()))
         }));
-        let base = Measured::of(&teacher_card, &teacher, &gpu, family);
+        let base = Measured::of(&teacher_card, &teacher, &timings, gpu.is_some(), family);
         base.print(family.teacher, &base, None);
         columns.push(grid_column(&taught, teacher.len()));
         for student in family.students {
@@ -161,7 +177,7 @@ fn main() {
                 photo: photo_distance,
                 lpips: mean(pairs().map(|(s, t)| lpips.distance(s.clone(), t.clone()))),
             };
-            let measured = Measured::of(&card, &net, &gpu, family);
+            let measured = Measured::of(&card, &net, &timings, gpu.is_some(), family);
             measured.print(student, &base, Some(&closeness));
             columns.push(grid_column(&outputs, net.len()));
         }
@@ -197,12 +213,34 @@ struct Closeness {
     lpips: f64,
 }
 
-impl Measured {
-    fn of(card: &str, net: &Teacher<Cpu>, gpu: &Option<gpu::BenchGpu>, family: &Family) -> Self {
+/// Forward-pass times of one network at `SIZES`.
+struct Timing {
+    cpu_ms: Vec<f64>,
+    gpu_ms: Vec<f64>,
+}
+
+impl Timing {
+    fn of(card: &str, gpu: &Option<gpu::BenchGpu>) -> Self {
         let model = StyleModel::load_file(card).expect("card");
-        let gpu_ms = gpu.as_ref().map_or_else(Vec::new, |gpu| {
-            forward_ms::<GpuBackend>(&model, &gpu.device, &SIZES, RUNS)
-        });
+        Self {
+            cpu_ms: forward_ms::<Cpu>(&model, &Default::default(), &SIZES, RUNS),
+            gpu_ms: gpu.as_ref().map_or_else(Vec::new, |gpu| {
+                forward_ms::<GpuBackend>(&model, &gpu.device, &SIZES, RUNS)
+            }),
+        }
+    }
+}
+
+impl Measured {
+    fn of(
+        card: &str,
+        net: &Teacher<Cpu>,
+        timings: &HashMap<String, Timing>,
+        orbit: bool,
+        family: &Family,
+    ) -> Self {
+        let model = StyleModel::load_file(card).expect("card");
+        let timing = &timings[card];
         // A student's style k is its teacher's `styles[k]`.
         let student = model.num_styles() == family.styles.len();
         let styles: Vec<usize> = family
@@ -212,9 +250,9 @@ impl Measured {
             .collect();
         Self {
             gmac: net.net().macs(SIZES[0].0, SIZES[0].1).gmac(),
-            cpu_ms: forward_ms::<Cpu>(&model, &Default::default(), &SIZES, RUNS),
-            gpu_ms,
-            warping: gpu.as_ref().map(|_| {
+            cpu_ms: timing.cpu_ms.clone(),
+            gpu_ms: timing.gpu_ms.clone(),
+            warping: orbit.then(|| {
                 mean(
                     styles
                         .iter()
