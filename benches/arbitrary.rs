@@ -19,31 +19,17 @@ mod headless;
 mod ort;
 #[path = "common/root.rs"]
 mod root;
-
-use std::time::Instant;
+#[path = "common/timing.rs"]
+mod timing;
 
 use bevy_gan_style::model::StyleNet;
 use bevy_gan_style::prelude::*;
 use burn::prelude::*;
 use burn::tensor::Distribution;
+use timing::median_ms;
 
 const SIZES: [(usize, usize); 3] = [(256, 256), (640, 360), (1280, 720)];
 const RUNS: usize = 3;
-
-/// Median milliseconds of `RUNS` calls of `f` after one warm-up.
-fn median_ms<B: Backend>(device: &B::Device, mut f: impl FnMut()) -> f64 {
-    let mut times: Vec<f64> = (0..=RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            let _ = B::sync(device);
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .skip(1)
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
 
 /// Predictor, then transformer at each size.
 fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> {
@@ -52,12 +38,12 @@ fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> 
     };
     let style_image = Tensor::<B, 4>::random([1, 3, 256, 256], Distribution::Default, device);
     let style = net.predict(style_image.clone());
-    let mut row = vec![median_ms::<B>(device, || {
+    let mut row = vec![median_ms::<B>(device, RUNS, || {
         drop(net.predict(style_image.clone()));
     })];
     for &(w, h) in &SIZES {
         let content = Tensor::<B, 4>::random([1, 3, h, w], Distribution::Default, device);
-        row.push(median_ms::<B>(device, || {
+        row.push(median_ms::<B>(device, RUNS, || {
             drop(net.forward(content.clone(), style.clone()));
         }));
     }

@@ -10,8 +10,6 @@
 mod adapter;
 #[path = "common/cpu.rs"]
 mod cpu;
-#[path = "common/forward.rs"]
-mod forward;
 #[path = "common/gpu.rs"]
 mod gpu;
 #[path = "../examples/common/headless.rs"]
@@ -20,9 +18,11 @@ mod headless;
 mod ort;
 #[path = "common/root.rs"]
 mod root;
+#[path = "common/timing.rs"]
+mod timing;
 
 use bevy_gan_style::prelude::*;
-use forward::forward_ms;
+use timing::forward_ms;
 
 const SIZES: [(usize, usize); 2] = [(256, 168), (640, 360)];
 const RUNS: usize = 5;

@@ -24,8 +24,8 @@ mod headless;
 mod ort;
 #[path = "common/root.rs"]
 mod root;
-
-use std::time::Instant;
+#[path = "common/timing.rs"]
+mod timing;
 
 use bevy_gan_style::model::StyleNet;
 use bevy_gan_style::nn::kernels::{
@@ -40,25 +40,10 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{DType, Distribution, TensorPrimitive};
 use burn_cubecl::kernel::cast;
+use timing::median_ms;
 
 const SIZES: [(usize, usize); 2] = [(256, 168), (640, 360)];
 const RUNS: usize = 3;
-
-/// Median milliseconds of `RUNS` synchronised calls of `f` after a warm-up.
-fn median_ms<B: Backend>(device: &B::Device, mut f: impl FnMut()) -> f64 {
-    let mut times: Vec<f64> = (0..=RUNS)
-        .map(|_| {
-            let _ = B::sync(device);
-            let start = Instant::now();
-            f();
-            let _ = B::sync(device);
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .skip(1)
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
 
 /// Best GFLOP/s of burn's square f32 matmul at 512, 1024 and 2048.
 fn matmul_peak<B: Backend>(device: &B::Device) -> f64 {
@@ -67,7 +52,7 @@ fn matmul_peak<B: Backend>(device: &B::Device) -> f64 {
         .map(|n| {
             let a = Tensor::<B, 2>::random([n, n], Distribution::Default, device);
             let b = Tensor::<B, 2>::random([n, n], Distribution::Default, device);
-            let ms = median_ms::<B>(device, || drop(a.clone().matmul(b.clone())));
+            let ms = median_ms::<B>(device, RUNS, || drop(a.clone().matmul(b.clone())));
             2.0 * (n * n * n) as f64 / ms / 1e6
         })
         .fold(0.0, f64::max)
@@ -111,7 +96,7 @@ fn profile_plain<B: Backend>(
             ops.push(Op {
                 stage: index,
                 name,
-                ms: median_ms::<B>(device, f),
+                ms: median_ms::<B>(device, RUNS, f),
                 macs,
             });
         };
@@ -207,7 +192,7 @@ fn profile_fused(
         ops.push(Op {
             stage: index,
             name: "convolution kernel",
-            ms: median_ms::<GpuBackend>(device, || drop(conv_stage(&x, &gpu))),
+            ms: median_ms::<GpuBackend>(device, RUNS, || drop(conv_stage(&x, &gpu))),
             macs,
         });
         let y = conv_stage(&x, &gpu);
@@ -216,7 +201,7 @@ fn profile_fused(
         ops.push(Op {
             stage: index,
             name: "norm + activation kernels",
-            ms: median_ms::<GpuBackend>(device, || {
+            ms: median_ms::<GpuBackend>(device, RUNS, || {
                 drop(finish_stage(y.clone(), &gpu, residual.as_ref()))
             }),
             macs: 0,

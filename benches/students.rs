@@ -15,8 +15,6 @@
 mod adapter;
 #[path = "common/cpu.rs"]
 mod cpu;
-#[path = "common/forward.rs"]
-mod forward;
 #[path = "common/gpu.rs"]
 mod gpu;
 #[path = "../examples/common/headless.rs"]
@@ -25,6 +23,8 @@ mod headless;
 mod root;
 #[path = "common/scene.rs"]
 mod scene;
+#[path = "common/timing.rs"]
+mod timing;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -36,9 +36,9 @@ use bevy_gan_style::nn::Vgg16;
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{ImageSet, Teacher, TeacherConfig};
 use burn::prelude::Tensor;
-use forward::forward_ms;
 use image::RgbImage;
 use scene::{ORBIT_FRAMES, ORBIT_SIZE, ORBIT_WARM, orbit_transform, set_target, spawn_scene};
+use timing::forward_ms;
 
 /// Forward-pass sizes of the time columns.
 const SIZES: [(usize, usize); 2] = [(256, 168), (640, 360)];

@@ -16,13 +16,14 @@ mod gpu;
 mod headless;
 #[path = "common/root.rs"]
 mod root;
-
-use std::time::Instant;
+#[path = "common/timing.rs"]
+mod timing;
 
 use bevy::math::UVec2;
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::generate;
 use burn::prelude::*;
+use timing::median_ms;
 
 const MODELS: [&str; 3] = ["water_caustics", "ink_clouds", "herringbone_bricks"];
 const SIZES: [u32; 3] = [256, 512, 1024];
@@ -36,18 +37,9 @@ fn time<B: Backend>(model: &TextureModel, size: u32, device: &B::Device) -> f64 
         size: UVec2::splat(size),
         ..Default::default()
     };
-    let mut times: Vec<f64> = (0..=RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            let out = generate(&net, &model.card().generator, &params);
-            let _ = B::sync(device);
-            drop(out);
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .skip(1)
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+    median_ms::<B>(device, RUNS, || {
+        drop(generate(&net, &model.card().generator, &params));
+    })
 }
 
 fn main() {

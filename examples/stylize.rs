@@ -5,6 +5,10 @@
 //! cargo run --release --example stylize -- --input photo.jpg --style 12=0.5,20=0.5 --output out.png
 //! cargo run --release --example stylize -- --model assets/models/magenta_arbitrary.style.ron \
 //!     --style-image assets/styles/the_scream.jpg --strength 0.8 --input photo.jpg --output out.png
+//! # Style 5 where the mask is black, style 18 where it is white:
+//! cargo run --release --example stylize -- --style 5 --style-b 18 --mask mask.png
+//! # Shapes from style 5, strokes from style 18, the photo's own colours:
+//! cargo run --release --example stylize -- --style 5 --decoder-style 18 --preserve-color luminance
 //! ```
 //!
 //! Runs on Bevy's render device when any GPU adapter exists (software ones
@@ -24,6 +28,7 @@ use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy_gan_style::bridge::{host, image_to_tensor, tensor_to_image};
 use bevy_gan_style::device::gpu_adapter_available;
 use bevy_gan_style::model::StyleNet;
+use bevy_gan_style::nn::LayerStyles;
 use bevy_gan_style::prelude::*;
 use burn::prelude::{Backend, Tensor};
 use clap::Parser;
@@ -44,13 +49,36 @@ struct Args {
     /// Where to write the stylized PNG.
     #[arg(long, default_value = "out/stylized.png")]
     output: PathBuf,
-    /// Style index (`7`) or blend (`12=0.5,20=0.5`), for models that hold
-    /// styles.
+    /// Style index (`7`) or blend (`12=0.5,20=0.5`): of the model's
+    /// styles, or for arbitrary-style models of the `--style-image`s.
     #[arg(long, default_value = "0")]
     style: StyleWeights,
-    /// Style image (any size; PNG or JPEG), for arbitrary-style models.
+    /// Style image (any size; PNG or JPEG), for arbitrary-style models;
+    /// repeat it for several (the style options index them).
     #[arg(long)]
-    style_image: Option<PathBuf>,
+    style_image: Vec<PathBuf>,
+    /// A second style, painted where `--mask` is white (black keeps
+    /// `--style`, grey blends).
+    #[arg(long, requires = "mask")]
+    style_b: Option<StyleWeights>,
+    /// Greyscale mask for `--style-b` (any size: resized to the input).
+    #[arg(long, requires = "style_b")]
+    mask: Option<PathBuf>,
+    /// Style of the encoder (coarse structure, colour layout); default
+    /// `--style`.
+    #[arg(long)]
+    encoder_style: Option<StyleWeights>,
+    /// Style of the residual blocks; default `--style`.
+    #[arg(long)]
+    residual_style: Option<StyleWeights>,
+    /// Style of the decoder (brush strokes, fine texture); default
+    /// `--style`.
+    #[arg(long)]
+    decoder_style: Option<StyleWeights>,
+    /// Keep the photo's colours: `off`, `luminance` (stylized brightness,
+    /// the photo's chroma) or `statistics` (colour mean and spread matched).
+    #[arg(long, default_value = "off")]
+    preserve_color: ColorPreservation,
     /// Strength of the style image, as Magenta defines it: the style vector
     /// is `a·s_style + (1 − a)·s_content` (1 = full style).
     #[arg(long)]
@@ -121,11 +149,12 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 wgpu::TextureUsages::COPY_SRC,
             );
             let net = model.build::<GpuBackend>(&burn)?;
-            let style = style_tensor(&model, &net, &args, &input, &burn)?;
+            let styles = layer_styles(&model, &net, &args, &input, &burn)?;
             let card = model.card();
             let times = timed(args.runs, || {
                 let x = bridge.texture_to_tensor(&source, card.input_range)?;
-                let y = net.forward(x, style.clone());
+                let y = net.forward_layered(x.clone(), &styles, Precision::F32);
+                let y = card.preserve_color(x, y, args.preserve_color);
                 let submission = bridge.tensor_to_texture(y, card.output_range, &target)?;
                 device.poll(wgpu::PollType::Wait {
                     submission_index: Some(submission),
@@ -139,15 +168,14 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         }
         BurnDevice::Cpu(cpu) => {
             let net = model.build::<CpuBackend>(&cpu)?;
-            let style = style_tensor(&model, &net, &args, &input, &cpu)?;
+            let styles = layer_styles(&model, &net, &args, &input, &cpu)?;
             let card = model.card();
             let mut output = None;
             let times = timed(args.runs, || {
                 let x = image_to_tensor::<CpuBackend>(&input, card.input_range, &cpu);
-                output = Some(tensor_to_image(
-                    net.forward(x, style.clone()),
-                    card.output_range,
-                ));
+                let y = net.forward_layered(x.clone(), &styles, Precision::F32);
+                let y = card.preserve_color(x, y, args.preserve_color);
+                output = Some(tensor_to_image(y, card.output_range));
                 Ok(())
             })?;
             (
@@ -163,14 +191,24 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     }
     stylized.save(&args.output)?;
     println!("device:    {device_name}");
-    match &args.style_image {
-        Some(path) => println!(
-            "model:     {} (style image {}, strength {})",
+    if args.style_image.is_empty() {
+        println!("model:     {} (style {})", model.card().name, args.style);
+    } else {
+        let images: Vec<String> = args
+            .style_image
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        println!(
+            "model:     {} (style images {}, style {}, strength {})",
             model.card().name,
-            path.display(),
+            images.join(", "),
+            args.style,
             args.strength.unwrap_or(1.0)
-        ),
-        None => println!("model:     {} (style {})", model.card().name, args.style),
+        );
+    }
+    if let (Some(b), Some(mask)) = (&args.style_b, &args.mask) {
+        println!("region:    style {b} where {} is white", mask.display());
     }
     println!("image:     {width}×{height}");
     let (first, rest) = times.split_first().ok_or("no run")?;
@@ -191,18 +229,29 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The style input of the network: the stored styles `--style` selects, or
-/// the style vector of `--style-image` (predicted once, before the timed
-/// runs), weakened towards the content's own vector by `--strength`.
-fn style_tensor<B: Backend>(
+/// The network's style conditions: the styles `--style` and the layer
+/// options select (stored styles, or blends of the `--style-image`s'
+/// vectors, predicted once before the timed runs and weakened towards the
+/// content's own vector by `--strength`), and `--style-b` where `--mask`
+/// is white.
+fn layer_styles<B: Backend>(
     model: &StyleModel,
     net: &StyleNet<B>,
     args: &Args,
     content: &RgbaImage,
     device: &B::Device,
-) -> Result<Tensor<B, 2>, Box<dyn Error>> {
+) -> Result<LayerStyles<B>, Box<dyn Error>> {
+    let mix = LayerMix {
+        encoder: args.encoder_style.clone(),
+        residual: args.residual_style.clone(),
+        decoder: args.decoder_style.clone(),
+    };
+    let region = match (&args.style_b, &args.mask) {
+        (Some(b), Some(path)) => Some((b, mask_tensor::<B>(path, content.dimensions(), device)?)),
+        _ => None,
+    };
     if !model.card().takes_style_image() {
-        if args.style_image.is_some() || args.strength.is_some() {
+        if !args.style_image.is_empty() || args.strength.is_some() {
             return Err(format!(
                 "`{}` holds its own styles: choose one with --style (--style-image and \
                  --strength are for arbitrary-style models)",
@@ -210,25 +259,56 @@ fn style_tensor<B: Backend>(
             )
             .into());
         }
-        return Ok(model.style_tensor::<B>(&args.style, device)?);
+        return Ok(mix.layer_styles(&args.style, region, |weights| {
+            model.style_tensor::<B>(weights, device)
+        })?);
     }
-    let path = args.style_image.as_ref().ok_or_else(|| {
-        format!(
+    if args.style_image.is_empty() {
+        return Err(format!(
             "`{}` takes its style from a picture: give one with --style-image PATH",
             model.card().name
         )
-    })?;
-    let painting = image::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let style = net.predict_style_image(&painting, device)?;
+        .into());
+    }
     let strength = args.strength.unwrap_or(1.0);
     if !strength.is_finite() {
         return Err("--strength must be a finite number".into());
     }
-    if strength == 1.0 {
-        return Ok(style.tensor());
-    }
-    let own = net.predict_style_image(&image::DynamicImage::from(content.clone()), device)?;
-    Ok(style.with_strength(&own, strength).tensor())
+    let own = (strength != 1.0)
+        .then(|| net.predict_style_image(&image::DynamicImage::from(content.clone()), device))
+        .transpose()?;
+    let vectors = args
+        .style_image
+        .iter()
+        .map(|path| {
+            let painting =
+                image::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let style = net.predict_style_image(&painting, device)?;
+            Ok(match &own {
+                Some(own) => style.with_strength(own, strength),
+                None => style,
+            })
+        })
+        .collect::<Result<Vec<_>, Box<dyn Error>>>()?;
+    Ok(mix.layer_styles(&args.style, region, |weights| {
+        StyleVector::blend(&vectors, weights).map(|vector| vector.tensor())
+    })?)
+}
+
+/// The greyscale mask at `path` as a `[1, 1, height, width]` tensor in
+/// `[0, 1]`, resized to the input's `(width, height)`.
+fn mask_tensor<B: Backend>(
+    path: &PathBuf,
+    (width, height): (u32, u32),
+    device: &B::Device,
+) -> Result<Tensor<B, 4>, Box<dyn Error>> {
+    let mask = image::open(path)
+        .map_err(|e| format!("cannot read mask {}: {e}", path.display()))?
+        .to_luma32f();
+    let mask = image::imageops::resize(&mask, width, height, FilterType::Triangle);
+    let data =
+        burn::tensor::TensorData::new(mask.into_raw(), [1, 1, height as usize, width as usize]);
+    Ok(Tensor::from_data(data, device))
 }
 
 /// Reads the input and brings its sides to multiples of the model's size step.

@@ -5,16 +5,22 @@
 // cancellation of E[x²] − E[x]²), with the values read twice from cache.
 // Sums are f32 whatever the activations' {{float}} (f32 or f16, with
 // {{enable}} "enable f16;").
+//
+// With {{weighted}} 1, the statistics are one style's region's under a
+// style map: weighted by `weights` (that style's plane of the map) and
+// shrunk towards the whole plane's by `prior` pixels (src/nn/condition.rs,
+// regional_instance_norm).
 
 {{enable}}
 
 const GROUP: u32 = 64u;
+const WEIGHTED: u32 = {{weighted}}u;
 
 struct StatsParams {
     plane: u32,
     channels: u32,
     epsilon: f32,
-    pad: u32,
+    prior: f32,
 }
 
 // read_write throughout: see conv2d.wgsl.
@@ -24,7 +30,9 @@ struct StatsParams {
 @group(0) @binding(2) var<storage, read_write> shift: array<f32>;
 // Output: a in [0, C), b in [C, 2C).
 @group(0) @binding(3) var<storage, read_write> affine: array<f32>;
-@group(0) @binding(4) var<uniform> params: StatsParams;
+// [plane] region weights when WEIGHTED is 1 (else any buffer).
+@group(0) @binding(4) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(5) var<uniform> params: StatsParams;
 
 var<workgroup> partial: array<f32, GROUP>;
 
@@ -52,13 +60,31 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wg:
     for (var i = lid.x; i < params.plane; i += GROUP) {
         sum += f32(x[base + i]);
     }
-    let mean = workgroup_sum(lid.x, sum) / n;
+    var mean = workgroup_sum(lid.x, sum) / n;
     var squares = 0.0;
     for (var i = lid.x; i < params.plane; i += GROUP) {
         let d = f32(x[base + i]) - mean;
         squares += d * d;
     }
-    let variance = workgroup_sum(lid.x, squares) / n;
+    var variance = workgroup_sum(lid.x, squares) / n;
+    if WEIGHTED == 1u {
+        var mass = 0.0;
+        var weighted = 0.0;
+        for (var i = lid.x; i < params.plane; i += GROUP) {
+            let m = weights[i];
+            mass += m;
+            weighted += m * f32(x[base + i]);
+        }
+        let total = workgroup_sum(lid.x, mass) + params.prior;
+        let region_mean = (workgroup_sum(lid.x, weighted) + mean * params.prior) / total;
+        var region_squares = 0.0;
+        for (var i = lid.x; i < params.plane; i += GROUP) {
+            let d = f32(x[base + i]) - region_mean;
+            region_squares += weights[i] * d * d;
+        }
+        variance = (workgroup_sum(lid.x, region_squares) + variance * params.prior) / total;
+        mean = region_mean;
+    }
     if lid.x == 0u {
         let a = scale[c] / sqrt(variance + params.epsilon);
         affine[c] = a;

@@ -57,11 +57,13 @@ pub mod prelude {
     pub use crate::GanStylePlugin;
     pub use crate::bridge::TensorBridge;
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
-    pub use crate::model::{CardModel, StyleModel, StyleVector, StyleWeights, TextureModel};
-    pub use crate::nn::Precision;
+    pub use crate::model::{
+        CardModel, LayerMix, StyleModel, StyleVector, StyleWeights, TextureModel,
+    };
+    pub use crate::nn::{ColorPreservation, Precision};
     pub use crate::style_transfer::{
-        FillMask, FrameBudget, Restylize, StyleSchedule, StyleTemporal, StyleTransfer,
-        StyleTransferStatus, WarpingError, WarpingErrorProbe,
+        FillMask, FrameBudget, Restylize, StyleMap, StyleMapSource, StyleSchedule, StyleTemporal,
+        StyleTransfer, StyleTransferStatus, WarpingError, WarpingErrorProbe,
     };
     pub use crate::texture::{NeuralTexture, TextureParams};
 }

@@ -8,7 +8,7 @@ use super::style_image::style_image_input;
 use super::style_vector::StyleVector;
 use super::style_weights::StyleError;
 use crate::bridge::image_to_tensor;
-use crate::nn::{ArbitraryStyleNet, JohnsonNet, MacReport, MultiStyleNet, Precision};
+use crate::nn::{ArbitraryStyleNet, JohnsonNet, LayerStyles, MacReport, MultiStyleNet, Precision};
 
 /// The network of a [`super::StyleModel`], built by
 /// [`super::CardModel::build`]. Every architecture takes the same inputs:
@@ -56,6 +56,22 @@ impl<B: Backend> StyleNet<B> {
             Self::MultiStyle(net) => net.forward_with(image, style, precision),
             Self::Johnson(net) => net.forward(image),
             Self::Arbitrary(net) => net.forward_with(image, style, precision),
+        }
+    }
+
+    /// Stylises `image` with a style condition per part of the network:
+    /// per-pixel style maps, layer-wise mixing (see [`LayerStyles`]).
+    /// Single-style networks ignore it.
+    pub fn forward_layered(
+        &self,
+        image: Tensor<B, 4>,
+        styles: &LayerStyles<B>,
+        precision: Precision,
+    ) -> Tensor<B, 4> {
+        match self {
+            Self::MultiStyle(net) => net.forward_layered(image, styles, precision),
+            Self::Johnson(net) => net.forward(image),
+            Self::Arbitrary(net) => net.transformer.forward_layered(image, styles, precision),
         }
     }
 

@@ -1,8 +1,11 @@
 //! The RON card that describes a style model: architecture, weights, ranges.
 
+use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::nn::{ArbitraryStyleConfig, JohnsonConfig, MultiStyleConfig};
+use crate::nn::{
+    ArbitraryStyleConfig, ColorPreservation, JohnsonConfig, MultiStyleConfig, preserve_color,
+};
 
 /// Network architecture of a style model, with its configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,5 +89,27 @@ impl StyleModelCard {
     /// Width and height must be multiples of this.
     pub fn size_multiple(&self) -> usize {
         4
+    }
+
+    /// The network's `output` (in `output_range`) with the colours of its
+    /// `input` (in `input_range`) as `mode` says, still in `output_range`.
+    pub fn preserve_color<B: Backend>(
+        &self,
+        input: Tensor<B, 4>,
+        output: Tensor<B, 4>,
+        mode: ColorPreservation,
+    ) -> Tensor<B, 4> {
+        if mode == ColorPreservation::Off {
+            return output;
+        }
+        let unit = |x: Tensor<B, 4>, (lo, hi): (f32, f32)| x.sub_scalar(lo).div_scalar(hi - lo);
+        let (lo, hi) = self.output_range;
+        preserve_color(
+            unit(input, self.input_range),
+            unit(output, self.output_range),
+            mode,
+        )
+        .mul_scalar(hi - lo)
+        .add_scalar(lo)
     }
 }

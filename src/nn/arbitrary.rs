@@ -9,6 +9,7 @@ use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 
+use super::condition::{LayerStyles, StyleCondition};
 use super::init::conv_weight;
 use super::macs::MacReport;
 use super::mobilenet::{MOBILENET_FEATURES, MobileNetV2};
@@ -149,22 +150,40 @@ impl<B: Backend> StyleVectorConv<B> {
 
     /// Applies the layer to `x` with style vectors `style` (`[N, style_dim]`).
     pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        self.stage(style, Skip::None).forward_plain(x)
+        self.stage(&StyleCondition::Global(style), Skip::None)
+            .forward_plain(x)
     }
 
-    /// The layer as a [`ConvStage`] for style vectors `style`.
-    pub fn stage(&self, style: Tensor<B, 2>, skip: Skip) -> ConvStage<B> {
-        let [n, d] = style.dims();
-        let style = style.reshape([n, d, 1, 1]);
+    /// The layer as a [`ConvStage`] for style vectors `condition`. The
+    /// scale and shift are affine in the style vector, so mixing vectors
+    /// per pixel (weights summing to 1) mixes scales and shifts.
+    pub fn stage(&self, condition: &StyleCondition<B>, skip: Skip) -> ConvStage<B> {
+        let styles = condition.styles();
+        let [n, d] = styles.dims();
+        let vectors = styles.reshape([n, d, 1, 1]);
+        let scale = pointwise_conv(&self.norm_gamma, vectors.clone());
+        let shift = pointwise_conv(&self.norm_beta, vectors);
+        let post = match condition {
+            StyleCondition::Global(_) => StagePost::Norm {
+                scale,
+                shift,
+                epsilon: self.epsilon,
+            },
+            StyleCondition::Map { map, .. } => {
+                let [_, c, _, _] = scale.dims();
+                StagePost::MappedNorm {
+                    scales: scale.reshape([n, c]),
+                    shifts: shift.reshape([n, c]),
+                    map: map.clone(),
+                    epsilon: self.epsilon,
+                }
+            }
+        };
         ConvStage {
             weight: self.weight.val(),
             stride: 1,
             upsample: self.upsample,
-            post: StagePost::Norm {
-                scale: pointwise_conv(&self.norm_gamma, style.clone()),
-                shift: pointwise_conv(&self.norm_beta, style),
-                epsilon: self.epsilon,
-            },
+            post,
             activation: self.activation,
             skip,
         }
@@ -247,20 +266,40 @@ impl<B: Backend> ArbitraryTransformer<B> {
         style: Tensor<B, 2>,
         precision: Precision,
     ) -> Tensor<B, 4> {
-        run_stages_with(&self.stages(style), content, precision)
+        self.forward_layered(
+            content,
+            &LayerStyles::uniform(StyleCondition::Global(style)),
+            precision,
+        )
+    }
+
+    /// Stylizes `content` with style vectors per part of the network (the
+    /// encoder is not style-conditioned: `styles.encoder` is unused).
+    pub fn forward_layered(
+        &self,
+        content: Tensor<B, 4>,
+        styles: &LayerStyles<B>,
+        precision: Precision,
+    ) -> Tensor<B, 4> {
+        run_stages_with(&self.stages_layered(styles), content, precision)
     }
 
     /// The transformer as convolution stages for `style` (what
     /// [`Self::forward`] runs).
     pub fn stages(&self, style: Tensor<B, 2>) -> Vec<ConvStage<B>> {
+        self.stages_layered(&LayerStyles::uniform(StyleCondition::Global(style)))
+    }
+
+    /// The transformer as convolution stages for `styles`.
+    pub fn stages_layered(&self, styles: &LayerStyles<B>) -> Vec<ConvStage<B>> {
         let residual = self.residual.iter().flat_map(|block| {
             [
-                block.conv1.stage(style.clone(), Skip::Save),
-                block.conv2.stage(style.clone(), Skip::Add),
+                block.conv1.stage(&styles.residual, Skip::Save),
+                block.conv2.stage(&styles.residual, Skip::Add),
             ]
         });
         let expand = [&self.expand.conv1, &self.expand.conv2, &self.expand.conv3]
-            .map(|conv| conv.stage(style.clone(), Skip::None));
+            .map(|conv| conv.stage(&styles.decoder, Skip::None));
         self.contract
             .stages()
             .chain(residual)

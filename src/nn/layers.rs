@@ -4,6 +4,7 @@
 use burn::module::Param;
 use burn::prelude::*;
 
+use super::condition::StyleCondition;
 use super::init::conv_weight;
 use super::ops::{BlockActivation, instance_norm};
 use super::stage::{ConvStage, Skip, StagePost};
@@ -52,6 +53,27 @@ impl<B: Backend> CondInstanceNorm<B> {
     pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
         let (scale, shift) = self.scale_shift(style);
         instance_norm(x, scale, shift, self.epsilon)
+    }
+
+    /// What follows the convolution for `condition`: the norm with the
+    /// blended scale and shift, per image or per pixel.
+    pub fn post(&self, condition: &StyleCondition<B>) -> StagePost<B> {
+        match condition {
+            StyleCondition::Global(style) => {
+                let (scale, shift) = self.scale_shift(style.clone());
+                StagePost::Norm {
+                    scale,
+                    shift,
+                    epsilon: self.epsilon,
+                }
+            }
+            StyleCondition::Map { styles, map } => StagePost::MappedNorm {
+                scales: styles.clone().matmul(self.gamma.val()),
+                shifts: styles.clone().matmul(self.beta.val()),
+                map: map.clone(),
+                epsilon: self.epsilon,
+            },
+        }
     }
 
     /// The blended scale and shift (`[N, C, 1, 1]` each) for `style`.
@@ -127,21 +149,17 @@ pub struct ConvBlock<B: Backend> {
 impl<B: Backend> ConvBlock<B> {
     /// Applies the block to `x` with the style blend `style` (`[N, num_styles]`).
     pub fn forward(&self, x: Tensor<B, 4>, style: Tensor<B, 2>) -> Tensor<B, 4> {
-        self.stage(style, Skip::None).forward_plain(x)
+        self.stage(&StyleCondition::Global(style), Skip::None)
+            .forward_plain(x)
     }
 
-    /// The block as a [`ConvStage`] for the style blend `style`.
-    pub fn stage(&self, style: Tensor<B, 2>, skip: Skip) -> ConvStage<B> {
-        let (scale, shift) = self.norm.scale_shift(style);
+    /// The block as a [`ConvStage`] for `condition`.
+    pub fn stage(&self, condition: &StyleCondition<B>, skip: Skip) -> ConvStage<B> {
         ConvStage {
             weight: self.w.val(),
             stride: self.stride,
             upsample: self.upsample,
-            post: StagePost::Norm {
-                scale,
-                shift,
-                epsilon: self.norm.epsilon,
-            },
+            post: self.norm.post(condition),
             activation: self.activation,
             skip,
         }

@@ -3,6 +3,8 @@
 
 mod arbitrary;
 mod circular;
+mod color;
+mod condition;
 mod init;
 mod johnson;
 pub mod kernels;
@@ -25,6 +27,8 @@ pub use arbitrary::{
 pub use circular::{
     CircularConv2d, CircularConv2dConfig, circular_pad, circular_upsample_bilinear2x,
 };
+pub use color::{ColorPreservation, chroma, luma, preserve_color};
+pub use condition::{LayerStyles, StyleCondition};
 pub use init::{conv_transpose_weight, conv_weight};
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use layers::{CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig};

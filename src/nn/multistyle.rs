@@ -5,6 +5,7 @@
 use burn::module::{Param, ParamId};
 use burn::prelude::*;
 
+use super::condition::{LayerStyles, StyleCondition};
 use super::layers::{ConvBlock, ConvBlockConfig};
 use super::macs::MacReport;
 use super::ops::BlockActivation;
@@ -220,22 +221,47 @@ impl<B: Backend> MultiStyleNet<B> {
         style: Tensor<B, 2>,
         precision: Precision,
     ) -> Tensor<B, 4> {
-        run_stages_with(&self.stages(style), image, precision)
+        self.forward_layered(
+            image,
+            &LayerStyles::uniform(StyleCondition::Global(style)),
+            precision,
+        )
+    }
+
+    /// Stylises `image` with a style condition per part of the network
+    /// (style maps, layer-wise mixing; see [`LayerStyles`]).
+    pub fn forward_layered(
+        &self,
+        image: Tensor<B, 4>,
+        styles: &LayerStyles<B>,
+        precision: Precision,
+    ) -> Tensor<B, 4> {
+        run_stages_with(&self.stages_layered(styles), image, precision)
     }
 
     /// The network as convolution stages for the style blend `style` (what
     /// [`Self::forward`] runs).
     pub fn stages(&self, style: Tensor<B, 2>) -> Vec<ConvStage<B>> {
-        let stage = |block: &ConvBlock<B>, skip| block.stage(style.clone(), skip);
+        self.stages_layered(&LayerStyles::uniform(StyleCondition::Global(style)))
+    }
+
+    /// The network as convolution stages for `styles` (what
+    /// [`Self::forward_layered`] runs).
+    pub fn stages_layered(&self, styles: &LayerStyles<B>) -> Vec<ConvStage<B>> {
         self.contract
             .iter()
-            .map(|block| stage(block, Skip::None))
+            .map(|block| block.stage(&styles.encoder, Skip::None))
+            .chain(self.res.iter().flat_map(|[first, second]| {
+                [
+                    first.stage(&styles.residual, Skip::Save),
+                    second.stage(&styles.residual, Skip::Add),
+                ]
+            }))
             .chain(
-                self.res.iter().flat_map(|[first, second]| {
-                    [stage(first, Skip::Save), stage(second, Skip::Add)]
-                }),
+                self.expand
+                    .iter()
+                    .map(|block| block.stage(&styles.decoder, Skip::None)),
             )
-            .chain(self.expand.iter().map(|block| stage(block, Skip::None)))
             .collect()
     }
 

@@ -174,7 +174,7 @@ pub fn channel_mean_var<B: Backend>(x: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B,
 }
 
 /// Mean over H and W, `[N, C, 1, 1]`.
-fn spatial_mean<B: Backend>(t: Tensor<B, 4>) -> Tensor<B, 4> {
+pub(crate) fn spatial_mean<B: Backend>(t: Tensor<B, 4>) -> Tensor<B, 4> {
     let [n, c, h, _] = t.dims();
     // Reduce over W, then over H (exact for means of equal rows): single
     // reductions longer than ~65k elements return wrong values on

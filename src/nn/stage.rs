@@ -7,6 +7,7 @@ use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
+use super::condition::{map_at, regional_instance_norm};
 use super::macs::MacReport;
 use super::ops::{BlockActivation, instance_norm, reflect_pad, upsample_nearest2x};
 
@@ -23,6 +24,21 @@ pub enum StagePost<B: Backend> {
         scale: Tensor<B, 4>,
         /// Per-image, per-channel shift.
         shift: Tensor<B, 4>,
+        /// Added to the variance before the square root.
+        epsilon: f64,
+    },
+    /// Instance normalisation per region of a style map: style `k`'s
+    /// region (weights `map[:, k]`, `map` `[N, K, H, W]` resized to the
+    /// stage's output) normalised with its own statistics and scaled and
+    /// shifted by row `k` of `scales` and `shifts` (`[K, C]`), mixed by
+    /// the map (see [`StyleCondition`](super::StyleCondition)).
+    MappedNorm {
+        /// Per-style, per-channel scales.
+        scales: Tensor<B, 2>,
+        /// Per-style, per-channel shifts.
+        shifts: Tensor<B, 2>,
+        /// Per-pixel weights of the styles.
+        map: Tensor<B, 4>,
         /// Added to the variance before the square root.
         epsilon: f64,
     },
@@ -96,6 +112,16 @@ impl<B: Backend> ConvStage<B> {
                 shift,
                 epsilon,
             } => instance_norm(y, scale.clone(), shift.clone(), *epsilon),
+            StagePost::MappedNorm {
+                scales,
+                shifts,
+                map,
+                epsilon,
+            } => {
+                let [_, _, h, w] = y.dims();
+                let map = map_at(map.clone(), h, w);
+                regional_instance_norm(y, map, scales.clone(), shifts.clone(), *epsilon)
+            }
             _ => y,
         };
         self.activation.apply(y)

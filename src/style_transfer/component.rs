@@ -6,8 +6,8 @@ use bevy::prelude::*;
 use bevy::render::render_resource::TextureUsages;
 
 use super::budget::{FrameBudget, StyleTransferStatus};
-use crate::model::{StyleModel, StyleWeights};
-use crate::nn::Precision;
+use crate::model::{LayerMix, StyleModel, StyleWeights};
+use crate::nn::{ColorPreservation, Precision};
 
 /// Renders a 3D camera in a painting's style: the style network runs on the
 /// view target after tonemapping, on Bevy's render device, every frame (or
@@ -88,6 +88,13 @@ pub struct StyleTransfer {
     /// Fraction of the view width, from the left, left unstylized, to
     /// compare before and after (0 = none).
     pub split: f32,
+    /// Separate styles for the encoder, residual blocks and decoder (coarse
+    /// structure from one style, brush texture from another); unset parts
+    /// take `style`.
+    pub layers: LayerMix,
+    /// Keep the frame's own colours (luminance-only transfer, or colour
+    /// statistics matched).
+    pub preserve_color: ColorPreservation,
 }
 
 impl StyleTransfer {
@@ -112,6 +119,8 @@ impl Default for StyleTransfer {
             schedule: StyleSchedule::EveryFrame,
             enabled: true,
             split: 0.0,
+            layers: LayerMix::default(),
+            preserve_color: ColorPreservation::Off,
         }
     }
 }

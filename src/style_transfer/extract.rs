@@ -8,8 +8,9 @@ use bevy::render::sync_component::SyncComponent;
 use super::budget::StyleTransferStatus;
 use super::component::{RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
 use super::probe::{FillMask, WarpingErrorProbe};
-use crate::model::{StyleModel, StyleWeights};
-use crate::nn::Precision;
+use super::style_map::{StyleMap, StyleMapSource};
+use crate::model::{LayerMix, StyleModel, StyleWeights};
+use crate::nn::{ColorPreservation, Precision};
 
 /// Render-world copy of an enabled [`StyleTransfer`] (with strength > 0),
 /// on the camera's render entity.
@@ -47,6 +48,12 @@ pub struct ExtractedStyleTransfer {
     pub probe: Option<AssetId<ShaderBuffer>>,
     /// Buffer of the camera's [`FillMask`] and its view size, if any.
     pub mask: Option<(AssetId<ShaderBuffer>, UVec2)>,
+    /// Styles per part of the network.
+    pub layers: LayerMix,
+    /// Colour preservation.
+    pub preserve_color: ColorPreservation,
+    /// The camera's [`StyleMap`]: its style and mask image.
+    pub region: Option<(StyleWeights, AssetId<Image>)>,
 }
 
 impl SyncComponent for StyleTransfer {
@@ -61,18 +68,20 @@ impl ExtractComponent for StyleTransfer {
         Option<&'static WarpingErrorProbe>,
         Option<&'static StyleTransferStatus>,
         Option<&'static FillMask>,
+        Option<&'static StyleMap>,
     );
     type QueryFilter = ();
     type Out = ExtractedStyleTransfer;
 
     fn extract_component(
-        (settings, temporal, requests, probe, status, mask): (
+        (settings, temporal, requests, probe, status, mask, map): (
             &StyleTransfer,
             Option<&StyleTemporal>,
             Option<&RestylizeRequests>,
             Option<&WarpingErrorProbe>,
             Option<&StyleTransferStatus>,
             Option<&FillMask>,
+            Option<&StyleMap>,
         ),
     ) -> Option<ExtractedStyleTransfer> {
         // Disabled or zero strength: nothing runs, the frame is untouched.
@@ -101,6 +110,12 @@ impl ExtractComponent for StyleTransfer {
             temporal: temporal.copied(),
             probe: probe.map(|probe| probe.buffer.id()),
             mask: mask.map(|mask| (mask.buffer.id(), mask.size)),
+            layers: settings.layers.clone(),
+            preserve_color: settings.preserve_color,
+            region: map.map(|map| {
+                let StyleMapSource::Mask(image) = &map.source;
+                (map.style.clone(), image.id())
+            }),
         })
     }
 }

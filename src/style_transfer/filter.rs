@@ -29,12 +29,12 @@ use super::component::StyleTemporal;
 use super::cost::CostTag;
 use super::extract::ExtractedStyleTransfer;
 use super::pipeline::{ComposeParams, ComposePipeline};
-use super::prepare::{FramePlan, Produced, RunStyle, ViewFilter};
+use super::prepare::{FramePlan, Produced, ViewFilter};
 use crate::bridge::{
     BoundTensor, BridgeError, TensorBridge, TensorView, dispatch_2d, uniform_buffer,
 };
 use crate::device::{BurnDevice, GpuBackend};
-use crate::model::{GpuNet, StyleModel, StyleNet, StyleVector, style_tensor_input};
+use crate::model::{GpuNet, StyleModel, StyleNet, style_tensor_input};
 use crate::nn::channel_mean_var;
 use burn::tensor::Tensor;
 
@@ -131,24 +131,23 @@ pub(crate) fn style_transfer(
                     });
             queue.submit([std::mem::replace(&mut encoder, next).finish()]);
             let input = input.into_tensor();
-            let style = match style {
-                RunStyle::Tensor(tensor) => tensor.clone(),
-                RunStyle::Vector { vector, strength } => match net {
-                    // The frame's own style, for Magenta's strength.
-                    StyleNet::Arbitrary(arbitrary) if *strength != 1.0 => {
-                        let own = arbitrary.predict(style_tensor_input(input.clone()));
-                        vector
-                            .with_strength(&StyleVector::from_tensor(own), *strength)
-                            .tensor()
-                    }
-                    _ => vector.tensor(),
-                },
+            let styles = match (style.strength, net) {
+                // Magenta's strength: the frame's own style vector mixed
+                // into every style row.
+                (Some(strength), StyleNet::Arbitrary(arbitrary)) => {
+                    let own = arbitrary.predict(style_tensor_input(input.clone()));
+                    style.styles.clone().map_styles(|rows| {
+                        rows.mul_scalar(strength) + own.clone().mul_scalar(1.0 - strength)
+                    })
+                }
+                _ => style.styles.clone(),
             };
             let produced = Produced {
                 model: settings.model,
                 net_size: plan.net_size,
             };
-            let output = net.forward_with(input.clone(), style, settings.precision);
+            let output = net.forward_layered(input.clone(), &styles, settings.precision);
+            let output = card.preserve_color(input.clone(), output, settings.preserve_color);
             // Amortized frames colour-match what the reprojection misses.
             state.colours = temporal
                 .as_ref()

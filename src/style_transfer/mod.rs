@@ -15,6 +15,7 @@ mod pipeline;
 mod prepare;
 mod probe;
 mod style_images;
+mod style_map;
 
 use bevy::core_pipeline::{Core3d, Core3dSystems, tonemapping::tonemapping};
 use bevy::prelude::*;
@@ -30,6 +31,7 @@ pub use extract::ExtractedStyleTransfer;
 pub use filter::STYLE_TRANSFER_SPAN;
 pub use probe::{FillMask, WarpingError, WarpingErrorProbe};
 pub use style_images::PreparedStyleImages;
+pub use style_map::{MaskPixels, PreparedStyleMasks, StyleMap, StyleMapSource};
 
 use crate::bridge::{TensorBridgePlugin, embed_shader};
 use crate::model::{GpuNet, StyleModel, StyleModelLoader};
@@ -83,16 +85,23 @@ impl Plugin for StyleTransferPlugin {
             .add_observer(component::disable_msaa)
             .add_observer(probe::start_probe)
             .add_observer(probe::start_mask)
+            .register_type::<StyleMap>()
             .init_resource::<PreparedStyleImages>()
+            .init_resource::<PreparedStyleMasks>()
             // Apps without images (e.g. a server using only the CPU) have no
-            // style images to prepare.
+            // style images or masks to prepare.
             .add_systems(
                 PostUpdate,
-                style_images::prepare_style_images.run_if(resource_exists::<Assets<Image>>),
+                (
+                    style_images::prepare_style_images,
+                    style_map::prepare_style_masks,
+                )
+                    .run_if(resource_exists::<Assets<Image>>),
             )
             .add_plugins((
                 ExtractComponentPlugin::<StyleTransfer>::default(),
                 ExtractResourcePlugin::<PreparedStyleImages>::default(),
+                ExtractResourcePlugin::<PreparedStyleMasks>::default(),
                 RenderAssetPlugin::<GpuNet<StyleModel>>::default(),
             ));
         if app.get_sub_app(RenderApp).is_none() {

@@ -2,6 +2,8 @@
 //! it, decided in `RenderSystems::Prepare`: the buffers (re)made for the
 //! view's size, the resolved style, and whether the network runs.
 
+use std::sync::Arc;
+
 use bevy::math::UVec2;
 use bevy::prelude::*;
 use bevy::render::render_asset::RenderAssets;
@@ -9,15 +11,19 @@ use bevy::render::render_resource::{Buffer, BufferDescriptor, BufferUsages, Pipe
 use bevy::render::renderer::RenderDevice;
 use bevy::render::view::ViewTarget;
 use burn::backend::wgpu::WgpuDevice;
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorData};
 
 use super::component::StyleSchedule;
 use super::extract::ExtractedStyleTransfer;
 use super::pipeline::ComposePipeline;
 use super::style_images::{PreparedStyleImages, StyleVectors};
+use super::style_map::{MaskPixels, PreparedStyleMasks};
 use crate::bridge::{TensorBridge, TexelBuffer, TexelKind};
 use crate::device::{BurnDevice, GpuBackend};
-use crate::model::{CardModel, GpuNet, StyleModel, StyleNet, StyleVector};
+use crate::model::{
+    CardModel, GpuNet, StyleError, StyleModel, StyleNet, StyleVector, StyleWeights,
+};
+use crate::nn::LayerStyles;
 
 /// Frames rendered so far (advanced in `RenderSystems::Cleanup`): tells
 /// whether a view's history is from the previous frame.
@@ -60,11 +66,8 @@ pub(crate) struct Produced {
     pub net_size: UVec2,
 }
 
-/// The dense style weights last uploaded for a view, and their tensor.
-pub(crate) struct UploadedStyle {
-    weights: Vec<f32>,
-    tensor: Tensor<GpuBackend, 2>,
-}
+/// Style rows kept per view: the dense weights uploaded, and their tensor.
+const KEPT_ROWS: usize = 8;
 
 /// Render-world state of a filtered view, on its view entity; removed
 /// when the view is not filtered for a frame.
@@ -83,7 +86,10 @@ pub(crate) struct ViewFilter {
     pub frames_since_run: u32,
     /// [`Restylize`](super::Restylize) requests seen when the network last ran.
     pub requests: u32,
-    uploaded: Option<UploadedStyle>,
+    /// Recently used style rows (dense weights) and their tensors.
+    uploaded: Vec<(Vec<f32>, Tensor<GpuBackend, 2>)>,
+    /// The [`StyleMap`](super::StyleMap) mask last uploaded, and its tensor.
+    mask: Option<(Arc<MaskPixels>, Tensor<GpuBackend, 4>)>,
     /// A failure was already reported for this view.
     pub warned: bool,
     /// Timestamp queries of the filter's cost (begin, end), where the
@@ -101,7 +107,8 @@ impl ViewFilter {
             colours: None,
             frames_since_run: 0,
             requests: 0,
-            uploaded: None,
+            uploaded: Vec::new(),
+            mask: None,
             warned: false,
             cost_queries: None,
         }
@@ -127,33 +134,45 @@ impl ViewFilter {
             .clone()
     }
 
-    /// The style tensor for `weights`, uploaded only when they change.
-    fn style_tensor(&mut self, weights: Vec<f32>, device: &WgpuDevice) -> Tensor<GpuBackend, 2> {
-        match &self.uploaded {
-            Some(uploaded) if uploaded.weights == weights => uploaded.tensor.clone(),
+    /// The `[1, D]` style row for dense `weights`, uploaded only when new.
+    fn style_row(&mut self, weights: Vec<f32>, device: &WgpuDevice) -> Tensor<GpuBackend, 2> {
+        if let Some((_, tensor)) = self.uploaded.iter().find(|(kept, _)| *kept == weights) {
+            return tensor.clone();
+        }
+        let tensor = Tensor::<GpuBackend, 1>::from_floats(weights.as_slice(), device)
+            .reshape([1, weights.len()]);
+        if self.uploaded.len() == KEPT_ROWS {
+            self.uploaded.remove(0);
+        }
+        self.uploaded.push((weights, tensor.clone()));
+        tensor
+    }
+
+    /// The `[1, 1, H, W]` tensor of a mask, uploaded only when it changed.
+    fn mask_tensor(
+        &mut self,
+        pixels: &Arc<MaskPixels>,
+        device: &WgpuDevice,
+    ) -> Tensor<GpuBackend, 4> {
+        match &self.mask {
+            Some((kept, tensor)) if Arc::ptr_eq(kept, pixels) => tensor.clone(),
             _ => {
-                let tensor = Tensor::<GpuBackend, 1>::from_floats(weights.as_slice(), device)
-                    .reshape([1, weights.len()]);
-                self.uploaded = Some(UploadedStyle {
-                    weights,
-                    tensor: tensor.clone(),
-                });
+                let shape = [1, 1, pixels.height as usize, pixels.width as usize];
+                let tensor =
+                    Tensor::from_data(TensorData::new(pixels.values.clone(), shape), device);
+                self.mask = Some((pixels.clone(), tensor.clone()));
                 tensor
             }
         }
     }
 }
 
-/// The style a network run uses.
-pub(crate) enum RunStyle {
-    /// A style tensor (blend weights of a model with stored styles).
-    Tensor(Tensor<GpuBackend, 2>),
-    /// An arbitrary-style model's blended style vector, and Magenta's
-    /// strength (below 1, the frame's own style is mixed in).
-    Vector {
-        vector: StyleVector<GpuBackend>,
-        strength: f32,
-    },
+/// The style a network run uses: the conditions of each part of the
+/// network, and for arbitrary-style models Magenta's strength when below 1
+/// (the frame's own style vector is then mixed into every style row).
+pub(crate) struct RunStyle {
+    pub styles: LayerStyles<GpuBackend>,
+    pub strength: Option<f32>,
 }
 
 /// This frame's plan for a filtered view (on its view entity until
@@ -176,17 +195,32 @@ pub(crate) fn network_size(view: UVec2, scale: f32) -> UVec2 {
 
 /// The style input of one view this frame, before the run decision.
 enum FrameStyle {
-    /// Dense style weights of a model with stored styles.
-    Weights(Vec<f32>),
-    /// Style images' vectors and their (validated) blend weights, with
-    /// Magenta's strength; blended only when the network runs.
+    /// A model with `count` stored styles.
+    Stored { count: usize },
+    /// Style images' vectors, with Magenta's strength.
     Vector {
         images: Vec<StyleVector<GpuBackend>>,
-        weights: Vec<f32>,
         strength: f32,
     },
-    /// Style images still being prepared: keep showing the last output.
+    /// Style images or the style map's mask still being prepared: keep
+    /// showing the last output.
     Waiting,
+}
+
+/// Checks every style selection of the camera against `count` styles (or
+/// style images), so that a bad one skips the filter with a warning.
+fn check_selections(settings: &ExtractedStyleTransfer, count: usize) -> Result<(), StyleError> {
+    let layers = &settings.layers;
+    let main = &settings.style;
+    let region = settings.region.as_ref().map(|(style, _)| style);
+    [
+        layers.encoder_or(main),
+        layers.residual_or(main),
+        layers.decoder_or(main),
+    ]
+    .into_iter()
+    .chain(region)
+    .try_for_each(|weights| weights.to_dense(count).map(drop))
 }
 
 /// Plans every filtered view's frame.
@@ -208,7 +242,10 @@ pub(crate) fn prepare_style_transfer(
     burn: Option<Res<BurnDevice>>,
     device: Res<RenderDevice>,
     frame: Res<FilterFrame>,
-    prepared: Option<Res<PreparedStyleImages>>,
+    (prepared, masks): (
+        Option<Res<PreparedStyleImages>>,
+        Option<Res<PreparedStyleMasks>>,
+    ),
     mut vectors: ResMut<StyleVectors>,
 ) {
     let Some(BurnDevice::Gpu(burn_device)) = burn.as_deref() else {
@@ -275,10 +312,9 @@ pub(crate) fn prepare_style_transfer(
                                 )
                             })
                             .collect();
-                        match settings.style.to_dense(images.len()) {
-                            Ok(weights) => FrameStyle::Vector {
+                        match check_selections(settings, images.len()) {
+                            Ok(()) => FrameStyle::Vector {
                                 images,
-                                weights,
                                 strength: settings.style_strength,
                             },
                             Err(error) => {
@@ -289,13 +325,25 @@ pub(crate) fn prepare_style_transfer(
                     }
                 }
             }
-            _ => match settings.style.to_dense(card.num_styles()) {
-                Ok(style) => FrameStyle::Weights(style),
+            _ => match check_selections(settings, card.num_styles()) {
+                Ok(()) => FrameStyle::Stored {
+                    count: card.num_styles(),
+                },
                 Err(error) => {
                     warn_once!("bevy_gan_style: camera filter skipped: {error}");
                     continue;
                 }
             },
+        };
+        // A style map waits for its mask.
+        let mask = match &settings.region {
+            Some((_, image)) => masks.as_ref().and_then(|masks| masks.0.get(image).cloned()),
+            None => None,
+        };
+        let style = if settings.region.is_some() && mask.is_none() {
+            FrameStyle::Waiting
+        } else {
+            style
         };
 
         let mut fresh = None;
@@ -313,7 +361,7 @@ pub(crate) fn prepare_style_transfer(
             view,
             settings,
             &gpu_net.model,
-            style,
+            (style, mask),
             &device,
             burn_device,
         );
@@ -341,7 +389,7 @@ fn plan_frame(
     view: ViewFrame,
     settings: &ExtractedStyleTransfer,
     model: &StyleModel,
-    style: FrameStyle,
+    (style, mask): (FrameStyle, Option<Arc<MaskPixels>>),
     device: &RenderDevice,
     burn_device: &WgpuDevice,
 ) -> Option<FramePlan> {
@@ -383,23 +431,49 @@ fn plan_frame(
         FrameStyle::Waiting if last.is_none_or(|last| last.net_size != net_size) => return None,
         FrameStyle::Waiting => None,
         _ if !due => None,
-        FrameStyle::Weights(weights) => {
-            Some(RunStyle::Tensor(state.style_tensor(weights, burn_device)))
+        FrameStyle::Stored { count } => {
+            let region = region(state, settings, mask.as_ref(), burn_device);
+            let styles = settings
+                .layers
+                .layer_styles(&settings.style, region, |weights| {
+                    Ok::<_, StyleError>(state.style_row(weights.to_dense(count)?, burn_device))
+                })
+                .ok()?;
+            Some(RunStyle {
+                styles,
+                strength: None,
+            })
         }
-        FrameStyle::Vector {
-            images,
-            weights,
-            strength,
-        } => Some(RunStyle::Vector {
-            vector: StyleVector::weighted_sum(&images, &weights),
-            strength,
-        }),
+        FrameStyle::Vector { images, strength } => {
+            let region = region(state, settings, mask.as_ref(), burn_device);
+            let styles = settings
+                .layers
+                .layer_styles(&settings.style, region, |weights| {
+                    StyleVector::blend(&images, weights).map(|vector| vector.tensor())
+                })
+                .ok()?;
+            Some(RunStyle {
+                styles,
+                strength: (strength != 1.0).then_some(strength),
+            })
+        }
     };
     Some(FramePlan {
         net_size,
         run,
         history_valid,
     })
+}
+
+/// The camera's second style and its mask tensor, when it has a style map.
+fn region<'a>(
+    state: &mut ViewFilter,
+    settings: &'a ExtractedStyleTransfer,
+    mask: Option<&Arc<MaskPixels>>,
+    device: &WgpuDevice,
+) -> Option<(&'a StyleWeights, Tensor<GpuBackend, 4>)> {
+    let (style, _) = settings.region.as_ref()?;
+    Some((style, state.mask_tensor(mask?, device)))
 }
 
 /// Ends the frame: drops plans, forgets views that were not filtered and

@@ -35,6 +35,9 @@ enum Post {
     None,
     Bias,
     Norm,
+    /// Two styles mixed by a smooth left-to-right map of 1/3 of the input
+    /// size (resized per stage).
+    Mapped,
 }
 
 impl Spec {
@@ -58,6 +61,21 @@ impl Spec {
                 shift: channels(seed + 3).reshape([1, self.cout, 1, 1]),
                 epsilon: 1e-5,
             },
+            Post::Mapped => {
+                let rows = |seed| {
+                    Tensor::<B, 1>::from_floats(values(2 * self.cout, seed).as_slice(), device)
+                        .reshape([2, self.cout])
+                };
+                let ramp = Tensor::<B, 1>::from_floats([0.0, 0.3, 0.8, 1.0], device)
+                    .reshape([1, 1, 1, 4])
+                    .repeat_dim(2, 3);
+                StagePost::MappedNorm {
+                    scales: rows(seed + 2).add_scalar(1.5),
+                    shifts: rows(seed + 3),
+                    map: Tensor::cat(vec![ramp.clone().neg().add_scalar(1.0), ramp], 1),
+                    epsilon: 1e-5,
+                }
+            }
         };
         ConvStage {
             weight,
@@ -175,6 +193,25 @@ fn kernels_match_burns_ops_for_every_kind_of_stage() {
         },
     ];
     check(&gpu, &bias, 13, 9, "bias 3→48 s2, plain 1×1 48→20");
+    // Style maps: per-region statistics and per-pixel mixing, at full
+    // size, after a stride-2 stage and after upsampling.
+    let mapped = [
+        Spec {
+            post: Post::Mapped,
+            ..spec(3, 16, 3)
+        },
+        Spec {
+            post: Post::Mapped,
+            stride: 2,
+            ..spec(16, 8, 3)
+        },
+        Spec {
+            post: Post::Mapped,
+            upsample: true,
+            ..spec(8, 4, 3)
+        },
+    ];
+    check(&gpu, &mapped, 24, 12, "style map: 3→16, s2 16→8, up×2 8→4");
     // The smallest inputs a network sees: 2×2 at a quarter of 8×8.
     check(&gpu, &head[1..], 4, 4, "3×3 s2 at 4×4");
 }

@@ -14,6 +14,7 @@ mod device;
 mod kernels;
 mod macs;
 mod parity;
+mod steering;
 #[cfg(feature = "train")]
 mod style_training;
 #[cfg(feature = "train")]

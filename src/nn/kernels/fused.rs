@@ -6,7 +6,7 @@ use burn::tensor::DType;
 use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::cast;
 
-use super::conv::conv_stage;
+use super::conv::{conv_stage, dims};
 use super::gpu_stage::{GpuStage, from_gpu, to_gpu};
 use super::norm::finish_stage;
 use crate::nn::stage::{ConvStage, Precision, Skip};
@@ -26,6 +26,7 @@ pub fn run_fused<B: Backend>(
     if input.meta.shape()[0] != 1 {
         return None;
     }
+    let [_, _, mut height, mut width] = dims(&input);
     let dtype = match precision {
         Precision::F16 if half_precision_available(&input.device) => DType::F16,
         _ => DType::F32,
@@ -35,7 +36,13 @@ pub fn run_fused<B: Backend>(
     } else {
         cast(input, dtype)
     };
-    let stages: Vec<GpuStage> = stages.iter().map(GpuStage::new).collect::<Option<_>>()?;
+    let stages: Vec<GpuStage> = stages
+        .iter()
+        .map(|stage| {
+            (width, height) = stage.output_size(width, height);
+            GpuStage::new(stage, height, width)
+        })
+        .collect::<Option<_>>()?;
     let mut saved = None;
     for stage in &stages {
         if stage.skip == Skip::Save {

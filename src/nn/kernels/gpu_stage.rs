@@ -7,6 +7,7 @@ use burn::backend::wgpu::{CubeTensor, WgpuRuntime};
 use burn::prelude::*;
 use burn::tensor::{DType, TensorPrimitive};
 
+use crate::nn::condition::map_at;
 use crate::nn::ops::BlockActivation;
 use crate::nn::stage::{ConvStage, Skip, StagePost};
 
@@ -28,6 +29,7 @@ pub(super) enum GpuPost {
     None,
     Bias(Box<GpuTensor>),
     Norm(Box<GpuNorm>),
+    MappedNorm(Box<GpuMappedNorm>),
 }
 
 /// The per-channel scale and shift of a norm, and its epsilon.
@@ -37,9 +39,20 @@ pub(super) struct GpuNorm {
     pub(super) epsilon: f64,
 }
 
+/// The per-style scales, shifts (`[C]` each) and map planes (`[H, W]`) of
+/// a mapped norm, and the whole map at the stage's output size (`[K, H,
+/// W]`, image 0).
+pub(super) struct GpuMappedNorm {
+    pub(super) styles: Vec<(GpuTensor, GpuTensor, GpuTensor)>,
+    pub(super) map: GpuTensor,
+    pub(super) epsilon: f64,
+}
+
 impl GpuStage {
-    /// The stage's tensors as wgpu tensors, or `None` on another backend.
-    pub fn new<B: Backend>(stage: &ConvStage<B>) -> Option<Self> {
+    /// The stage's tensors as wgpu tensors for an output of `height ×
+    /// width` (the size a style map is resized to), or `None` on another
+    /// backend.
+    pub fn new<B: Backend>(stage: &ConvStage<B>, height: usize, width: usize) -> Option<Self> {
         let channel = |t: &Tensor<B, 4>| {
             let [_, c, _, _] = t.dims();
             to_gpu(&t.clone().narrow(0, 0, 1).reshape([c]))
@@ -56,6 +69,28 @@ impl GpuStage {
                 shift: channel(shift)?,
                 epsilon: *epsilon,
             })),
+            StagePost::MappedNorm {
+                scales,
+                shifts,
+                map,
+                epsilon,
+            } => {
+                let [k, c] = scales.dims();
+                let row =
+                    |rows: &Tensor<B, 2>, i| to_gpu(&rows.clone().narrow(0, i, 1).reshape([c]));
+                let map =
+                    map_at(map.clone().narrow(0, 0, 1), height, width).reshape([k, height, width]);
+                GpuPost::MappedNorm(Box::new(GpuMappedNorm {
+                    styles: (0..k)
+                        .map(|i| {
+                            let plane = map.clone().narrow(0, i, 1).reshape([height, width]);
+                            Some((row(scales, i)?, row(shifts, i)?, to_gpu(&plane)?))
+                        })
+                        .collect::<Option<_>>()?,
+                    map: to_gpu(&map)?,
+                    epsilon: *epsilon,
+                }))
+            }
         };
         Some(Self {
             weight: to_gpu(&stage.weight)?,

@@ -1,0 +1,463 @@
+//! Steering the style: a style map paints two styles in one pass (CPU
+//! backend, the GPU kernels on lavapipe, the `stylize` CLI), layer-wise
+//! mixing, and colour preservation.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bevy_gan_style::bridge::image_to_tensor;
+use bevy_gan_style::model::StyleNet;
+use bevy_gan_style::nn::{LayerStyles, StyleCondition, chroma};
+use bevy_gan_style::prelude::*;
+use burn::prelude::*;
+
+use crate::util::{Gpu, root};
+
+const A: usize = 5;
+const B: usize = 18;
+/// Columns left out on each side of the mask's edge when a half is
+/// compared (the networks' receptive field spans the edge).
+const MARGIN: usize = 24;
+
+fn multistyle26() -> StyleModel {
+    StyleModel::load_file(root().join("assets/models/multistyle26.style.ron"))
+        .expect("bundled model")
+}
+
+fn photo<Bk: Backend>(device: &Bk::Device) -> Tensor<Bk, 4> {
+    let image = image::open(root().join("assets/images/chelsea_256x168.png"))
+        .expect("bundled photo")
+        .to_rgba8();
+    image_to_tensor::<Bk>(&image, (0.0, 1.0), device)
+}
+
+/// 0 on the left half, 1 on the right, `[1, 1, H, W]`.
+fn half_mask<Bk: Backend>(height: usize, width: usize, device: &Bk::Device) -> Tensor<Bk, 4> {
+    Tensor::cat(
+        vec![
+            Tensor::zeros([1, 1, height, width / 2], device),
+            Tensor::ones([1, 1, height, width - width / 2], device),
+        ],
+        3,
+    )
+}
+
+/// Mean absolute difference of `x` and `y` over the columns `columns`.
+fn mean_diff<Bk: Backend>(
+    x: &Tensor<Bk, 4>,
+    y: &Tensor<Bk, 4>,
+    columns: std::ops::Range<usize>,
+) -> f32 {
+    let cut = |t: &Tensor<Bk, 4>| t.clone().narrow(3, columns.start, columns.len());
+    (cut(x) - cut(y))
+        .abs()
+        .mean()
+        .into_data()
+        .convert::<f32>()
+        .to_vec::<f32>()
+        .expect("f32")[0]
+}
+
+/// How close each half of the mapped output is to its own style's output,
+/// against the other's: `[(left to A, left to B), (right to B, right to A)]`.
+fn halves<Bk: Backend>(
+    mapped: &Tensor<Bk, 4>,
+    a: &Tensor<Bk, 4>,
+    b: &Tensor<Bk, 4>,
+) -> [(f32, f32); 2] {
+    let [_, _, _, width] = mapped.dims();
+    let left = 0..width / 2 - MARGIN;
+    let right = width / 2 + MARGIN..width;
+    [
+        (
+            mean_diff(mapped, a, left.clone()),
+            mean_diff(mapped, b, left),
+        ),
+        (
+            mean_diff(mapped, b, right.clone()),
+            mean_diff(mapped, a, right),
+        ),
+    ]
+}
+
+fn assert_halves(label: &str, [(left_own, left_other), (right_own, right_other)]: [(f32, f32); 2]) {
+    println!(
+        "{label}: left half to style A {left_own:.4} (to B {left_other:.4}), right half to style B {right_own:.4} (to A {right_other:.4})"
+    );
+    assert!(
+        left_own * 3.0 < left_other,
+        "{label}: the left half is not clearly style A"
+    );
+    assert!(
+        right_own * 3.0 < right_other,
+        "{label}: the right half is not clearly style B"
+    );
+}
+
+/// Style A, style B and the half-and-half map of multistyle26 on the cat.
+fn two_styles_and_map<Bk: Backend>(device: &Bk::Device) -> [Tensor<Bk, 4>; 3] {
+    let model = multistyle26();
+    let net = model.build::<Bk>(device).expect("weights");
+    let row = |index| {
+        model
+            .style_tensor::<Bk>(&StyleWeights::single(index), device)
+            .expect("style")
+    };
+    let x = photo::<Bk>(device);
+    let [_, _, height, width] = x.dims();
+    let mapped = LayerStyles::uniform(StyleCondition::two(
+        row(A),
+        row(B),
+        half_mask(height, width, device),
+    ));
+    [
+        net.forward(x.clone(), row(A)),
+        net.forward(x.clone(), row(B)),
+        net.forward_layered(x, &mapped, Precision::F32),
+    ]
+}
+
+#[test]
+fn a_half_mask_paints_each_half_in_its_own_style() {
+    let [a, b, mapped] = two_styles_and_map::<CpuBackend>(&Default::default());
+    assert_halves("CPU multistyle26", halves(&mapped, &a, &b));
+
+    let gpu = Gpu::new();
+    let [a_gpu, b_gpu, mapped_gpu] = two_styles_and_map::<GpuBackend>(&gpu.burn);
+    assert_halves("lavapipe multistyle26", halves(&mapped_gpu, &a_gpu, &b_gpu));
+    // The kernels' per-pixel mix against burn's ops on the CPU.
+    let values = |t: Tensor<GpuBackend, 4>| t.into_data().to_vec::<f32>().expect("f32");
+    let cpu: Vec<f32> = mapped.into_data().to_vec().expect("f32");
+    let difference = crate::util::max_abs_diff(&values(mapped_gpu), &cpu);
+    println!("mapped output, kernels on the GPU vs CPU: max abs difference {difference:.2e}");
+    assert!(difference < 2e-3, "GPU vs CPU {difference}");
+}
+
+#[test]
+fn style_vectors_mix_per_pixel_in_the_arbitrary_model() {
+    let device = Default::default();
+    let model = StyleModel::load_file(root().join("assets/models/magenta_arbitrary.style.ron"))
+        .expect("bundled model");
+    let net = model.build::<CpuBackend>(&device).expect("weights");
+    let vector = |painting: &str| {
+        let image = image::open(root().join("assets/styles").join(painting)).expect("painting");
+        net.predict_style_image(&image, &device)
+            .expect("predictor")
+            .tensor()
+    };
+    let (a, b) = (vector("starry_night.jpg"), vector("the_scream.jpg"));
+    let x = photo::<CpuBackend>(&device);
+    let [_, _, height, width] = x.dims();
+    let StyleNet::Arbitrary(arbitrary) = &net else {
+        panic!("magenta_arbitrary is an arbitrary-style network");
+    };
+    let mapped = arbitrary.transformer.forward_layered(
+        x.clone(),
+        &LayerStyles::uniform(StyleCondition::two(
+            a.clone(),
+            b.clone(),
+            half_mask(height, width, &device),
+        )),
+        Precision::F32,
+    );
+    let out_a = net.forward(x.clone(), a);
+    let out_b = net.forward(x, b);
+    assert_halves("CPU magenta_arbitrary", halves(&mapped, &out_a, &out_b));
+}
+
+#[test]
+fn uniform_maps_and_layer_mixes_of_one_style_are_that_style() {
+    let device = Default::default();
+    let model = multistyle26();
+    let net = model.build::<CpuBackend>(&device).expect("weights");
+    let style = |index| StyleWeights::single(index);
+    let row = |weights: &StyleWeights| model.style_tensor::<CpuBackend>(weights, &device);
+    let x = photo::<CpuBackend>(&device);
+    let [_, _, height, width] = x.dims();
+    let plain = net.forward(x.clone(), row(&style(A)).expect("style"));
+
+    // Every part in style A, through the layer mix.
+    let mix = LayerMix {
+        encoder: Some(style(A)),
+        residual: Some(style(A)),
+        decoder: Some(style(A)),
+    };
+    let layered = mix.layer_styles(&style(B), None, row).expect("styles");
+    let mixed = net.forward_layered(x.clone(), &layered, Precision::F32);
+    let values = |t: Tensor<CpuBackend, 4>| t.into_data().to_vec::<f32>().expect("f32");
+    assert_eq!(
+        values(mixed),
+        values(plain.clone()),
+        "all-A layer mix is style A"
+    );
+
+    // A map that is A everywhere (the per-pixel path).
+    let all_a = Tensor::zeros([1, 1, height, width], &device);
+    let mapped = LayerMix::default()
+        .layer_styles(&style(A), Some((&style(B), all_a)), row)
+        .expect("styles");
+    let mapped = net.forward_layered(x.clone(), &mapped, Precision::F32);
+    let difference = crate::util::max_abs_diff(&values(mapped), &values(plain.clone()));
+    println!("all-A style map vs style A: max abs difference {difference:.2e}");
+    assert!(difference < 1e-5, "all-A map {difference}");
+
+    // Mixing layers really changes the picture: decoder in style B.
+    let decoder_b = LayerMix {
+        decoder: Some(style(B)),
+        ..Default::default()
+    }
+    .layer_styles(&style(A), None, row)
+    .expect("styles");
+    let changed = net.forward_layered(x, &decoder_b, Precision::F32);
+    let moved = (changed - plain).abs().mean().into_scalar();
+    println!("decoder in style B: mean change {moved:.4}");
+    assert!(moved > 0.01, "the decoder's style has no effect");
+}
+
+#[test]
+fn luminance_transfer_keeps_the_content_chroma() {
+    let device = Default::default();
+    let model = multistyle26();
+    let net = model.build::<CpuBackend>(&device).expect("weights");
+    let x = photo::<CpuBackend>(&device);
+    let y = net.forward(
+        x.clone(),
+        model
+            .style_tensor(&StyleWeights::single(A), &device)
+            .expect("style"),
+    );
+    let card = model.card();
+    let chroma_error = |output: Tensor<CpuBackend, 4>| {
+        (chroma(output) - chroma(x.clone()))
+            .abs()
+            .mean()
+            .into_scalar()
+    };
+    let before = chroma_error(y.clone());
+    let luminance = card.preserve_color(x.clone(), y.clone(), ColorPreservation::Luminance);
+    let after = chroma_error(luminance.clone());
+    let statistics = chroma_error(card.preserve_color(x.clone(), y, ColorPreservation::Statistics));
+    println!(
+        "mean chroma difference to the photo: stylized {before:.4}, luminance-only {after:.5}, statistics matched {statistics:.4}"
+    );
+    // Only clamping at 0 and 1 moves the chroma.
+    assert!(
+        after < 0.002,
+        "luminance transfer changed the chroma: {after}"
+    );
+    assert!(
+        statistics < before,
+        "statistics matching moved away from the photo's colours"
+    );
+}
+
+/// The `stylize` binary that `cargo test` builds beside the test binary.
+fn stylize_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let binary = dir
+        .join("examples")
+        .join(format!("stylize{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: `cargo test` builds the examples",
+        binary.display()
+    );
+    binary
+}
+
+#[test]
+fn stylize_paints_two_styles_through_a_mask() {
+    let dir = std::env::temp_dir().join(format!("gan_style_mask_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // A mask of another size than the photo: it is resized.
+    let mask =
+        image::GrayImage::from_fn(64, 42, |x, _| image::Luma([if x < 32 { 0 } else { 255 }]));
+    mask.save(dir.join("mask.png")).expect("mask written");
+    let run = |name: &str, extra: &[&str]| -> Tensor<CpuBackend, 4> {
+        let output = dir.join(name);
+        let status = Command::new(stylize_binary())
+            .arg("--model")
+            .arg(root().join("assets/models/multistyle26.style.ron"))
+            .arg("--input")
+            .arg(root().join("assets/images/chelsea_256x168.png"))
+            .args(["--runs", "0", "--output"])
+            .arg(&output)
+            .args(extra)
+            .status()
+            .expect("stylize runs");
+        assert!(status.success(), "stylize {extra:?} failed");
+        let image = image::open(&output).expect("output PNG").to_rgba8();
+        image_to_tensor::<CpuBackend>(&image, (0.0, 1.0), &Default::default())
+    };
+    let (a, b) = (A.to_string(), B.to_string());
+    let only_a = run("a.png", &["--style", &a]);
+    let only_b = run("b.png", &["--style", &b]);
+    let mask_path = dir.join("mask.png");
+    let mask_arg = mask_path.to_str().expect("utf-8 path");
+    let mapped = run(
+        "mapped.png",
+        &["--style", &a, "--style-b", &b, "--mask", mask_arg],
+    );
+    assert_halves("stylize CLI", halves(&mapped, &only_a, &only_b));
+    // A second style without a mask is refused with a message.
+    let refused = Command::new(stylize_binary())
+        .args(["--style-b", &b])
+        .output()
+        .expect("stylize runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--mask"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// multistyle26 on the CPU backend as a steered camera runs it: `mix` and
+/// the optional style map (`mask` stretched over the frame), then `color`.
+fn cpu_steered(
+    frame: &image::RgbaImage,
+    main: &StyleWeights,
+    mix: &LayerMix,
+    region: Option<(&StyleWeights, &image::GrayImage)>,
+    color: ColorPreservation,
+) -> image::RgbaImage {
+    let device = Default::default();
+    let model = multistyle26();
+    let net = model.build::<CpuBackend>(&device).expect("weights");
+    let card = model.card();
+    let x = image_to_tensor::<CpuBackend>(frame, card.input_range, &device);
+    let region = region.map(|(style, mask)| {
+        let (w, h) = mask.dimensions();
+        let values: Vec<f32> = mask.pixels().map(|p| f32::from(p.0[0]) / 255.0).collect();
+        let tensor = Tensor::from_data(
+            TensorData::new(values, [1, 1, h as usize, w as usize]),
+            &device,
+        );
+        (style, tensor)
+    });
+    let styles = mix
+        .layer_styles(main, region, |weights| {
+            model.style_tensor::<CpuBackend>(weights, &device)
+        })
+        .expect("styles");
+    let y = net.forward_layered(x.clone(), &styles, Precision::F32);
+    let y = card.preserve_color(x, y, color);
+    image::DynamicImage::from(bevy_gan_style::bridge::tensor_to_image(
+        y,
+        card.output_range,
+    ))
+    .to_rgba8()
+}
+
+/// The camera paints style B where a mask image is white, mixes styles per
+/// layer and keeps the frame's colours, each as the CPU network does.
+#[test]
+fn a_steered_camera_matches_the_cpu_network() {
+    use bevy::asset::RenderAssetUsages;
+    use bevy::prelude::{Assets, Image};
+    use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+
+    use crate::camera::{Scene, difference};
+
+    let mut scene = Scene::new(128, 96, false);
+    let plain = scene.render(4);
+    // A half mask of its own size and format (8-bit grey).
+    let mask =
+        image::GrayImage::from_fn(64, 48, |x, _| image::Luma([if x < 32 { 0 } else { 255 }]));
+    let mask_image = Image::new(
+        Extent3d {
+            width: 64,
+            height: 48,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        mask.as_raw().clone(),
+        TextureFormat::R8Unorm,
+        RenderAssetUsages::all(),
+    );
+    let handle = scene
+        .app
+        .world_mut()
+        .resource_mut::<Assets<Image>>()
+        .add(mask_image);
+    let (a, b) = (StyleWeights::single(A), StyleWeights::single(B));
+    scene.insert((
+        scene.style_transfer(a.clone()),
+        StyleMap {
+            style: b.clone(),
+            source: StyleMapSource::Mask(handle),
+        },
+    ));
+    let mapped = scene.render(3);
+    let expected = cpu_steered(
+        &plain,
+        &a,
+        &LayerMix::default(),
+        Some((&b, &mask)),
+        ColorPreservation::Off,
+    );
+    let (max, mean) = difference(&mapped, &expected);
+    println!("style map on the camera vs CPU network: max {max}, mean {mean:.3} (8-bit levels)");
+    assert!(mean < 1.0 && max <= 8, "style map: max {max}, mean {mean}");
+    let tensor = |image: &image::RgbaImage| {
+        image_to_tensor::<CpuBackend>(image, (0.0, 1.0), &Default::default())
+    };
+    let none = ColorPreservation::Off;
+    let only_a = cpu_steered(&plain, &a, &LayerMix::default(), None, none);
+    let only_b = cpu_steered(&plain, &b, &LayerMix::default(), None, none);
+    // At 128 pixels the edge margin is a larger share: compare the outer
+    // quarters.
+    let [_, _, _, width] = tensor(&mapped).dims();
+    let quarter = width / 4;
+    let (m, ta, tb) = (tensor(&mapped), tensor(&only_a), tensor(&only_b));
+    let left = (
+        mean_diff(&m, &ta, 0..quarter),
+        mean_diff(&m, &tb, 0..quarter),
+    );
+    let right = (
+        mean_diff(&m, &tb, width - quarter..width),
+        mean_diff(&m, &ta, width - quarter..width),
+    );
+    assert_halves("camera style map (outer quarters)", [left, right]);
+
+    // Layer mixing and colour preservation on the camera.
+    scene
+        .app
+        .world_mut()
+        .entity_mut(scene.camera)
+        .remove::<StyleMap>();
+    let mix = LayerMix {
+        decoder: Some(b.clone()),
+        ..Default::default()
+    };
+    {
+        let mut settings = scene.settings();
+        settings.layers = mix.clone();
+        settings.preserve_color = ColorPreservation::Luminance;
+    }
+    let steered = scene.render(2);
+    let expected = cpu_steered(&plain, &a, &mix, None, ColorPreservation::Luminance);
+    let (max, mean) = difference(&steered, &expected);
+    println!(
+        "decoder in style B + luminance-only on the camera vs CPU network: max {max}, mean {mean:.3}"
+    );
+    assert!(
+        mean < 1.0 && max <= 8,
+        "layer mix + colour: max {max}, mean {mean}"
+    );
+    assert!(
+        difference(&steered, &plain).1 > 5.0,
+        "the steered filter left the frame almost unchanged"
+    );
+    std::fs::create_dir_all(root().join("target/test-output")).ok();
+    for (name, image) in [
+        ("mapped", &mapped),
+        ("steered", &steered),
+        ("plain", &plain),
+    ] {
+        image
+            .save(root().join(format!("target/test-output/steering_{name}.png")))
+            .ok();
+    }
+}
