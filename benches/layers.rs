@@ -180,7 +180,8 @@ fn profile_fused(
     for (index, stage) in stages.iter().enumerate() {
         let [_, _, h, w] = x.meta.shape().dims::<4>();
         let macs = stage.macs(w, h);
-        let gpu = GpuStage::new(stage).expect("a wgpu stage");
+        let (out_w, out_h) = stage.output_size(w, h);
+        let gpu = GpuStage::new(stage, out_h, out_w).expect("a wgpu stage");
         if stage.skip == Skip::Save {
             saved = Some(x.clone());
         }
