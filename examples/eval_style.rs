@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use bevy_gan_style::eval::{Lpips, content_distance, style_distance};
+use bevy_gan_style::eval::{Lpips, STYLE_LAYERS, content_distance, style_layer_distances};
 use bevy_gan_style::model::write_atomic;
 use bevy_gan_style::nn::{MacReport, Vgg16};
 use bevy_gan_style::prelude::*;
@@ -76,6 +76,8 @@ struct Row {
     content: f32,
     lpips: f32,
     style: Vec<f32>,
+    /// Per style image, the Gram distance per VGG layer ([`STYLE_LAYERS`]).
+    layers: Vec<[f32; 4]>,
     ms: f64,
     /// Multiply-accumulates per layer at the content size.
     macs: MacReport,
@@ -140,6 +142,20 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             jobs.push((model.clone(), style));
         }
     }
+    // The photos' own Gram distances per layer: what a model starts from.
+    let baseline: Vec<[f32; 4]> = styles
+        .iter()
+        .map(|style| {
+            let mut sums = [0.0; 4];
+            for image in &contents {
+                let terms = style_layer_distances(&vgg, image.clone(), style.clone());
+                sums.iter_mut()
+                    .zip(terms)
+                    .for_each(|(sum, term)| *sum += term);
+            }
+            sums.map(|sum| sum / contents.len() as f32)
+        })
+        .collect();
     let bar = ProgressBar::new((jobs.len() * contents.len()) as u64);
     bar.set_style(ProgressStyle::with_template(
         "{bar:32} {pos}/{len} images · ETA {eta} · {msg}",
@@ -176,6 +192,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             content: 0.0,
             lpips: 0.0,
             style: vec![0.0; styles.len()],
+            layers: vec![[0.0; 4]; styles.len()],
             ms: 0.0,
             macs: net.macs(args.size, args.size),
             outputs: Vec::new(),
@@ -194,8 +211,15 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             times.push(start.elapsed().as_secs_f64() * 1e3);
             row.content += content_distance(&vgg, output.clone(), image.clone());
             row.lpips += lpips.distance(output.clone(), image.clone());
-            for (distance, style_image) in row.style.iter_mut().zip(&styles) {
-                *distance += style_distance(&vgg, output.clone(), style_image.clone());
+            for ((distance, layers), style_image) in
+                row.style.iter_mut().zip(&mut row.layers).zip(&styles)
+            {
+                let terms = style_layer_distances(&vgg, output.clone(), style_image.clone());
+                *distance += terms.iter().sum::<f32>();
+                layers
+                    .iter_mut()
+                    .zip(terms)
+                    .for_each(|(sum, term)| *sum += term);
             }
             row.outputs.push(output);
             bar.inc(1);
@@ -204,6 +228,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         row.content /= n;
         row.lpips /= n;
         row.style.iter_mut().for_each(|d| *d /= n);
+        row.layers.iter_mut().flatten().for_each(|d| *d /= n);
         times.sort_by(f64::total_cmp);
         row.ms = times[times.len() / 2];
         rows.push(row);
@@ -211,7 +236,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     bar.finish_and_clear();
     std::fs::create_dir_all(&args.out)?;
     write_grid(&contents, &rows, args.size, &args.out.join("grid.png"))?;
-    let report = report(args, &rows);
+    let report = report(args, &rows, &baseline);
     write_atomic(&args.out.join("report.md"), report.as_bytes())?;
     print!("{report}");
     Ok(())
@@ -228,7 +253,7 @@ fn style_names(args: &Args) -> Vec<String> {
         .collect()
 }
 
-fn report(args: &Args, rows: &[Row]) -> String {
+fn report(args: &Args, rows: &[Row], baseline: &[[f32; 4]]) -> String {
     let style_names = style_names(args);
     let mut text = String::new();
     let _ = writeln!(
@@ -265,6 +290,7 @@ fn report(args: &Args, rows: &[Row]) -> String {
             row.ms
         );
     }
+    layer_report(&mut text, &style_names, rows, baseline);
     let _ = writeln!(
         text,
         "\nMultiply-accumulates per layer at {}² (millions):\n",
@@ -299,6 +325,61 @@ fn report(args: &Args, rows: &[Row]) -> String {
         columns.join("; ")
     );
     text
+}
+
+/// Where each painting's style lives: per VGG layer, the output's Gram
+/// distance to the painting as a fraction of the photos' own (lower: the
+/// model moved that layer's statistics further towards the painting).
+fn layer_report(text: &mut String, style_names: &[String], rows: &[Row], baseline: &[[f32; 4]]) {
+    let _ = writeln!(
+        text,
+        "\nGram distance per VGG16 layer, output to painting as a fraction of the photos' own \
+         distance (lower: that layer's statistics moved further towards the painting); the \
+         photos' own distances in the first rows:\n"
+    );
+    let _ = writeln!(
+        text,
+        "| model / style | painting | {} |",
+        STYLE_LAYERS.join(" | ")
+    );
+    let _ = writeln!(text, "|---|---|{}", "---|".repeat(STYLE_LAYERS.len()));
+    for (name, own) in style_names.iter().zip(baseline) {
+        let cells: Vec<String> = own.iter().map(|d| format!("{d:.2e}")).collect();
+        let _ = writeln!(text, "| (the photos) | {name} | {} |", cells.join(" | "));
+    }
+    let ratio = |d: f32, own: f32| if own > 0.0 { d / own } else { 0.0 };
+    for row in rows {
+        for ((name, layers), own) in style_names.iter().zip(&row.layers).zip(baseline) {
+            let cells: Vec<String> = layers
+                .iter()
+                .zip(own)
+                .map(|(d, o)| format!("{:.2}", ratio(*d, *o)))
+                .collect();
+            let _ = writeln!(text, "| {} | {name} | {} |", row.label, cells.join(" | "));
+        }
+    }
+    // Which painting each layer's statistics point to: a layer that names
+    // the model's own painting carries what tells the styles apart.
+    let _ = writeln!(
+        text,
+        "\nThe painting each layer's statistics are closest to (lowest fraction above):\n"
+    );
+    let _ = writeln!(text, "| model / style | {} |", STYLE_LAYERS.join(" | "));
+    let _ = writeln!(text, "|---|{}", "---|".repeat(STYLE_LAYERS.len()));
+    for row in rows {
+        let cells: Vec<&str> = (0..STYLE_LAYERS.len())
+            .map(|layer| {
+                row.layers
+                    .iter()
+                    .zip(baseline)
+                    .map(|(d, o)| ratio(d[layer], o[layer]))
+                    .enumerate()
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .map_or("–", |(i, _)| style_names[i].as_str())
+            })
+            .collect();
+        let _ = writeln!(text, "| {} | {} |", row.label, cells.join(" | "));
+    }
 }
 
 fn write_grid(
