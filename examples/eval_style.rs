@@ -1,6 +1,7 @@
 //! Evaluate style models on a folder of content images: content distance
-//! (VGG16 relu3_3), Gram style distance to each style image, LPIPS-VGG to
-//! the content, and speed; writes a Markdown report with an image grid.
+//! (VGG16 relu3_3), Gram style distance to each style image (in all and per
+//! VGG layer), LPIPS-VGG to the content, and speed; writes a Markdown
+//! report with an image grid and feature maps of one example.
 //!
 //! ```text
 //! cargo run --release --example eval_style -- \
@@ -22,7 +23,7 @@ use std::time::Instant;
 
 use bevy_gan_style::eval::{Lpips, STYLE_LAYERS, content_distance, style_layer_distances};
 use bevy_gan_style::model::write_atomic;
-use bevy_gan_style::nn::{MacReport, Vgg16};
+use bevy_gan_style::nn::{MacReport, Vgg16, VggTap};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::ImageSet;
 use burn::prelude::*;
@@ -236,6 +237,15 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     bar.finish_and_clear();
     std::fs::create_dir_all(&args.out)?;
     write_grid(&contents, &rows, args.size, &args.out.join("grid.png"))?;
+    if let (Some(row), Some(content), Some(style)) =
+        (rows.first(), contents.first(), styles.first())
+    {
+        write_feature_maps(
+            &vgg,
+            [content, style, &row.outputs[0]],
+            &args.out.join("features.png"),
+        )?;
+    }
     let report = report(args, &rows, &baseline);
     write_atomic(&args.out.join("report.md"), report.as_bytes())?;
     print!("{report}");
@@ -324,6 +334,15 @@ fn report(args: &Args, rows: &[Row], baseline: &[[f32; 4]]) -> String {
         "\n![grid](grid.png)\n\nGrid columns, left to right: {}.",
         columns.join("; ")
     );
+    if let Some(row) = rows.first() {
+        let _ = writeln!(
+            text,
+            "\n![feature maps](features.png)\n\nVGG16 relu2_2 feature maps of the first content \
+             image, the first style image and {}'s output (rows), the {FEATURE_CHANNELS} channels \
+             most active in the output, each scaled to its own range (square-root brightness).",
+            row.label
+        );
+    }
     text
 }
 
@@ -380,6 +399,71 @@ fn layer_report(text: &mut String, style_names: &[String], rows: &[Row], baselin
             .collect();
         let _ = writeln!(text, "| {} | {} |", row.label, cells.join(" | "));
     }
+}
+
+/// Channels shown per image in `features.png`, and their tile size.
+const FEATURE_CHANNELS: usize = 12;
+const FEATURE_TILE: u32 = 64;
+
+/// VGG16 relu2_2 feature maps of `[content, style, output]`, one row each:
+/// the channels most active in the output, so the rows compare the same
+/// channels (what the network changed, and towards what).
+fn write_feature_maps(
+    vgg: &Vgg16<B>,
+    images: [&Tensor<B, 4>; 3],
+    path: &std::path::Path,
+) -> Result<(), Box<dyn Error>> {
+    let features: Vec<Tensor<B, 4>> = images
+        .iter()
+        .map(|image| {
+            vgg.forward((*image).clone(), VggTap::Relu2_2)
+                .pop()
+                .ok_or("VGG16 gave no relu2_2")
+        })
+        .collect::<Result<_, _>>()?;
+    let [_, channels, _, _] = features[2].dims();
+    let activity: Vec<f32> = features[2]
+        .clone()
+        .mean_dim(3)
+        .mean_dim(2)
+        .reshape([channels])
+        .into_data()
+        .to_vec()
+        .unwrap_or_default();
+    let mut order: Vec<usize> = (0..channels).collect();
+    order.sort_by(|&a, &b| activity[b].total_cmp(&activity[a]));
+    order.truncate(FEATURE_CHANNELS);
+    let t = FEATURE_TILE;
+    let mut sheet = image::GrayImage::new(t * order.len() as u32, t * 3);
+    for (row, feature) in features.iter().enumerate() {
+        let [_, _, h, w] = feature.dims();
+        for (column, &channel) in order.iter().enumerate() {
+            let values: Vec<f32> = feature
+                .clone()
+                .narrow(1, channel, 1)
+                .into_data()
+                .to_vec()
+                .unwrap_or_default();
+            let (lo, hi) = values
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let scale = if hi > lo { 1.0 / (hi - lo) } else { 0.0 };
+            // Square root: ReLU maps are sparse, and faint responses matter.
+            let tile = image::GrayImage::from_fn(w as u32, h as u32, |x, y| {
+                let v = (values[y as usize * w + x as usize] - lo) * scale;
+                image::Luma([(v.sqrt() * 255.0) as u8])
+            });
+            let tile = image::imageops::resize(&tile, t, t, image::imageops::FilterType::Triangle);
+            image::imageops::replace(
+                &mut sheet,
+                &tile,
+                i64::from(column as u32 * t),
+                i64::from(row as u32 * t),
+            );
+        }
+    }
+    sheet.save(path)?;
+    Ok(())
 }
 
 fn write_grid(
