@@ -5,7 +5,7 @@ use bevy::reflect::Reflect;
 use burn::prelude::*;
 
 use super::style_weights::StyleWeights;
-use crate::nn::{LayerStyles, StyleCondition};
+use crate::nn::{LayerStyles, StyleCondition, two_style_map};
 
 /// Separate styles for the parts of a style network: the encoder carries
 /// coarse structure and colour layout, the decoder brush strokes and fine
@@ -63,14 +63,15 @@ impl LayerMix {
         region: Option<(&StyleWeights, Tensor<B, 4>)>,
         mut row: impl FnMut(&StyleWeights) -> Result<Tensor<B, 2>, E>,
     ) -> Result<LayerStyles<B>, E> {
+        // One map for the three parts.
         let region = match region {
-            Some((weights, mask)) => Some((row(weights)?, mask)),
+            Some((weights, mask)) => Some((row(weights)?, two_style_map(mask))),
             None => None,
         };
         let mut condition = |weights: &StyleWeights| -> Result<StyleCondition<B>, E> {
             let a = row(weights)?;
             Ok(match &region {
-                Some((b, mask)) => StyleCondition::two(a, b.clone(), mask.clone()),
+                Some((b, map)) => StyleCondition::two_with_map(a, b.clone(), map.clone()),
                 None => StyleCondition::Global(a),
             })
         };

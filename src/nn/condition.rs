@@ -54,8 +54,12 @@ impl<B: Backend> StyleCondition<B> {
     /// Style row `a` where `mask` (`[N, 1, H, W]`, in `[0, 1]`) is 0, `b`
     /// where it is 1, linear blends between (`a`, `b`: `[1, D]`).
     pub fn two(a: Tensor<B, 2>, b: Tensor<B, 2>, mask: Tensor<B, 4>) -> Self {
-        let mask = mask.clamp(0.0, 1.0);
-        let map = Tensor::cat(vec![mask.clone().neg().add_scalar(1.0), mask], 1);
+        Self::two_with_map(a, b, two_style_map(mask))
+    }
+
+    /// [`Self::two`] with the map already made by [`two_style_map`] (to
+    /// share one map between several conditions).
+    pub fn two_with_map(a: Tensor<B, 2>, b: Tensor<B, 2>, map: Tensor<B, 4>) -> Self {
         Self::Map {
             styles: Tensor::cat(vec![a, b], 0),
             map,
@@ -80,6 +84,13 @@ impl<B: Backend> StyleCondition<B> {
             },
         }
     }
+}
+
+/// The `[N, 2, H, W]` map of two styles from a mask (`[N, 1, H, W]`):
+/// weights `1 − m` and `m`, the mask clamped to `[0, 1]`.
+pub fn two_style_map<B: Backend>(mask: Tensor<B, 4>) -> Tensor<B, 4> {
+    let mask = mask.clamp(0.0, 1.0);
+    Tensor::cat(vec![mask.clone().neg().add_scalar(1.0), mask], 1)
 }
 
 /// Style conditions for the three parts of a style transformer: the

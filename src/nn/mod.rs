@@ -28,7 +28,7 @@ pub use circular::{
     CircularConv2d, CircularConv2dConfig, circular_pad, circular_upsample_bilinear2x,
 };
 pub use color::{ColorPreservation, chroma, luma, preserve_color};
-pub use condition::{LayerStyles, StyleCondition};
+pub use condition::{LayerStyles, StyleCondition, two_style_map};
 pub use init::{conv_transpose_weight, conv_weight};
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use layers::{CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig};

@@ -32,7 +32,7 @@ use crate::model::StyleWeights;
 ///         // Style 18 where the mask is white.
 ///         StyleMap {
 ///             style: StyleWeights::single(18),
-///             source: StyleMapSource::Mask(assets.load("masks/sky.png")),
+///             source: StyleMapSource::Mask(assets.load("images/cat_face_mask.png")),
 ///         },
 ///     ));
 /// }
