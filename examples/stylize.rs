@@ -247,7 +247,10 @@ fn layer_styles<B: Backend>(
         decoder: args.decoder_style.clone(),
     };
     let region = match (&args.style_b, &args.mask) {
-        (Some(b), Some(path)) => Some((b, mask_tensor::<B>(path, content.dimensions(), device)?)),
+        (Some(b), Some(path)) => Some(MapStyles::mask(
+            b,
+            mask_tensor::<B>(path, content.dimensions(), device)?,
+        )),
         _ => None,
     };
     if !model.card().takes_style_image() {
@@ -259,7 +262,7 @@ fn layer_styles<B: Backend>(
             )
             .into());
         }
-        return Ok(mix.layer_styles(&args.style, region, |weights| {
+        return Ok(mix.layer_styles(&args.style, region.clone(), |weights| {
             model.style_tensor::<B>(weights, device)
         })?);
     }

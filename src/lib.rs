@@ -58,12 +58,12 @@ pub mod prelude {
     pub use crate::bridge::TensorBridge;
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
     pub use crate::model::{
-        CardModel, LayerMix, StyleModel, StyleVector, StyleWeights, TextureModel,
+        CardModel, LayerMix, MapStyles, StyleModel, StyleVector, StyleWeights, TextureModel,
     };
     pub use crate::nn::{ColorPreservation, Precision};
     pub use crate::style_transfer::{
-        FillMask, FrameBudget, Restylize, StyleMap, StyleMapSource, StyleSchedule, StyleTemporal,
-        StyleTransfer, StyleTransferStatus, WarpingError, WarpingErrorProbe,
+        DepthBand, FillMask, FrameBudget, Restylize, StyleMap, StyleMapSource, StyleSchedule,
+        StyleTemporal, StyleTransfer, StyleTransferStatus, WarpingError, WarpingErrorProbe,
     };
     pub use crate::texture::{NeuralTexture, TextureParams};
 }

@@ -54,25 +54,34 @@ impl LayerMix {
 
     /// The network's conditions: per part, the style row `row` makes of its
     /// weights (a blend for models that hold styles, a blended style vector
-    /// for arbitrary-style models); with `region`, that style where the
-    /// mask (`[1, 1, H, W]` in `[0, 1]`) is 0 and the region's style where
-    /// it is 1, blended between.
+    /// for arbitrary-style models), and with `map` the map's other styles
+    /// mixed in per pixel.
     pub fn layer_styles<B: Backend, E>(
         &self,
         main: &StyleWeights,
-        region: Option<(&StyleWeights, Tensor<B, 4>)>,
+        map: Option<MapStyles<'_, B>>,
         mut row: impl FnMut(&StyleWeights) -> Result<Tensor<B, 2>, E>,
     ) -> Result<LayerStyles<B>, E> {
-        // One map for the three parts.
-        let region = match region {
-            Some((weights, mask)) => Some((row(weights)?, two_style_map(mask))),
+        // The map's other rows, made once for the three parts.
+        let map = match map {
+            Some(map) => {
+                let rows = map
+                    .styles
+                    .iter()
+                    .map(|weights| row(weights))
+                    .collect::<Result<Vec<_>, E>>()?;
+                Some((rows, map.map))
+            }
             None => None,
         };
         let mut condition = |weights: &StyleWeights| -> Result<StyleCondition<B>, E> {
-            let a = row(weights)?;
-            Ok(match &region {
-                Some((b, map)) => StyleCondition::two_with_map(a, b.clone(), map.clone()),
-                None => StyleCondition::Global(a),
+            let own = row(weights)?;
+            Ok(match &map {
+                Some((others, map)) => StyleCondition::Map {
+                    styles: Tensor::cat([vec![own], others.clone()].concat(), 0),
+                    map: map.clone(),
+                },
+                None => StyleCondition::Global(own),
             })
         };
         Ok(LayerStyles {
@@ -80,5 +89,37 @@ impl LayerMix {
             residual: condition(self.residual_or(main))?,
             decoder: condition(self.decoder_or(main))?,
         })
+    }
+}
+
+/// Styles painted where a map says, besides each part's own style.
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use bevy_gan_style::device::CpuBackend;
+/// use bevy_gan_style::prelude::*;
+/// let mask = Tensor::<CpuBackend, 4>::ones([1, 1, 4, 4], &Default::default());
+/// let b = StyleWeights::single(18);
+/// // Style 18 where the mask is 1: two channels, the part's own and 18.
+/// let map = MapStyles::mask(&b, mask);
+/// assert_eq!(map.map.dims(), [1, 2, 4, 4]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct MapStyles<'a, B: Backend> {
+    /// The styles of the map's channels 1.. (channel 0 is each part's own).
+    pub styles: Vec<&'a StyleWeights>,
+    /// `[1, 1 + styles.len(), H, W]` weights, any size, summing to 1 per
+    /// pixel.
+    pub map: Tensor<B, 4>,
+}
+
+impl<'a, B: Backend> MapStyles<'a, B> {
+    /// `style` where `mask` (`[1, 1, H, W]` in `[0, 1]`) is 1, each part's
+    /// own where it is 0, blended between.
+    pub fn mask(style: &'a StyleWeights, mask: Tensor<B, 4>) -> Self {
+        Self {
+            styles: vec![style],
+            map: two_style_map(mask),
+        }
     }
 }

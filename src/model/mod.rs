@@ -22,7 +22,7 @@ pub use error::ModelError;
 pub use export::{export_model, export_texture_model};
 pub use files::write_atomic;
 pub use gpu_net::GpuNet;
-pub use layer_mix::LayerMix;
+pub use layer_mix::{LayerMix, MapStyles};
 pub use loader::{CardModel, CardModelLoader};
 pub use net::StyleNet;
 pub use style_card::{StyleArchitecture, StyleModelCard};

@@ -8,7 +8,7 @@ use bevy::render::sync_component::SyncComponent;
 use super::budget::StyleTransferStatus;
 use super::component::{RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
 use super::probe::{FillMask, WarpingErrorProbe};
-use super::style_map::{StyleMap, StyleMapSource};
+use super::style_map::{DepthBand, StyleMap, StyleMapSource};
 use crate::model::{LayerMix, StyleModel, StyleWeights};
 use crate::nn::{ColorPreservation, Precision};
 
@@ -52,8 +52,17 @@ pub struct ExtractedStyleTransfer {
     pub layers: LayerMix,
     /// Colour preservation.
     pub preserve_color: ColorPreservation,
-    /// The camera's [`StyleMap`]: its style and mask image.
-    pub region: Option<(StyleWeights, AssetId<Image>)>,
+    /// The camera's [`StyleMap`]: its style and where its weights come from.
+    pub region: Option<(StyleWeights, ExtractedMapSource)>,
+}
+
+/// Render-world copy of a [`StyleMapSource`].
+#[derive(Clone, Debug)]
+pub enum ExtractedMapSource {
+    /// A mask image, read into weights in the main world.
+    Mask(AssetId<Image>),
+    /// Made on the GPU from the depth prepass.
+    DepthBand(DepthBand),
 }
 
 impl SyncComponent for StyleTransfer {
@@ -113,8 +122,11 @@ impl ExtractComponent for StyleTransfer {
             layers: settings.layers.clone(),
             preserve_color: settings.preserve_color,
             region: map.map(|map| {
-                let StyleMapSource::Mask(image) = &map.source;
-                (map.style.clone(), image.id())
+                let source = match &map.source {
+                    StyleMapSource::Mask(image) => ExtractedMapSource::Mask(image.id()),
+                    StyleMapSource::DepthBand(band) => ExtractedMapSource::DepthBand(*band),
+                };
+                (map.style.clone(), source)
             }),
         })
     }

@@ -21,13 +21,14 @@ use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::{BindGroupEntries, PipelineCache, TextureView};
 use bevy::render::renderer::{FlushCommands, RenderDevice, RenderQueue, ViewQuery};
 use bevy::render::storage::GpuShaderBuffer;
-use bevy::render::view::ViewTarget;
+use bevy::render::view::{ExtractedView, ViewTarget};
 
 use std::time::Instant;
 
 use super::component::StyleTemporal;
 use super::cost::CostTag;
 use super::extract::ExtractedStyleTransfer;
+use super::map_pass::{MapInput, MapPipeline};
 use super::pipeline::{ComposeParams, ComposePipeline};
 use super::prepare::{FramePlan, Produced, ViewFilter};
 use crate::bridge::{
@@ -67,16 +68,22 @@ pub(crate) fn style_transfer(
         &FramePlan,
         &mut ViewFilter,
         Option<&ViewPrepassTextures>,
+        &ExtractedView,
     )>,
     nets: Res<RenderAssets<GpuNet<StyleModel>>>,
     probes: Res<RenderAssets<GpuShaderBuffer>>,
-    (bridge, compose, cache): (TensorBridge, Res<ComposePipeline>, Res<PipelineCache>),
+    (bridge, compose, map_pipeline, cache): (
+        TensorBridge,
+        Res<ComposePipeline>,
+        Res<MapPipeline>,
+        Res<PipelineCache>,
+    ),
     burn: Res<BurnDevice>,
     (device, queue): (Res<RenderDevice>, Res<RenderQueue>),
     diagnostics: Option<Res<DiagnosticsRecorder>>,
     mut flush: FlushCommands,
 ) {
-    let (target, settings, plan, mut state, prepass) = view.into_inner();
+    let (target, settings, plan, mut state, prepass, extracted_view) = view.into_inner();
     let (BurnDevice::Gpu(burn_device), Some(gpu_net)) = (&*burn, nets.get(settings.model)) else {
         return;
     };
@@ -122,6 +129,21 @@ pub(crate) fn style_transfer(
                 &input,
                 card.input_range,
             )?;
+            if let Some(map) = &style.gpu_map {
+                let depth = prepass.and_then(ViewPrepassTextures::depth_view).ok_or(
+                    BridgeError::Runtime(
+                        "a depth-band style map needs the camera's depth prepass".into(),
+                    ),
+                )?;
+                let (near, far) = map.band.ends();
+                map_pipeline.encode(
+                    (&cache, &device),
+                    &mut encoder,
+                    (depth, extracted_view.clip_from_view.inverse()),
+                    MapInput::Depth { near, far },
+                    &BoundTensor::new(map.tensor.clone())?,
+                )?;
+            }
             input.flush_burn()?;
             let next =
                 device

@@ -11,6 +11,7 @@ mod component;
 mod cost;
 mod extract;
 mod filter;
+mod map_pass;
 mod pipeline;
 mod prepare;
 mod probe;
@@ -27,11 +28,11 @@ use bevy::render::{Render, RenderApp, RenderStartup, RenderSystems};
 
 pub use budget::{FrameBudget, StyleTransferStatus};
 pub use component::{Restylize, RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
-pub use extract::ExtractedStyleTransfer;
+pub use extract::{ExtractedMapSource, ExtractedStyleTransfer};
 pub use filter::STYLE_TRANSFER_SPAN;
 pub use probe::{FillMask, WarpingError, WarpingErrorProbe};
 pub use style_images::PreparedStyleImages;
-pub use style_map::{MaskPixels, PreparedStyleMasks, StyleMap, StyleMapSource};
+pub use style_map::{DepthBand, MaskPixels, PreparedStyleMasks, StyleMap, StyleMapSource};
 
 use crate::bridge::{TensorBridgePlugin, embed_shader};
 use crate::model::{GpuNet, StyleModel, StyleModelLoader};
@@ -85,6 +86,7 @@ impl Plugin for StyleTransferPlugin {
             .add_observer(component::disable_msaa)
             .add_observer(probe::start_probe)
             .add_observer(probe::start_mask)
+            .add_observer(style_map::add_depth_prepass)
             .register_type::<StyleMap>()
             .init_resource::<PreparedStyleImages>()
             .init_resource::<PreparedStyleMasks>()
@@ -108,10 +110,14 @@ impl Plugin for StyleTransferPlugin {
             return;
         }
         embed_shader!(app, "camera_compose.wgsl");
+        embed_shader!(app, "style_map.wgsl");
         app.sub_app_mut(RenderApp)
             .init_resource::<prepare::FilterFrame>()
             .init_resource::<style_images::StyleVectors>()
-            .add_systems(RenderStartup, pipeline::init_compose_pipeline)
+            .add_systems(
+                RenderStartup,
+                (pipeline::init_compose_pipeline, map_pass::init_map_pipeline),
+            )
             .add_systems(
                 Render,
                 (

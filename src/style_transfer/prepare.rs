@@ -14,15 +14,14 @@ use burn::backend::wgpu::WgpuDevice;
 use burn::tensor::{Tensor, TensorData};
 
 use super::component::StyleSchedule;
-use super::extract::ExtractedStyleTransfer;
+use super::extract::{ExtractedMapSource, ExtractedStyleTransfer};
+use super::map_pass::MapPipeline;
 use super::pipeline::ComposePipeline;
 use super::style_images::{PreparedStyleImages, StyleVectors};
-use super::style_map::{MaskPixels, PreparedStyleMasks};
+use super::style_map::{DepthBand, MaskPixels, PreparedStyleMasks};
 use crate::bridge::{TensorBridge, TexelBuffer, TexelKind};
 use crate::device::{BurnDevice, GpuBackend};
-use crate::model::{
-    CardModel, GpuNet, StyleError, StyleModel, StyleNet, StyleVector, StyleWeights,
-};
+use crate::model::{CardModel, GpuNet, MapStyles, StyleError, StyleModel, StyleNet, StyleVector};
 use crate::nn::LayerStyles;
 
 /// Frames rendered so far (advanced in `RenderSystems::Cleanup`): tells
@@ -173,6 +172,15 @@ impl ViewFilter {
 pub(crate) struct RunStyle {
     pub styles: LayerStyles<GpuBackend>,
     pub strength: Option<f32>,
+    /// A style map the filter makes on the GPU before the network runs.
+    pub gpu_map: Option<GpuMap>,
+}
+
+/// A style map made on the GPU in the frame it is used: the tensor the
+/// network's conditions hold, to be filled from `band`.
+pub(crate) struct GpuMap {
+    pub tensor: Tensor<GpuBackend, 4>,
+    pub band: DepthBand,
 }
 
 /// This frame's plan for a filtered view (on its view entity until
@@ -234,9 +242,10 @@ pub(crate) fn prepare_style_transfer(
         Option<&mut ViewFilter>,
     )>,
     nets: Res<RenderAssets<GpuNet<StyleModel>>>,
-    (bridge, compose, cache): (
+    (bridge, compose, map_pipeline, cache): (
         TensorBridge,
         Option<Res<ComposePipeline>>,
+        Option<Res<MapPipeline>>,
         Res<PipelineCache>,
     ),
     burn: Option<Res<BurnDevice>>,
@@ -282,7 +291,7 @@ pub(crate) fn prepare_style_transfer(
             continue;
         }
         let card = gpu_net.model.card();
-        let style = match net {
+        let mut style = match net {
             StyleNet::Arbitrary(arbitrary) => {
                 if settings.style_images.is_empty() {
                     warn_once!(
@@ -337,13 +346,24 @@ pub(crate) fn prepare_style_transfer(
         };
         // A style map waits for its mask.
         let mask = match &settings.region {
-            Some((_, image)) => masks.as_ref().and_then(|masks| masks.0.get(image).cloned()),
+            Some((_, ExtractedMapSource::Mask(image))) => {
+                let mask = masks.as_ref().and_then(|masks| masks.0.get(image).cloned());
+                if mask.is_none() {
+                    style = FrameStyle::Waiting;
+                }
+                mask
+            }
+            // Maps made on the GPU wait for their pipeline.
+            Some(_) => {
+                if !map_pipeline
+                    .as_ref()
+                    .is_some_and(|pipeline| pipeline.is_ready(&cache))
+                {
+                    style = FrameStyle::Waiting;
+                }
+                None
+            }
             None => None,
-        };
-        let style = if settings.region.is_some() && mask.is_none() {
-            FrameStyle::Waiting
-        } else {
-            style
         };
 
         let mut fresh = None;
@@ -432,29 +452,31 @@ fn plan_frame(
         FrameStyle::Waiting => None,
         _ if !due => None,
         FrameStyle::Stored { count } => {
-            let region = region(state, settings, mask.as_ref(), burn_device);
+            let (map, gpu_map) = region(state, settings, mask.as_ref(), net_size, burn_device);
             let styles = settings
                 .layers
-                .layer_styles(&settings.style, region, |weights| {
+                .layer_styles(&settings.style, map, |weights| {
                     Ok::<_, StyleError>(state.style_row(weights.to_dense(count)?, burn_device))
                 })
                 .ok()?;
             Some(RunStyle {
                 styles,
                 strength: None,
+                gpu_map,
             })
         }
         FrameStyle::Vector { images, strength } => {
-            let region = region(state, settings, mask.as_ref(), burn_device);
+            let (map, gpu_map) = region(state, settings, mask.as_ref(), net_size, burn_device);
             let styles = settings
                 .layers
-                .layer_styles(&settings.style, region, |weights| {
+                .layer_styles(&settings.style, map, |weights| {
                     StyleVector::blend(&images, weights).map(|vector| vector.tensor())
                 })
                 .ok()?;
             Some(RunStyle {
                 styles,
                 strength: (strength != 1.0).then_some(strength),
+                gpu_map,
             })
         }
     };
@@ -465,15 +487,40 @@ fn plan_frame(
     })
 }
 
-/// The camera's second style and its mask tensor, when it has a style map.
+/// The camera's style map for a run: its style and map tensor, and when
+/// the GPU makes the map this frame, what the filter fills.
 fn region<'a>(
     state: &mut ViewFilter,
     settings: &'a ExtractedStyleTransfer,
     mask: Option<&Arc<MaskPixels>>,
+    net_size: UVec2,
     device: &WgpuDevice,
-) -> Option<(&'a StyleWeights, Tensor<GpuBackend, 4>)> {
-    let (style, _) = settings.region.as_ref()?;
-    Some((style, state.mask_tensor(mask?, device)))
+) -> (Option<MapStyles<'a, GpuBackend>>, Option<GpuMap>) {
+    match &settings.region {
+        Some((style, ExtractedMapSource::Mask(_))) => match mask {
+            Some(mask) => (
+                Some(MapStyles::mask(style, state.mask_tensor(mask, device))),
+                None,
+            ),
+            None => (None, None),
+        },
+        Some((style, ExtractedMapSource::DepthBand(band))) => {
+            let shape = [1, 2, net_size.y as usize, net_size.x as usize];
+            let tensor = Tensor::empty(shape, device);
+            let map = MapStyles {
+                styles: vec![style],
+                map: tensor.clone(),
+            };
+            (
+                Some(map),
+                Some(GpuMap {
+                    tensor,
+                    band: *band,
+                }),
+            )
+        }
+        None => (None, None),
+    }
 }
 
 /// Ends the frame: drops plans, forgets views that were not filtered and

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use bevy::core_pipeline::prepass::DepthPrepass;
 use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
 use bevy::render::extract_resource::ExtractResource;
@@ -53,6 +54,63 @@ pub enum StyleMapSource {
     /// to 1 (white). Any image format with CPU-side pixels (loaded images
     /// have them); editing the image updates the map.
     Mask(Handle<Image>),
+    /// By distance from the camera: the map's style beyond the band, the
+    /// camera's own nearer (made each run from the depth prepass, which the
+    /// camera gets).
+    DepthBand(DepthBand),
+}
+
+impl StyleMapSource {
+    /// `true` for sources made from the camera's depth prepass.
+    pub fn needs_depth(&self) -> bool {
+        matches!(self, Self::DepthBand(_))
+    }
+}
+
+/// A soft edge between near and far, in world units of distance from the
+/// camera: weight 0 nearer than `distance − softness / 2`, 1 beyond
+/// `distance + softness / 2`, a smooth step between. The sky (nothing
+/// rendered) is beyond every band.
+///
+/// ```
+/// use bevy_gan_style::prelude::*;
+/// // Style 18 from 20 m on, fading in over 10 m.
+/// let map = StyleMap {
+///     style: StyleWeights::single(18),
+///     source: StyleMapSource::DepthBand(DepthBand { distance: 20.0, softness: 10.0 }),
+/// };
+/// assert!(map.source.needs_depth());
+/// ```
+#[derive(Reflect, Clone, Copy, Debug, PartialEq)]
+pub struct DepthBand {
+    /// Where the two styles are mixed half and half.
+    pub distance: f32,
+    /// Width of the transition (0: a hard edge).
+    pub softness: f32,
+}
+
+impl DepthBand {
+    /// The band's near and far ends.
+    pub fn ends(&self) -> (f32, f32) {
+        let half = self.softness.max(0.0) / 2.0;
+        (self.distance - half, self.distance + half)
+    }
+}
+
+/// Gives cameras whose style map is made from depth a depth prepass.
+pub(crate) fn add_depth_prepass(
+    add: On<Insert, StyleMap>,
+    maps: Query<&StyleMap>,
+    mut commands: Commands,
+) {
+    if maps
+        .get(add.entity)
+        .is_ok_and(|map| map.source.needs_depth())
+    {
+        commands
+            .entity(add.entity)
+            .insert((DepthPrepass, Msaa::Off));
+    }
 }
 
 /// A mask's weights, row-major, in `[0, 1]`.
@@ -87,7 +145,9 @@ pub(crate) fn prepare_style_masks(
         }
     }
     for map in &maps {
-        let StyleMapSource::Mask(handle) = &map.source;
+        let StyleMapSource::Mask(handle) = &map.source else {
+            continue;
+        };
         let id = handle.id();
         if prepared.bypass_change_detection().0.contains_key(&id) {
             continue;

@@ -23,6 +23,41 @@ pub struct Scene {
 
 impl Scene {
     pub fn new(width: u32, height: u32, hdr: bool) -> Self {
+        Self::with_scene(width, height, hdr, |world| {
+            let mut meshes = world.resource_mut::<Assets<Mesh>>();
+            let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
+            let sphere = meshes.add(Sphere::new(0.6).mesh().uv(32, 16));
+            let ground = meshes.add(Plane3d::default().mesh().size(8.0, 8.0));
+            let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
+            let red = materials.add(Color::srgb(0.8, 0.2, 0.15));
+            let blue = materials.add(Color::srgb(0.2, 0.35, 0.9));
+            let green = materials.add(Color::srgb(0.3, 0.7, 0.3));
+            world.spawn((Mesh3d(ground), MeshMaterial3d(green)));
+            world.spawn((
+                Mesh3d(cube),
+                MeshMaterial3d(red),
+                Transform::from_xyz(-0.8, 0.5, 0.0).with_rotation(Quat::from_rotation_y(0.6)),
+            ));
+            world.spawn((
+                Mesh3d(sphere),
+                MeshMaterial3d(blue),
+                Transform::from_xyz(0.9, 0.6, 0.4),
+            ));
+            world.spawn((
+                DirectionalLight::default(),
+                Transform::from_xyz(3.0, 6.0, 2.0).looking_at(Vec3::ZERO, Vec3::Y),
+            ));
+            Transform::from_xyz(0.0, 2.0, 4.5).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y)
+        })
+    }
+
+    /// A scene that `populate` spawns, returning where the camera stands.
+    pub fn with_scene(
+        width: u32,
+        height: u32,
+        hdr: bool,
+        populate: impl FnOnce(&mut World) -> Transform,
+    ) -> Self {
         assert!(
             bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS),
             "no GPU adapter found: install software Vulkan (apt-get install -y mesa-vulkan-drivers libvulkan1)"
@@ -36,34 +71,11 @@ impl Scene {
         let target = world
             .resource_mut::<Assets<Image>>()
             .add(target_image(width, height));
-
-        let mut meshes = world.resource_mut::<Assets<Mesh>>();
-        let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
-        let sphere = meshes.add(Sphere::new(0.6).mesh().uv(32, 16));
-        let ground = meshes.add(Plane3d::default().mesh().size(8.0, 8.0));
-        let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
-        let red = materials.add(Color::srgb(0.8, 0.2, 0.15));
-        let blue = materials.add(Color::srgb(0.2, 0.35, 0.9));
-        let green = materials.add(Color::srgb(0.3, 0.7, 0.3));
-        world.spawn((Mesh3d(ground), MeshMaterial3d(green)));
-        world.spawn((
-            Mesh3d(cube),
-            MeshMaterial3d(red),
-            Transform::from_xyz(-0.8, 0.5, 0.0).with_rotation(Quat::from_rotation_y(0.6)),
-        ));
-        world.spawn((
-            Mesh3d(sphere),
-            MeshMaterial3d(blue),
-            Transform::from_xyz(0.9, 0.6, 0.4),
-        ));
-        world.spawn((
-            DirectionalLight::default(),
-            Transform::from_xyz(3.0, 6.0, 2.0).looking_at(Vec3::ZERO, Vec3::Y),
-        ));
+        let transform = populate(world);
         let mut camera = world.spawn((
             Camera3d::default(),
             RenderTarget::Image(target.clone().into()),
-            Transform::from_xyz(0.0, 2.0, 4.5).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y),
+            transform,
         ));
         if hdr {
             camera.insert(bevy::camera::Hdr);

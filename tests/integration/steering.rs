@@ -194,7 +194,7 @@ fn uniform_maps_and_layer_mixes_of_one_style_are_that_style() {
     // A map that is A everywhere (the per-pixel path).
     let all_a = Tensor::zeros([1, 1, height, width], &device);
     let mapped = LayerMix::default()
-        .layer_styles(&style(A), Some((&style(B), all_a)), row)
+        .layer_styles(&style(A), Some(MapStyles::mask(&style(B), all_a)), row)
         .expect("styles");
     let mapped = net.forward_layered(x.clone(), &mapped, Precision::F32);
     let difference = crate::util::max_abs_diff(&values(mapped), &values(plain.clone()));
@@ -334,7 +334,7 @@ fn cpu_steered(
             TensorData::new(values, [1, 1, h as usize, w as usize]),
             &device,
         );
-        (style, tensor)
+        MapStyles::mask(style, tensor)
     });
     let styles = mix
         .layer_styles(main, region, |weights| {
@@ -460,4 +460,111 @@ fn a_steered_camera_matches_the_cpu_network() {
             .save(root().join(format!("target/test-output/steering_{name}.png")))
             .ok();
     }
+}
+
+/// A depth band paints style B only beyond it: a near wall fills the left
+/// half of the view, a far wall the rest; the band lies between them.
+#[test]
+fn a_depth_band_paints_style_b_only_beyond_it() {
+    use bevy::prelude::*;
+
+    use crate::camera::{Scene, difference};
+
+    let (width, height) = (128, 96);
+    let mut scene = Scene::with_scene(width, height, false, |world| {
+        let mut meshes = world.resource_mut::<Assets<Mesh>>();
+        // Each just covers its part of the view (45° vertical field of view).
+        let near = meshes.add(Rectangle::new(1.2, 1.8));
+        let far = meshes.add(Rectangle::new(11.2, 8.4));
+        // Photos on the walls, so that the styles have something to paint.
+        let mut images = world.resource_mut::<Assets<Image>>();
+        let mut photo = |path: &str| {
+            let photo = image::open(root().join(path)).expect("bundled photo");
+            images.add(Image::from_dynamic(
+                photo,
+                true,
+                bevy::asset::RenderAssetUsages::all(),
+            ))
+        };
+        let cat = photo("assets/images/chelsea_256x168.png");
+        let other = photo("assets/images/content/coffee.png");
+        let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
+        let mut wall = |texture| {
+            materials.add(StandardMaterial {
+                base_color_texture: Some(texture),
+                unlit: true,
+                ..default()
+            })
+        };
+        let (red, blue) = (wall(cat), wall(other));
+        // The near wall's right edge is on the view's centre line, 2 m away
+        // (at most 2.3 m across the view); the far wall is 10 m away.
+        world.spawn((
+            Mesh3d(near),
+            MeshMaterial3d(red),
+            Transform::from_xyz(-0.6, 0.0, -2.0),
+        ));
+        world.spawn((
+            Mesh3d(far),
+            MeshMaterial3d(blue),
+            Transform::from_xyz(0.0, 0.0, -10.0),
+        ));
+        Transform::IDENTITY
+    });
+    let plain = scene.render(4);
+    let (a, b) = (StyleWeights::single(A), StyleWeights::single(B));
+    scene.insert((
+        scene.style_transfer(a.clone()),
+        StyleMap {
+            style: b.clone(),
+            source: StyleMapSource::DepthBand(DepthBand {
+                distance: 5.0,
+                softness: 2.0,
+            }),
+        },
+    ));
+    let banded = scene.render(3);
+    std::fs::create_dir_all(root().join("target/test-output")).ok();
+    for (name, image) in [("banded", &banded), ("plain", &plain)] {
+        image
+            .save(root().join(format!("target/test-output/depth_band_{name}.png")))
+            .ok();
+    }
+    // What the band should make of this view: style A on the left half,
+    // style B on the right.
+    let half = image::GrayImage::from_fn(width, height, |x, _| {
+        image::Luma([if x < width / 2 { 0 } else { 255 }])
+    });
+    let none = ColorPreservation::Off;
+    let expected = cpu_steered(&plain, &a, &LayerMix::default(), Some((&b, &half)), none);
+    let (max, mean) = difference(&banded, &expected);
+    println!("depth band on the camera vs CPU network with a half mask: max {max}, mean {mean:.3}");
+    assert!(mean < 1.0 && max <= 8, "depth band: max {max}, mean {mean}");
+    let tensor = |image: &image::RgbaImage| {
+        image_to_tensor::<CpuBackend>(image, (0.0, 1.0), &Default::default())
+    };
+    let only_a = cpu_steered(&plain, &a, &LayerMix::default(), None, none);
+    let only_b = cpu_steered(&plain, &b, &LayerMix::default(), None, none);
+    let quarter = width as usize / 4;
+    let (m, ta, tb) = (tensor(&banded), tensor(&only_a), tensor(&only_b));
+    let near = (
+        mean_diff(&m, &ta, 0..quarter),
+        mean_diff(&m, &tb, 0..quarter),
+    );
+    let far = (
+        mean_diff(&m, &tb, width as usize - quarter..width as usize),
+        mean_diff(&m, &ta, width as usize - quarter..width as usize),
+    );
+    println!(
+        "depth band: near quarter to style A {:.4} (to B {:.4}), far quarter to style B {:.4} (to A {:.4})",
+        near.0, near.1, far.0, far.1
+    );
+    // Each wall is normalised with its own statistics, the single-style
+    // runs with both walls' together (two different photos): closer to its
+    // own style, by less than on one photo.
+    assert!(
+        near.0 * 1.5 < near.1,
+        "the near wall is not clearly style A"
+    );
+    assert!(far.0 * 1.5 < far.1, "the far wall is not clearly style B");
 }
