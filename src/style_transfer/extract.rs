@@ -8,6 +8,7 @@ use bevy::render::sync_component::SyncComponent;
 use super::budget::StyleTransferStatus;
 use super::component::{RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
 use super::probe::{FillMask, WarpingErrorProbe};
+use super::regions::{RegionPass, StyleRegions};
 use super::style_map::{DepthBand, StyleMap, StyleMapSource};
 use crate::model::{LayerMix, StyleModel, StyleWeights};
 use crate::nn::{ColorPreservation, Precision};
@@ -52,17 +53,41 @@ pub struct ExtractedStyleTransfer {
     pub layers: LayerMix,
     /// Colour preservation.
     pub preserve_color: ColorPreservation,
-    /// The camera's [`StyleMap`]: its style and where its weights come from.
-    pub region: Option<(StyleWeights, ExtractedMapSource)>,
+    /// The camera's style map ([`StyleMap`] or [`StyleRegions`]).
+    pub region: Option<ExtractedStyleMap>,
 }
 
-/// Render-world copy of a [`StyleMapSource`].
+/// A camera's style map: the styles of its channels after the camera's own,
+/// and where its weights come from.
+#[derive(Clone, Debug)]
+pub struct ExtractedStyleMap {
+    /// The styles of channels 1...
+    pub styles: Vec<StyleWeights>,
+    /// Where the weights come from.
+    pub source: ExtractedMapSource,
+}
+
+/// Where a camera's style map comes from, in the render world.
 #[derive(Clone, Debug)]
 pub enum ExtractedMapSource {
     /// A mask image, read into weights in the main world.
     Mask(AssetId<Image>),
-    /// Made on the GPU from the depth prepass.
+    /// Made on the GPU each run.
+    Gpu(GpuMapSource),
+}
+
+/// What a style map made on the GPU is made from.
+#[derive(Clone, Debug)]
+pub enum GpuMapSource {
+    /// The depth prepass.
     DepthBand(DepthBand),
+    /// The region pass's image and the depth prepass.
+    Regions {
+        /// The region pass's image.
+        image: AssetId<Image>,
+        /// [`StyleRegions::tolerance`].
+        tolerance: f32,
+    },
 }
 
 impl SyncComponent for StyleTransfer {
@@ -78,12 +103,13 @@ impl ExtractComponent for StyleTransfer {
         Option<&'static StyleTransferStatus>,
         Option<&'static FillMask>,
         Option<&'static StyleMap>,
+        Option<(&'static StyleRegions, &'static RegionPass)>,
     );
     type QueryFilter = ();
     type Out = ExtractedStyleTransfer;
 
     fn extract_component(
-        (settings, temporal, requests, probe, status, mask, map): (
+        (settings, temporal, requests, probe, status, mask, map, regions): (
             &StyleTransfer,
             Option<&StyleTemporal>,
             Option<&RestylizeRequests>,
@@ -91,6 +117,7 @@ impl ExtractComponent for StyleTransfer {
             Option<&StyleTransferStatus>,
             Option<&FillMask>,
             Option<&StyleMap>,
+            Option<(&StyleRegions, &RegionPass)>,
         ),
     ) -> Option<ExtractedStyleTransfer> {
         // Disabled or zero strength: nothing runs, the frame is untouched.
@@ -121,13 +148,33 @@ impl ExtractComponent for StyleTransfer {
             mask: mask.map(|mask| (mask.buffer.id(), mask.size)),
             layers: settings.layers.clone(),
             preserve_color: settings.preserve_color,
-            region: map.map(|map| {
-                let source = match &map.source {
-                    StyleMapSource::Mask(image) => ExtractedMapSource::Mask(image.id()),
-                    StyleMapSource::DepthBand(band) => ExtractedMapSource::DepthBand(*band),
-                };
-                (map.style.clone(), source)
-            }),
+            region: style_map(map, regions),
         })
     }
+}
+
+/// The camera's style map: its [`StyleRegions`] once a region style is in
+/// use, else its [`StyleMap`].
+fn style_map(
+    map: Option<&StyleMap>,
+    regions: Option<(&StyleRegions, &RegionPass)>,
+) -> Option<ExtractedStyleMap> {
+    if let Some((settings, pass)) = regions {
+        return (!pass.styles.is_empty()).then(|| ExtractedStyleMap {
+            styles: pass.styles.clone(),
+            source: ExtractedMapSource::Gpu(GpuMapSource::Regions {
+                image: pass.image.id(),
+                tolerance: settings.tolerance.max(0.0),
+            }),
+        });
+    }
+    map.map(|map| ExtractedStyleMap {
+        styles: vec![map.style.clone()],
+        source: match &map.source {
+            StyleMapSource::Mask(image) => ExtractedMapSource::Mask(image.id()),
+            StyleMapSource::DepthBand(band) => {
+                ExtractedMapSource::Gpu(GpuMapSource::DepthBand(*band))
+            }
+        },
+    })
 }

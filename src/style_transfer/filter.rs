@@ -21,13 +21,14 @@ use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::{BindGroupEntries, PipelineCache, TextureView};
 use bevy::render::renderer::{FlushCommands, RenderDevice, RenderQueue, ViewQuery};
 use bevy::render::storage::GpuShaderBuffer;
+use bevy::render::texture::GpuImage;
 use bevy::render::view::{ExtractedView, ViewTarget};
 
 use std::time::Instant;
 
 use super::component::StyleTemporal;
 use super::cost::CostTag;
-use super::extract::ExtractedStyleTransfer;
+use super::extract::{ExtractedStyleTransfer, GpuMapSource};
 use super::map_pass::{MapInput, MapPipeline};
 use super::pipeline::{ComposeParams, ComposePipeline};
 use super::prepare::{FramePlan, Produced, ViewFilter};
@@ -70,7 +71,10 @@ pub(crate) fn style_transfer(
         Option<&ViewPrepassTextures>,
         &ExtractedView,
     )>,
-    nets: Res<RenderAssets<GpuNet<StyleModel>>>,
+    (nets, gpu_images): (
+        Res<RenderAssets<GpuNet<StyleModel>>>,
+        Res<RenderAssets<GpuImage>>,
+    ),
     probes: Res<RenderAssets<GpuShaderBuffer>>,
     (bridge, compose, map_pipeline, cache): (
         TensorBridge,
@@ -132,15 +136,27 @@ pub(crate) fn style_transfer(
             if let Some(map) = &style.gpu_map {
                 let depth = prepass.and_then(ViewPrepassTextures::depth_view).ok_or(
                     BridgeError::Runtime(
-                        "a depth-band style map needs the camera's depth prepass".into(),
+                        "depth-band and region style maps need the camera's depth prepass".into(),
                     ),
                 )?;
-                let (near, far) = map.band.ends();
+                let input = match &map.source {
+                    GpuMapSource::DepthBand(band) => {
+                        let (near, far) = band.ends();
+                        MapInput::Depth { near, far }
+                    }
+                    GpuMapSource::Regions { image, tolerance } => MapInput::Regions {
+                        pass: &gpu_images
+                            .get(*image)
+                            .ok_or(BridgeError::NotReady)?
+                            .texture_view,
+                        tolerance: *tolerance,
+                    },
+                };
                 map_pipeline.encode(
                     (&cache, &device),
                     &mut encoder,
                     (depth, extracted_view.clip_from_view.inverse()),
-                    MapInput::Depth { near, far },
+                    input,
                     &BoundTensor::new(map.tensor.clone())?,
                 )?;
             }

@@ -15,6 +15,7 @@ mod map_pass;
 mod pipeline;
 mod prepare;
 mod probe;
+mod regions;
 mod style_images;
 mod style_map;
 
@@ -28,9 +29,10 @@ use bevy::render::{Render, RenderApp, RenderStartup, RenderSystems};
 
 pub use budget::{FrameBudget, StyleTransferStatus};
 pub use component::{Restylize, RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
-pub use extract::{ExtractedMapSource, ExtractedStyleTransfer};
+pub use extract::{ExtractedMapSource, ExtractedStyleMap, ExtractedStyleTransfer, GpuMapSource};
 pub use filter::STYLE_TRANSFER_SPAN;
 pub use probe::{FillMask, WarpingError, WarpingErrorProbe};
+pub use regions::{MAX_REGION_STYLES, REGION_LAYER, RegionPass, StyleRegion, StyleRegions};
 pub use style_images::PreparedStyleImages;
 pub use style_map::{DepthBand, MaskPixels, PreparedStyleMasks, StyleMap, StyleMapSource};
 
@@ -87,6 +89,19 @@ impl Plugin for StyleTransferPlugin {
             .add_observer(probe::start_probe)
             .add_observer(probe::start_mask)
             .add_observer(style_map::add_depth_prepass)
+            .add_observer(regions::prepare_region_camera)
+            .add_observer(regions::remove_region_camera)
+            .add_observer(regions::remove_region_copy)
+            .register_type::<StyleRegion>()
+            .register_type::<StyleRegions>()
+            .init_resource::<regions::RegionStyles>()
+            .add_plugins(MaterialPlugin::<regions::RegionMaterial>::default())
+            .add_systems(
+                PostUpdate,
+                (regions::sync_region_copies, regions::sync_region_cameras)
+                    .chain()
+                    .run_if(resource_exists::<Assets<Image>>),
+            )
             .register_type::<StyleMap>()
             .init_resource::<PreparedStyleImages>()
             .init_resource::<PreparedStyleMasks>()
@@ -111,6 +126,7 @@ impl Plugin for StyleTransferPlugin {
         }
         embed_shader!(app, "camera_compose.wgsl");
         embed_shader!(app, "style_map.wgsl");
+        embed_shader!(app, "style_region.wgsl");
         app.sub_app_mut(RenderApp)
             .init_resource::<prepare::FilterFrame>()
             .init_resource::<style_images::StyleVectors>()

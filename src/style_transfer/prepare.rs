@@ -9,20 +9,21 @@ use bevy::prelude::*;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::{Buffer, BufferDescriptor, BufferUsages, PipelineCache};
 use bevy::render::renderer::RenderDevice;
+use bevy::render::texture::GpuImage;
 use bevy::render::view::ViewTarget;
 use burn::backend::wgpu::WgpuDevice;
 use burn::tensor::{Tensor, TensorData};
 
 use super::component::StyleSchedule;
-use super::extract::{ExtractedMapSource, ExtractedStyleTransfer};
+use super::extract::{ExtractedMapSource, ExtractedStyleTransfer, GpuMapSource};
 use super::map_pass::MapPipeline;
 use super::pipeline::ComposePipeline;
 use super::style_images::{PreparedStyleImages, StyleVectors};
-use super::style_map::{DepthBand, MaskPixels, PreparedStyleMasks};
+use super::style_map::{MaskPixels, PreparedStyleMasks};
 use crate::bridge::{TensorBridge, TexelBuffer, TexelKind};
 use crate::device::{BurnDevice, GpuBackend};
 use crate::model::{CardModel, GpuNet, MapStyles, StyleError, StyleModel, StyleNet, StyleVector};
-use crate::nn::LayerStyles;
+use crate::nn::{LayerStyles, two_style_map};
 
 /// Frames rendered so far (advanced in `RenderSystems::Cleanup`): tells
 /// whether a view's history is from the previous frame.
@@ -177,10 +178,10 @@ pub(crate) struct RunStyle {
 }
 
 /// A style map made on the GPU in the frame it is used: the tensor the
-/// network's conditions hold, to be filled from `band`.
+/// network's conditions hold, to be filled from `source`.
 pub(crate) struct GpuMap {
     pub tensor: Tensor<GpuBackend, 4>,
-    pub band: DepthBand,
+    pub source: GpuMapSource,
 }
 
 /// This frame's plan for a filtered view (on its view entity until
@@ -220,7 +221,7 @@ enum FrameStyle {
 fn check_selections(settings: &ExtractedStyleTransfer, count: usize) -> Result<(), StyleError> {
     let layers = &settings.layers;
     let main = &settings.style;
-    let region = settings.region.as_ref().map(|(style, _)| style);
+    let region = settings.region.iter().flat_map(|map| &map.styles);
     [
         layers.encoder_or(main),
         layers.residual_or(main),
@@ -241,7 +242,10 @@ pub(crate) fn prepare_style_transfer(
         &ExtractedStyleTransfer,
         Option<&mut ViewFilter>,
     )>,
-    nets: Res<RenderAssets<GpuNet<StyleModel>>>,
+    (nets, gpu_images): (
+        Res<RenderAssets<GpuNet<StyleModel>>>,
+        Res<RenderAssets<GpuImage>>,
+    ),
     (bridge, compose, map_pipeline, cache): (
         TensorBridge,
         Option<Res<ComposePipeline>>,
@@ -345,19 +349,27 @@ pub(crate) fn prepare_style_transfer(
             },
         };
         // A style map waits for its mask.
-        let mask = match &settings.region {
-            Some((_, ExtractedMapSource::Mask(image))) => {
+        let mask = match settings.region.as_ref().map(|map| &map.source) {
+            Some(ExtractedMapSource::Mask(image)) => {
                 let mask = masks.as_ref().and_then(|masks| masks.0.get(image).cloned());
                 if mask.is_none() {
                     style = FrameStyle::Waiting;
                 }
                 mask
             }
-            // Maps made on the GPU wait for their pipeline.
-            Some(_) => {
-                if !map_pipeline
-                    .as_ref()
-                    .is_some_and(|pipeline| pipeline.is_ready(&cache))
+            // Maps made on the GPU wait for their pipeline (and region
+            // passes for their image).
+            Some(source) => {
+                let image_ready = match source {
+                    ExtractedMapSource::Gpu(GpuMapSource::Regions { image, .. }) => {
+                        gpu_images.get(*image).is_some()
+                    }
+                    _ => true,
+                };
+                if !image_ready
+                    || !map_pipeline
+                        .as_ref()
+                        .is_some_and(|pipeline| pipeline.is_ready(&cache))
                 {
                     style = FrameStyle::Waiting;
                 }
@@ -496,30 +508,37 @@ fn region<'a>(
     net_size: UVec2,
     device: &WgpuDevice,
 ) -> (Option<MapStyles<'a, GpuBackend>>, Option<GpuMap>) {
-    match &settings.region {
-        Some((style, ExtractedMapSource::Mask(_))) => match mask {
+    let Some(map) = &settings.region else {
+        return (None, None);
+    };
+    let styles = map.styles.iter().collect();
+    match &map.source {
+        ExtractedMapSource::Mask(_) => match mask {
             Some(mask) => (
-                Some(MapStyles::mask(style, state.mask_tensor(mask, device))),
+                Some(MapStyles {
+                    styles,
+                    map: two_style_map(state.mask_tensor(mask, device)),
+                }),
                 None,
             ),
             None => (None, None),
         },
-        Some((style, ExtractedMapSource::DepthBand(band))) => {
-            let shape = [1, 2, net_size.y as usize, net_size.x as usize];
+        ExtractedMapSource::Gpu(source) => {
+            let channels = 1 + map.styles.len();
+            let shape = [1, channels, net_size.y as usize, net_size.x as usize];
             let tensor = Tensor::empty(shape, device);
-            let map = MapStyles {
-                styles: vec![style],
-                map: tensor.clone(),
+            let gpu_map = GpuMap {
+                tensor: tensor.clone(),
+                source: source.clone(),
             };
             (
-                Some(map),
-                Some(GpuMap {
-                    tensor,
-                    band: *band,
+                Some(MapStyles {
+                    styles,
+                    map: tensor,
                 }),
+                Some(gpu_map),
             )
         }
-        None => (None, None),
     }
 }
 

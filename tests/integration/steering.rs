@@ -462,6 +462,69 @@ fn a_steered_camera_matches_the_cpu_network() {
     }
 }
 
+/// Two photo walls seen from the origin: a near one (2 m) filling the
+/// left half of a 4:3 view, a far one (10 m) behind; with `occluder`, a
+/// third photo 1 m away covers the top-left quarter. `region` goes on the
+/// near wall.
+fn two_walls(
+    world: &mut bevy::prelude::World,
+    region: Option<StyleRegion>,
+    occluder: bool,
+) -> bevy::prelude::Transform {
+    use bevy::prelude::*;
+
+    // Each just covers its part of the view (45° vertical field of view).
+    let mut meshes = world.resource_mut::<Assets<Mesh>>();
+    let near = meshes.add(Rectangle::new(1.2, 1.8));
+    let far = meshes.add(Rectangle::new(11.2, 8.4));
+    let front = meshes.add(Rectangle::new(0.6, 0.45));
+    // Photos on the walls, so that the styles have something to paint.
+    let mut images = world.resource_mut::<Assets<Image>>();
+    let mut photo = |path: &str| {
+        let photo = image::open(root().join(path)).expect("bundled photo");
+        images.add(Image::from_dynamic(
+            photo,
+            true,
+            bevy::asset::RenderAssetUsages::all(),
+        ))
+    };
+    let textures = [
+        photo("assets/images/chelsea_256x168.png"),
+        photo("assets/images/content/coffee.png"),
+        photo("assets/images/content/flower_flickr.jpg"),
+    ];
+    let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
+    let [cat, coffee, flower] = textures.map(|texture| {
+        materials.add(StandardMaterial {
+            base_color_texture: Some(texture),
+            unlit: true,
+            ..default()
+        })
+    });
+    // The walls' edges lie on the view's centre lines.
+    let mut near = world.spawn((
+        Mesh3d(near),
+        MeshMaterial3d(cat),
+        Transform::from_xyz(-0.6, 0.0, -2.0),
+    ));
+    if let Some(region) = region {
+        near.insert(region);
+    }
+    world.spawn((
+        Mesh3d(far),
+        MeshMaterial3d(coffee),
+        Transform::from_xyz(0.0, 0.0, -10.0),
+    ));
+    if occluder {
+        world.spawn((
+            Mesh3d(front),
+            MeshMaterial3d(flower),
+            Transform::from_xyz(-0.3, 0.225, -1.0),
+        ));
+    }
+    Transform::IDENTITY
+}
+
 /// A depth band paints style B only beyond it: a near wall fills the left
 /// half of the view, a far wall the rest; the band lies between them.
 #[test]
@@ -471,46 +534,7 @@ fn a_depth_band_paints_style_b_only_beyond_it() {
     use crate::camera::{Scene, difference};
 
     let (width, height) = (128, 96);
-    let mut scene = Scene::with_scene(width, height, false, |world| {
-        let mut meshes = world.resource_mut::<Assets<Mesh>>();
-        // Each just covers its part of the view (45° vertical field of view).
-        let near = meshes.add(Rectangle::new(1.2, 1.8));
-        let far = meshes.add(Rectangle::new(11.2, 8.4));
-        // Photos on the walls, so that the styles have something to paint.
-        let mut images = world.resource_mut::<Assets<Image>>();
-        let mut photo = |path: &str| {
-            let photo = image::open(root().join(path)).expect("bundled photo");
-            images.add(Image::from_dynamic(
-                photo,
-                true,
-                bevy::asset::RenderAssetUsages::all(),
-            ))
-        };
-        let cat = photo("assets/images/chelsea_256x168.png");
-        let other = photo("assets/images/content/coffee.png");
-        let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
-        let mut wall = |texture| {
-            materials.add(StandardMaterial {
-                base_color_texture: Some(texture),
-                unlit: true,
-                ..default()
-            })
-        };
-        let (red, blue) = (wall(cat), wall(other));
-        // The near wall's right edge is on the view's centre line, 2 m away
-        // (at most 2.3 m across the view); the far wall is 10 m away.
-        world.spawn((
-            Mesh3d(near),
-            MeshMaterial3d(red),
-            Transform::from_xyz(-0.6, 0.0, -2.0),
-        ));
-        world.spawn((
-            Mesh3d(far),
-            MeshMaterial3d(blue),
-            Transform::from_xyz(0.0, 0.0, -10.0),
-        ));
-        Transform::IDENTITY
-    });
+    let mut scene = Scene::with_scene(width, height, false, |world| two_walls(world, None, false));
     let plain = scene.render(4);
     let (a, b) = (StyleWeights::single(A), StyleWeights::single(B));
     scene.insert((
@@ -567,4 +591,52 @@ fn a_depth_band_paints_style_b_only_beyond_it() {
         "the near wall is not clearly style A"
     );
     assert!(far.0 * 1.5 < far.1, "the far wall is not clearly style B");
+}
+
+/// A `StyleRegion` entity is painted in its style where the camera sees
+/// it, and not where something else covers it: the near wall (left half)
+/// in style B except under a photo in front of its top half.
+#[test]
+fn a_style_region_paints_its_entity_where_it_is_seen() {
+    use crate::camera::{Scene, difference};
+
+    let (width, height) = (128, 96);
+    let (a, b) = (StyleWeights::single(A), StyleWeights::single(B));
+    let region = StyleRegion::new(b.clone());
+    let mut scene = Scene::with_scene(width, height, false, |world| {
+        two_walls(world, Some(region), true)
+    });
+    let plain = scene.render(4);
+    scene.insert((scene.style_transfer(a.clone()), StyleRegions::default()));
+    let painted = scene.render(4);
+    std::fs::create_dir_all(root().join("target/test-output")).ok();
+    for (name, image) in [("painted", &painted), ("plain", &plain)] {
+        image
+            .save(root().join(format!("target/test-output/style_region_{name}.png")))
+            .ok();
+    }
+    // Style B on the bottom-left quarter (the wall's visible part), A
+    // elsewhere.
+    let quarter = image::GrayImage::from_fn(width, height, |x, y| {
+        image::Luma([if x < width / 2 && y >= height / 2 {
+            255
+        } else {
+            0
+        }])
+    });
+    let none = ColorPreservation::Off;
+    let expected = cpu_steered(&plain, &a, &LayerMix::default(), Some((&b, &quarter)), none);
+    let (max, mean) = difference(&painted, &expected);
+    println!(
+        "style region on the camera vs CPU network with a quarter mask: max {max}, mean {mean:.3}"
+    );
+    assert!(
+        mean < 1.0 && max <= 8,
+        "style region: max {max}, mean {mean}"
+    );
+    let only_a = cpu_steered(&plain, &a, &LayerMix::default(), None, none);
+    assert!(
+        difference(&painted, &only_a).1 > 5.0,
+        "the region left the camera's style unchanged"
+    );
 }
