@@ -6,6 +6,8 @@
 //! cargo run --release --example camera_filter
 //! cargo run --release --example camera_filter -- --style 7 --style-b 20 --blend 0.5 --split 0.4
 //! cargo run --release --example camera_filter -- --model models/magenta_arbitrary.style.ron
+//! cargo run --release --example camera_filter -- --style 21 --regions 5 18
+//! cargo run --release --example camera_filter -- --style 7 --style-b 20 --depth-band 9
 //! ```
 //!
 //! With an arbitrary-style model the thumbnails are the paintings in
@@ -80,6 +82,18 @@ struct Args {
     /// Half-precision kernels (where the adapter has SHADER_F16).
     #[arg(long)]
     f16: bool,
+    /// Styles per object: the ground in the first style given, the
+    /// figure in the second, everything else (the sky) in `--style`. The
+    /// back wall makes way for the sky.
+    #[arg(long, num_args = 2, value_names = ["GROUND", "FIGURE"])]
+    regions: Option<Vec<usize>>,
+    /// Paint `--style-b` beyond this distance from the camera (metres,
+    /// with a soft edge a third as wide).
+    #[arg(long)]
+    depth_band: Option<f32>,
+    /// Start with the panels hidden (H shows them).
+    #[arg(long)]
+    no_panels: bool,
 }
 
 fn main() {
@@ -110,6 +124,9 @@ fn main() {
             // Screenshots show the scene from the start of the orbit.
             orbit: args.screenshot.is_none(),
             cycle: (args.cycle.max(0.0), 0.0),
+        })
+        .insert_resource(GanStyleInspector {
+            visible: !args.no_panels,
         })
         .insert_resource(StylePictures::find())
         .insert_resource(Start(args))
@@ -196,16 +213,70 @@ fn setup(
         perceptual_roughness: roughness,
         ..default()
     };
-    // Floor and a back wall.
-    commands.spawn((
+    // Styles per object: the ground's and the figure's.
+    let region = |index: usize| {
+        args.regions
+            .as_ref()
+            .map(|styles| StyleRegion::new(StyleWeights::single(styles[index])))
+    };
+    // Floor and, unless the sky has its own style, a back wall.
+    let mut floor = commands.spawn((
         Mesh3d(meshes.add(Plane3d::default().mesh().size(14.0, 14.0))),
         MeshMaterial3d(materials.add(material(Color::srgb(0.55, 0.5, 0.42), 0.0, 0.9))),
     ));
-    commands.spawn((
-        Mesh3d(meshes.add(Cuboid::new(14.0, 5.0, 0.2))),
-        MeshMaterial3d(materials.add(material(Color::srgb(0.32, 0.42, 0.55), 0.0, 0.8))),
-        Transform::from_xyz(0.0, 2.5, -4.0),
-    ));
+    if let Some(region) = region(0) {
+        floor.insert(region);
+    } else {
+        commands.spawn((
+            Mesh3d(meshes.add(Cuboid::new(14.0, 5.0, 0.2))),
+            MeshMaterial3d(materials.add(material(Color::srgb(0.32, 0.42, 0.55), 0.0, 0.8))),
+            Transform::from_xyz(0.0, 2.5, -4.0),
+        ));
+    }
+    // A figure: body, head and arms.
+    let skin = materials.add(material(Color::srgb(0.95, 0.75, 0.6), 0.0, 0.6));
+    let shirt = materials.add(material(Color::srgb(0.15, 0.55, 0.6), 0.0, 0.7));
+    let limb = meshes.add(Capsule3d::new(0.1, 0.6));
+    let figure = commands
+        .spawn((
+            Transform::from_xyz(-1.2, 0.0, 3.0)
+                .with_rotation(Quat::from_rotation_y(-0.3))
+                .with_scale(Vec3::splat(1.3)),
+            Visibility::default(),
+        ))
+        .id();
+    for (mesh, material, transform) in [
+        (
+            meshes.add(Capsule3d::new(0.28, 0.7)),
+            shirt.clone(),
+            Transform::from_xyz(0.0, 0.9, 0.0),
+        ),
+        (
+            meshes.add(Sphere::new(0.22).mesh().uv(32, 16)),
+            skin.clone(),
+            Transform::from_xyz(0.0, 1.72, 0.0),
+        ),
+        (
+            limb.clone(),
+            shirt.clone(),
+            Transform::from_xyz(-0.42, 1.05, 0.0).with_rotation(Quat::from_rotation_z(-0.5)),
+        ),
+        (
+            limb,
+            shirt,
+            Transform::from_xyz(0.42, 1.05, 0.0).with_rotation(Quat::from_rotation_z(0.5)),
+        ),
+    ] {
+        let mut part = commands.spawn((
+            Mesh3d(mesh),
+            MeshMaterial3d(material),
+            transform,
+            ChildOf(figure),
+        ));
+        if let Some(region) = region(1) {
+            part.insert(region);
+        }
+    }
     // A photo on an easel-like board.
     commands.spawn((
         Mesh3d(meshes.add(Cuboid::new(2.4, 1.6, 0.05))),
@@ -321,6 +392,18 @@ fn setup(
             },
         ))
         .id();
+    if args.regions.is_some() {
+        commands.entity(camera).insert(StyleRegions::default());
+    }
+    if let Some(distance) = args.depth_band {
+        commands.entity(camera).insert(StyleMap {
+            style: StyleWeights::single(args.style_b),
+            source: StyleMapSource::DepthBand(DepthBand {
+                distance,
+                softness: distance / 3.0,
+            }),
+        });
+    }
     if args.amortize {
         commands.entity(camera).insert(StyleTemporal {
             history_weight: 0.0,
