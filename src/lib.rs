@@ -62,9 +62,9 @@ pub mod prelude {
     };
     pub use crate::nn::{ColorPreservation, Precision};
     pub use crate::style_transfer::{
-        DepthBand, FillMask, FrameBudget, Restylize, StyleMap, StyleMapSource, StyleRegion,
-        StyleRegions, StyleSchedule, StyleTemporal, StyleTransfer, StyleTransferStatus,
-        WarpingError, WarpingErrorProbe,
+        DepthBand, FeatureMapProbe, FillMask, FrameBudget, Restylize, StyleMap, StyleMapSource,
+        StyleRegion, StyleRegions, StyleSchedule, StyleTemporal, StyleTransfer,
+        StyleTransferStatus, WarpingError, WarpingErrorProbe,
     };
     pub use crate::texture::{NeuralTexture, TextureParams};
 }

@@ -8,7 +8,10 @@ use super::style_image::style_image_input;
 use super::style_vector::StyleVector;
 use super::style_weights::StyleError;
 use crate::bridge::image_to_tensor;
-use crate::nn::{ArbitraryStyleNet, JohnsonNet, LayerStyles, MacReport, MultiStyleNet, Precision};
+use crate::nn::{
+    ArbitraryStyleNet, JohnsonNet, LayerStyles, MacReport, MultiStyleNet, Precision,
+    run_stages_with,
+};
 
 /// The network of a [`super::StyleModel`], built by
 /// [`super::CardModel::build`]. Every architecture takes the same inputs:
@@ -73,6 +76,56 @@ impl<B: Backend> StyleNet<B> {
             Self::Johnson(net) => net.forward(image),
             Self::Arbitrary(net) => net.transformer.forward_layered(image, styles, precision),
         }
+    }
+
+    /// The names of the layers [`Self::activation`] can show, in forward
+    /// order (empty for the Johnson networks, which run as one piece).
+    pub fn layer_names(&self) -> Vec<String> {
+        match self {
+            Self::Johnson(_) => Vec::new(),
+            _ => self
+                .macs(8, 8)
+                .layers
+                .into_iter()
+                .map(|layer| layer.name)
+                .collect(),
+        }
+    }
+
+    /// The output of layer `layer` (an index into [`Self::layer_names`],
+    /// after its norm, activation and residual sum) when stylising `image`
+    /// with `styles`: `[N, C, H', W']`, or `None` for an index out of range
+    /// or a Johnson network. Runs the layers up to it again.
+    ///
+    /// ```no_run
+    /// # use bevy_gan_style::device::CpuBackend;
+    /// # use burn::prelude::*;
+    /// use bevy_gan_style::nn::{LayerStyles, StyleCondition};
+    /// use bevy_gan_style::prelude::*;
+    /// let model = StyleModel::load_file("assets/models/multistyle26.style.ron")?;
+    /// let device = Default::default();
+    /// let net = model.build::<CpuBackend>(&device)?;
+    /// let style = model.style_tensor::<CpuBackend>(&StyleWeights::single(5), &device)?;
+    /// let styles = LayerStyles::uniform(StyleCondition::Global(style));
+    /// let photo = Tensor::<CpuBackend, 4>::zeros([1, 3, 64, 64], &device);
+    /// let maps = net.activation(photo, &styles, Precision::F32, 2).unwrap();
+    /// assert_eq!(maps.dims()[2], 16); // the third layer: a quarter of the size
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn activation(
+        &self,
+        image: Tensor<B, 4>,
+        styles: &LayerStyles<B>,
+        precision: Precision,
+        layer: usize,
+    ) -> Option<Tensor<B, 4>> {
+        let stages = match self {
+            Self::MultiStyle(net) => net.stages_layered(styles),
+            Self::Arbitrary(net) => net.transformer.stages_layered(styles),
+            Self::Johnson(_) => return None,
+        };
+        let prefix = stages.get(..=layer)?;
+        Some(run_stages_with(prefix, image, precision))
     }
 
     /// Multiply-accumulates of one forward pass at `width × height`, per

@@ -7,6 +7,7 @@ use bevy::render::sync_component::SyncComponent;
 
 use super::budget::StyleTransferStatus;
 use super::component::{RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
+use super::features::{ExtractedProbe, FeatureMapProbe};
 use super::probe::{FillMask, WarpingErrorProbe};
 use super::regions::{RegionPass, StyleRegions};
 use super::style_map::{DepthBand, StyleMap, StyleMapSource};
@@ -55,6 +56,8 @@ pub struct ExtractedStyleTransfer {
     pub preserve_color: ColorPreservation,
     /// The camera's style map ([`StyleMap`] or [`StyleRegions`]).
     pub region: Option<ExtractedStyleMap>,
+    /// The camera's [`FeatureMapProbe`], if any.
+    pub features: Option<ExtractedProbe>,
 }
 
 /// A camera's style map: the styles of its channels after the camera's own,
@@ -104,12 +107,13 @@ impl ExtractComponent for StyleTransfer {
         Option<&'static FillMask>,
         Option<&'static StyleMap>,
         Option<(&'static StyleRegions, &'static RegionPass)>,
+        Option<&'static FeatureMapProbe>,
     );
     type QueryFilter = ();
     type Out = ExtractedStyleTransfer;
 
     fn extract_component(
-        (settings, temporal, requests, probe, status, mask, map, regions): (
+        (settings, temporal, requests, probe, status, mask, map, regions, features): (
             &StyleTransfer,
             Option<&StyleTemporal>,
             Option<&RestylizeRequests>,
@@ -118,6 +122,7 @@ impl ExtractComponent for StyleTransfer {
             Option<&FillMask>,
             Option<&StyleMap>,
             Option<(&StyleRegions, &RegionPass)>,
+            Option<&FeatureMapProbe>,
         ),
     ) -> Option<ExtractedStyleTransfer> {
         // Disabled or zero strength: nothing runs, the frame is untouched.
@@ -149,6 +154,7 @@ impl ExtractComponent for StyleTransfer {
             layers: settings.layers.clone(),
             preserve_color: settings.preserve_color,
             region: style_map(map, regions),
+            features: features.map(FeatureMapProbe::extract),
         })
     }
 }

@@ -29,6 +29,7 @@ use std::time::Instant;
 use super::component::StyleTemporal;
 use super::cost::CostTag;
 use super::extract::{ExtractedStyleTransfer, GpuMapSource};
+use super::features::{FeatureMaps, StyleMapValues};
 use super::map_pass::{MapInput, MapPipeline};
 use super::pipeline::{ComposeParams, ComposePipeline};
 use super::prepare::{FramePlan, Produced, ViewFilter};
@@ -37,7 +38,7 @@ use crate::bridge::{
 };
 use crate::device::{BurnDevice, GpuBackend};
 use crate::model::{GpuNet, StyleModel, StyleNet, style_tensor_input};
-use crate::nn::channel_mean_var;
+use crate::nn::{LayerStyles, Precision, StyleCondition, channel_mean_var};
 use burn::tensor::Tensor;
 
 /// Name of the camera filter's render diagnostic span: with Bevy's
@@ -185,6 +186,16 @@ pub(crate) fn style_transfer(
                 net_size: plan.net_size,
             };
             let output = net.forward_layered(input.clone(), &styles, settings.precision);
+            if let Some(probe) = &settings.features
+                && probe.requests != state.feature_requests
+            {
+                state.feature_requests = probe.requests;
+                if let Some(maps) =
+                    read_feature_maps(net, input.clone(), &styles, settings.precision, probe.layer)
+                {
+                    probe.deliver(maps);
+                }
+            }
             let output = card.preserve_color(input.clone(), output, settings.preserve_color);
             // Amortized frames colour-match what the reprojection misses.
             state.colours = temporal
@@ -430,4 +441,42 @@ fn colour_statistics(
         vec![input_mean, input_deviation, output_mean, output_deviation],
         3,
     )
+}
+
+/// Layer `layer`'s activations for `input` and the style map of `styles`,
+/// read back (waits for the GPU: only on request).
+fn read_feature_maps(
+    net: &StyleNet<GpuBackend>,
+    input: Tensor<GpuBackend, 4>,
+    styles: &LayerStyles<GpuBackend>,
+    precision: Precision,
+    layer: usize,
+) -> Option<FeatureMaps> {
+    let activation = net.activation(input, styles, precision, layer)?;
+    let [_, channels, height, width] = activation.dims();
+    let values = activation.into_data().into_vec::<f32>().ok()?;
+    let style_map = match &styles.decoder {
+        StyleCondition::Map { map, .. } => {
+            let [_, styles, height, width] = map.dims();
+            let values = map.clone().into_data().into_vec::<f32>().ok()?;
+            Some(StyleMapValues {
+                styles,
+                height,
+                width,
+                values,
+            })
+        }
+        StyleCondition::Global(_) => None,
+    };
+    let layer_names = net.layer_names();
+    Some(FeatureMaps {
+        layer,
+        name: layer_names.get(layer).cloned().unwrap_or_default(),
+        layer_names,
+        channels,
+        height,
+        width,
+        values,
+        style_map,
+    })
 }

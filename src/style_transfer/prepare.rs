@@ -86,6 +86,8 @@ pub(crate) struct ViewFilter {
     pub frames_since_run: u32,
     /// [`Restylize`](super::Restylize) requests seen when the network last ran.
     pub requests: u32,
+    /// [`FeatureMapProbe`](super::FeatureMapProbe) requests served.
+    pub feature_requests: u32,
     /// Recently used style rows (dense weights) and their tensors.
     uploaded: Vec<(Vec<f32>, Tensor<GpuBackend, 2>)>,
     /// The [`StyleMap`](super::StyleMap) mask last uploaded, and its tensor.
@@ -107,6 +109,7 @@ impl ViewFilter {
             colours: None,
             frames_since_run: 0,
             requests: 0,
+            feature_requests: 0,
             uploaded: Vec::new(),
             mask: None,
             warned: false,
@@ -457,7 +460,12 @@ fn plan_frame(
                 state.frames_since_run + 1 >= n.max(settings.interval).max(1)
             }
             StyleSchedule::OnDemand => state.requests != settings.requests,
-        };
+        }
+        // Feature maps are read from a run of their own frame.
+        || settings
+            .features
+            .as_ref()
+            .is_some_and(|probe| probe.requests != state.feature_requests);
     let run = match style {
         // Style images still loading: keep the last output if it fits.
         FrameStyle::Waiting if last.is_none_or(|last| last.net_size != net_size) => return None,

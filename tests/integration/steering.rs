@@ -640,3 +640,78 @@ fn a_style_region_paints_its_entity_where_it_is_seen() {
         "the region left the camera's style unchanged"
     );
 }
+
+/// The feature maps a camera reads back on request are the CPU network's
+/// activations of the same layer on the same frame, and its style map is
+/// the one the network used.
+#[test]
+fn feature_maps_read_back_from_the_camera_match_the_cpu_network() {
+    use crate::camera::Scene;
+
+    let mut scene = Scene::new(128, 96, false);
+    let plain = scene.render(4);
+    let a = StyleWeights::single(A);
+    // Layer 4: the first residual block's second convolution (32 × 24).
+    let layer = 4;
+    scene.insert((scene.style_transfer(a.clone()), FeatureMapProbe::new(layer)));
+    scene.render(2);
+    fn probe(scene: &mut Scene) -> bevy::prelude::Mut<'_, FeatureMapProbe> {
+        scene
+            .app
+            .world_mut()
+            .get_mut::<FeatureMapProbe>(scene.camera)
+            .expect("probe")
+    }
+    assert!(probe(&mut scene).take().is_none(), "read back unasked");
+    probe(&mut scene).request();
+    scene.render(2);
+    let maps = probe(&mut scene).take().expect("feature maps read back");
+
+    let device = Default::default();
+    let model = multistyle26();
+    let net = model.build::<CpuBackend>(&device).expect("weights");
+    let x = image_to_tensor::<CpuBackend>(&plain, model.card().input_range, &device);
+    let style = model
+        .style_tensor::<CpuBackend>(&a, &device)
+        .expect("style");
+    let styles = LayerStyles::uniform(StyleCondition::Global(style));
+    let expected = net
+        .activation(x, &styles, Precision::F32, layer)
+        .expect("layer in range");
+    assert_eq!(
+        [maps.channels, maps.height, maps.width],
+        [expected.dims()[1], expected.dims()[2], expected.dims()[3]]
+    );
+    assert_eq!(maps.name, net.layer_names()[layer]);
+    let expected = expected.into_data().to_vec::<f32>().expect("f32");
+    let scale = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let difference = crate::util::max_abs_diff(&maps.values, &expected);
+    println!(
+        "feature maps of {} ({}×{}×{}) from the camera vs CPU: max abs difference {difference:.4} (largest activation {scale:.2})",
+        maps.name, maps.channels, maps.height, maps.width
+    );
+    assert!(
+        difference < 0.01 * scale,
+        "feature maps differ by {difference}"
+    );
+    assert!(maps.style_map.is_none());
+
+    // With a style map, the map comes along: a depth band nearer than
+    // everything in view puts all of it in the second style.
+    scene.insert(StyleMap {
+        style: StyleWeights::single(B),
+        source: StyleMapSource::DepthBand(DepthBand {
+            distance: 0.5,
+            softness: 0.0,
+        }),
+    });
+    scene.render(2);
+    probe(&mut scene).request();
+    scene.render(2);
+    let maps = probe(&mut scene).take().expect("feature maps read back");
+    let map = maps.style_map.expect("the style map comes along");
+    assert_eq!([map.styles, map.height, map.width], [2, 96, 128]);
+    let plane = map.height * map.width;
+    assert!(map.values[..plane].iter().all(|w| w.abs() < 1e-6));
+    assert!(map.values[plane..].iter().all(|w| (w - 1.0).abs() < 1e-6));
+}
