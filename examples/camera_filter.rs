@@ -91,6 +91,10 @@ struct Args {
     /// with a soft edge a third as wide).
     #[arg(long)]
     depth_band: Option<f32>,
+    /// Read this layer's feature maps from the first network run (the
+    /// "Inside the network" window shows them).
+    #[arg(long)]
+    inspect: Option<usize>,
     /// Start with the panels hidden (H shows them).
     #[arg(long)]
     no_panels: bool,
@@ -392,6 +396,11 @@ fn setup(
             },
         ))
         .id();
+    if let Some(layer) = args.inspect {
+        let mut probe = FeatureMapProbe::new(layer);
+        probe.request();
+        commands.entity(camera).insert(probe);
+    }
     if args.regions.is_some() {
         commands.entity(camera).insert(StyleRegions::default());
     }

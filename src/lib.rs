@@ -58,7 +58,8 @@ pub mod prelude {
     pub use crate::bridge::TensorBridge;
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
     pub use crate::model::{
-        CardModel, LayerMix, MapStyles, StyleModel, StyleVector, StyleWeights, TextureModel,
+        CardModel, LayerMix, MapStyles, StyleCodes, StyleModel, StyleVector, StyleWeights,
+        TextureModel,
     };
     pub use crate::nn::{ColorPreservation, Precision};
     pub use crate::style_transfer::{

@@ -1,11 +1,14 @@
 //! egui panels for the crate's capabilities (feature `egui`): a window per
 //! [`StyleTransfer`](crate::style_transfer::StyleTransfer) camera (styles
 //! with thumbnails, blend, strength, scale, schedule, stabilisation, split,
-//! cost) and one for [`NeuralTexture`](crate::texture::NeuralTexture)s
+//! cost), one per camera to look inside its network (layer mix, colours,
+//! the blend's conditional-norm code, feature maps and style map read back
+//! on request), and one for [`NeuralTexture`](crate::texture::NeuralTexture)s
 //! (seed, size, morph, tiling, animation, cost).
 
 mod controls;
 mod cost;
+mod inside_panel;
 mod settings;
 mod style_panel;
 mod texture_panel;
@@ -70,7 +73,11 @@ impl Plugin for GanStyleInspectorPlugin {
             )
             .add_systems(
                 EguiPrimaryContextPass,
-                (style_panel::style_panel, texture_panel::texture_panel),
+                (
+                    style_panel::style_panel,
+                    inside_panel::inside_panel,
+                    texture_panel::texture_panel,
+                ),
             );
     }
 }

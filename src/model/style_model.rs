@@ -147,6 +147,13 @@ impl StyleModel {
         &self.card
     }
 
+    /// The conditional-norm codes of the model's stored styles (see
+    /// [`StyleCodes`](super::StyleCodes)); `None` for networks without
+    /// (single-style and arbitrary-style ones).
+    pub fn style_codes(&self) -> Option<super::StyleCodes> {
+        super::StyleCodes::from_safetensors(&self.weights)
+    }
+
     /// Number of styles the model holds.
     pub fn num_styles(&self) -> usize {
         self.card.num_styles()
