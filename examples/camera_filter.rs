@@ -131,6 +131,7 @@ fn main() {
         })
         .insert_resource(GanStyleInspector {
             visible: !args.no_panels,
+            ..default()
         })
         .insert_resource(StylePictures::find())
         .insert_resource(Start(args))

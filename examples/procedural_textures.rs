@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use bevy::math::Affine2;
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
-use bevy_gan_style::inspector::GanStyleInspectorPlugin;
+use bevy_gan_style::inspector::{GanStyleInspector, GanStyleInspectorPlugin};
 use bevy_gan_style::prelude::*;
 use clap::Parser;
 
@@ -43,6 +43,10 @@ struct Args {
     /// Frames before the screenshot.
     #[arg(long, default_value_t = 30)]
     frames: u32,
+    /// Sweep this global-code dimension of the first texture in the
+    /// inspector's latent explorer at start.
+    #[arg(long)]
+    sweep: Option<usize>,
 }
 
 fn main() {
@@ -67,6 +71,10 @@ fn main() {
         ))
         .insert_resource(ClearColor(Color::srgb(0.62, 0.74, 0.86)))
         .insert_resource(StartAnimated(args.animate))
+        .insert_resource(GanStyleInspector {
+            sweep_latent: args.sweep,
+            ..default()
+        })
         .add_systems(Startup, setup)
         .add_systems(Update, (orbit_camera, mark_ready))
         .run();

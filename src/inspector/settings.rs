@@ -17,10 +17,17 @@ use bevy::prelude::*;
 pub struct GanStyleInspector {
     /// Whether the panels are drawn.
     pub visible: bool,
+    /// Asks the texture panel's latent explorer to sweep this global-code
+    /// dimension of the selected texture (as its "sweep" button does);
+    /// cleared when the sweep starts.
+    pub sweep_latent: Option<usize>,
 }
 
 impl Default for GanStyleInspector {
     fn default() -> Self {
-        Self { visible: true }
+        Self {
+            visible: true,
+            sweep_latent: None,
+        }
     }
 }

@@ -58,6 +58,56 @@ pub fn generate<B: Backend>(
     config: &PsganConfig,
     params: &TextureParams,
 ) -> Tensor<B, 4> {
+    generator.forward(&latent(generator, config, params), params.tileable)
+}
+
+/// The latent explorer: the texture of `params` with dimension `dim` of its
+/// global code set to each of `values` in turn (the codes are drawn in
+/// `[-1, 1]`), one `[1, 3, H, W]` tensor each; `None` when the model has
+/// no such dimension.
+///
+/// ```
+/// # use bevy_gan_style::device::CpuBackend;
+/// use bevy_gan_style::nn::PsganConfig;
+/// use bevy_gan_style::texture::{TextureParams, sweep_global};
+/// let config = PsganConfig::new(vec![8, 8]);
+/// let generator = config.init::<CpuBackend>(&Default::default());
+/// let params = TextureParams { size: bevy::math::UVec2::new(16, 16), ..Default::default() };
+/// let sweep = sweep_global(&generator, &config, &params, 0, &[-1.0, 0.0, 1.0]).unwrap();
+/// assert_eq!(sweep.len(), 3);
+/// ```
+pub fn sweep_global<B: Backend>(
+    generator: &PsganGenerator<B>,
+    config: &PsganConfig,
+    params: &TextureParams,
+    dim: usize,
+    values: &[f32],
+) -> Option<Vec<Tensor<B, 4>>> {
+    if dim >= config.global_dim {
+        return None;
+    }
+    let base = latent(generator, config, params);
+    let device = base.global.device();
+    Some(
+        values
+            .iter()
+            .map(|&value| {
+                let mut latent = base.clone();
+                latent.global = latent
+                    .global
+                    .slice_assign([0..1, dim..dim + 1], Tensor::full([1, 1], value, &device));
+                generator.forward(&latent, params.tileable)
+            })
+            .collect(),
+    )
+}
+
+/// The latent field's inputs for `params`.
+fn latent<B: Backend>(
+    generator: &PsganGenerator<B>,
+    config: &PsganConfig,
+    params: &TextureParams,
+) -> PsganLatent<B> {
     let device = generator.to_rgb.w.device();
     let (w, h) = (
         params.size.x as usize / config.scale(),
@@ -76,5 +126,39 @@ pub fn generate<B: Backend>(
     if params.phase_shift != 0.0 {
         latent.phase = latent.phase.add_scalar(params.phase_shift);
     }
-    generator.forward(&latent, params.tileable)
+    latent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::CpuBackend;
+
+    /// The sweep changes only the chosen dimension: at the seed's own
+    /// value it is the plain texture, elsewhere another.
+    #[test]
+    fn a_sweep_at_the_seeds_own_value_is_the_plain_texture() {
+        let config = PsganConfig::new(vec![16, 8]);
+        let device = Default::default();
+        let generator = config.init::<CpuBackend>(&device);
+        let params = TextureParams {
+            size: UVec2::splat(32),
+            seed: 3,
+            ..Default::default()
+        };
+        let dim = 1;
+        let own = latent(&generator, &config, &params)
+            .global
+            .into_data()
+            .to_vec::<f32>()
+            .expect("f32")[dim];
+        let sweep = sweep_global(&generator, &config, &params, dim, &[own, own + 1.0])
+            .expect("dimension in range");
+        let values =
+            |t: &Tensor<CpuBackend, 4>| t.clone().into_data().to_vec::<f32>().expect("f32");
+        let plain = values(&generate(&generator, &config, &params));
+        assert_eq!(values(&sweep[0]), plain);
+        assert_ne!(values(&sweep[1]), plain);
+        assert!(sweep_global(&generator, &config, &params, config.global_dim, &[0.0]).is_none());
+    }
 }

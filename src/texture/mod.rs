@@ -14,7 +14,7 @@ use bevy::render::renderer::{RenderGraph, RenderGraphSystems};
 
 pub use component::{ExtractedNeuralTexture, NeuralTexture, neural_texture_image};
 pub use fill::NEURAL_TEXTURE_SPAN;
-pub use generate::{TextureParams, generate};
+pub use generate::{TextureParams, generate, sweep_global};
 
 use crate::bridge::TensorBridgePlugin;
 use crate::model::{GpuNet, TextureModel, TextureModelLoader};
