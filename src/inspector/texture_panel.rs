@@ -168,7 +168,7 @@ fn explorer(
             let side = SWEEP_SIDE.div_ceil(config.scale() as u32) * config.scale() as u32;
             let params = TextureParams {
                 size: UVec2::splat(side),
-                ..params.clone()
+                ..*params
             };
             explorer.caption = format!("dimension {dim}, seed {}", params.seed);
             explorer.task =

@@ -11,6 +11,7 @@ use super::error::ModelError;
 use super::loader::{CardModel, CardModelLoader};
 use super::net::StyleNet;
 use super::style_card::{StyleArchitecture, StyleModelCard};
+use super::style_codes::StyleCodes;
 use super::style_image::STYLE_IMAGE_SIZE;
 use super::style_weights::{StyleError, StyleWeights};
 use crate::nn::{import_arbitrary_weights, import_ml5_weights, load_safetensors};
@@ -148,10 +149,10 @@ impl StyleModel {
     }
 
     /// The conditional-norm codes of the model's stored styles (see
-    /// [`StyleCodes`](super::StyleCodes)); `None` for networks without
+    /// [`StyleCodes`]); `None` for networks without
     /// (single-style and arbitrary-style ones).
-    pub fn style_codes(&self) -> Option<super::StyleCodes> {
-        super::StyleCodes::from_safetensors(&self.weights)
+    pub fn style_codes(&self) -> Option<StyleCodes> {
+        StyleCodes::from_safetensors(&self.weights)
     }
 
     /// Number of styles the model holds.

@@ -61,17 +61,20 @@ struct TemporalInputs<'a> {
     previous_depth: &'a TextureView,
 }
 
+/// What the filter reads of the current view.
+type FilteredView = (
+    &'static ViewTarget,
+    &'static ExtractedStyleTransfer,
+    &'static FramePlan,
+    &'static mut ViewFilter,
+    Option<&'static ViewPrepassTextures>,
+    &'static ExtractedView,
+);
+
 /// Records and runs the filter for the current view.
 #[expect(clippy::too_many_arguments, reason = "a render system's resources")]
 pub(crate) fn style_transfer(
-    view: ViewQuery<(
-        &ViewTarget,
-        &ExtractedStyleTransfer,
-        &FramePlan,
-        &mut ViewFilter,
-        Option<&ViewPrepassTextures>,
-        &ExtractedView,
-    )>,
+    view: ViewQuery<FilteredView>,
     (nets, gpu_images): (
         Res<RenderAssets<GpuNet<StyleModel>>>,
         Res<RenderAssets<GpuImage>>,

@@ -235,6 +235,14 @@ fn check_selections(settings: &ExtractedStyleTransfer, count: usize) -> Result<(
     .try_for_each(|weights| weights.to_dense(count).map(drop))
 }
 
+/// The passes the filter records besides burn's kernels.
+type Pipelines<'w> = (
+    TensorBridge<'w>,
+    Option<Res<'w, ComposePipeline>>,
+    Option<Res<'w, MapPipeline>>,
+    Res<'w, PipelineCache>,
+);
+
 /// Plans every filtered view's frame.
 #[expect(clippy::too_many_arguments, reason = "a render system's resources")]
 pub(crate) fn prepare_style_transfer(
@@ -249,12 +257,7 @@ pub(crate) fn prepare_style_transfer(
         Res<RenderAssets<GpuNet<StyleModel>>>,
         Res<RenderAssets<GpuImage>>,
     ),
-    (bridge, compose, map_pipeline, cache): (
-        TensorBridge,
-        Option<Res<ComposePipeline>>,
-        Option<Res<MapPipeline>>,
-        Res<PipelineCache>,
-    ),
+    (bridge, compose, map_pipeline, cache): Pipelines,
     burn: Option<Res<BurnDevice>>,
     device: Res<RenderDevice>,
     frame: Res<FilterFrame>,

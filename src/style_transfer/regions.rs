@@ -214,18 +214,21 @@ pub(crate) fn sync_region_copies(
     }
 }
 
+/// A [`StyleRegions`] camera and its region pass, once made.
+type RegionCamera = (
+    Entity,
+    &'static Camera,
+    Ref<'static, Projection>,
+    &'static StyleRegions,
+    Option<&'static mut RegionPass>,
+);
+
 /// Keeps each [`StyleRegions`] camera's region camera in step with it:
 /// spawned on first use, the same projection, rendered just before it,
 /// its image sized to the view times `resolution_scale`.
 pub(crate) fn sync_region_cameras(
     mut commands: Commands,
-    mut cameras: Query<(
-        Entity,
-        &Camera,
-        Ref<Projection>,
-        &StyleRegions,
-        Option<&mut RegionPass>,
-    )>,
+    mut cameras: Query<RegionCamera>,
     mut region_cameras: Query<(&mut Camera, &mut Projection), Without<StyleRegions>>,
     styles: Res<RegionStyles>,
     mut images: ResMut<Assets<Image>>,
