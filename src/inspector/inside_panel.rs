@@ -7,6 +7,7 @@
 use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
+use image::RgbImage;
 
 use super::controls::StyleControls;
 use super::settings::GanStyleInspector;
@@ -20,9 +21,12 @@ const STRIP_ROW: usize = 256;
 /// Channels shown in the feature-map grid (the most active ones).
 const SHOWN_CHANNELS: usize = 16;
 
-/// Colours of the style map's channels: the camera's own style, then the
-/// map's others.
-const MAP_COLOURS: [[u8; 3]; 4] = [[40, 40, 40], [240, 170, 40], [60, 160, 240], [220, 60, 160]];
+/// Colours of the style map's channels: the camera's own style (not
+/// tinted), then the map's others.
+const MAP_COLOURS: [[u8; 3]; 4] = [[0, 0, 0], [255, 150, 0], [0, 140, 255], [230, 0, 160]];
+
+/// How strongly a map style tints the frame where its weight is 1.
+const TINT: f32 = 0.6;
 
 /// What the window keeps per camera between frames.
 #[derive(Default)]
@@ -90,7 +94,7 @@ pub(crate) fn inside_panel(
             view.map = maps.style_map.as_ref().map(|map| {
                 ctx.load_texture(
                     format!("gan_style style map {entity}"),
-                    map_image(map),
+                    map_image(map, &maps.frame),
                     egui::TextureOptions::LINEAR,
                 )
             });
@@ -164,7 +168,7 @@ pub(crate) fn inside_panel(
                 }
                 if let Some(map) = &view.map {
                     ui.label(
-                        "style map: grey = the camera's style, orange / blue / pink = the others",
+                        "style map over the frame: untinted = the camera's style, orange / blue / pink = the others",
                     );
                     ui.image(egui::load::SizedTexture::new(
                         map.id(),
@@ -324,23 +328,28 @@ fn feature_grid(maps: &FeatureMaps) -> egui::ColorImage {
     image
 }
 
-/// The style map with a colour per style.
-fn map_image(map: &StyleMapValues) -> egui::ColorImage {
+/// The style map over the frame the network took: the camera's own
+/// style's parts as they are, the others tinted with their colours.
+fn map_image(map: &StyleMapValues, frame: &RgbImage) -> egui::ColorImage {
+    let (width, height) = (frame.width() as usize, frame.height() as usize);
     let plane = map.height * map.width;
-    let pixels = (0..plane)
+    let pixels = (0..width * height)
         .map(|i| {
-            let mut rgb = [0.0f32; 3];
-            for k in 0..map.styles {
+            let (x, y) = (i % width, i / width);
+            let at = (y * map.height / height.max(1)) * map.width + x * map.width / width.max(1);
+            let pixel = &frame.as_raw()[3 * i..3 * i + 3];
+            let mut rgb = [pixel[0], pixel[1], pixel[2]].map(f32::from);
+            for k in 1..map.styles {
                 let colour = MAP_COLOURS[k.min(MAP_COLOURS.len() - 1)];
-                let weight = map.values[k * plane + i];
+                let tint = TINT * map.values[k * plane + at].clamp(0.0, 1.0);
                 for (out, c) in rgb.iter_mut().zip(colour) {
-                    *out += weight * f32::from(c);
+                    *out += (f32::from(c) - *out) * tint;
                 }
             }
             egui::Color32::from_rgb(rgb[0] as u8, rgb[1] as u8, rgb[2] as u8)
         })
         .collect();
-    egui::ColorImage::new([map.width, map.height], pixels)
+    egui::ColorImage::new([width, height], pixels)
 }
 
 /// `size` scaled to `width`.

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
+use image::RgbImage;
 
 /// Reads back one layer's activations of a
 /// [`StyleTransfer`](super::StyleTransfer) camera's network on the current
@@ -104,6 +105,8 @@ pub struct FeatureMaps {
     pub values: Vec<f32>,
     /// The style map's weights, if the camera has one.
     pub style_map: Option<StyleMapValues>,
+    /// The frame as the network took it (its input, at its size).
+    pub frame: RgbImage,
 }
 
 /// A style map read back: `[K, H, W]` weights, channel 0 the camera's own

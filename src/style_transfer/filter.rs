@@ -34,7 +34,8 @@ use super::map_pass::{MapInput, MapPipeline};
 use super::pipeline::{ComposeParams, ComposePipeline};
 use super::prepare::{FramePlan, Produced, ViewFilter};
 use crate::bridge::{
-    BoundTensor, BridgeError, TensorBridge, TensorView, dispatch_2d, uniform_buffer,
+    BoundTensor, BridgeError, TensorBridge, TensorView, dispatch_2d, tensor_to_image,
+    uniform_buffer,
 };
 use crate::device::{BurnDevice, GpuBackend};
 use crate::model::{GpuNet, StyleModel, StyleNet, style_tensor_input};
@@ -193,9 +194,13 @@ pub(crate) fn style_transfer(
                 && probe.requests != state.feature_requests
             {
                 state.feature_requests = probe.requests;
-                if let Some(maps) =
-                    read_feature_maps(net, input.clone(), &styles, settings.precision, probe.layer)
-                {
+                if let Some(maps) = read_feature_maps(
+                    net,
+                    (input.clone(), card.input_range),
+                    &styles,
+                    settings.precision,
+                    probe.layer,
+                ) {
                     probe.deliver(maps);
                 }
             }
@@ -450,18 +455,28 @@ fn colour_statistics(
 /// read back (waits for the GPU: only on request).
 fn read_feature_maps(
     net: &StyleNet<GpuBackend>,
-    input: Tensor<GpuBackend, 4>,
+    (input, input_range): (Tensor<GpuBackend, 4>, (f32, f32)),
     styles: &LayerStyles<GpuBackend>,
     precision: Precision,
     layer: usize,
 ) -> Option<FeatureMaps> {
-    let activation = net.activation(input, styles, precision, layer)?;
+    let activation = net.activation(input.clone(), styles, precision, layer)?;
     let [_, channels, height, width] = activation.dims();
-    let values = activation.into_data().into_vec::<f32>().ok()?;
+    // Half-precision runs hand back f16 data.
+    let values = activation
+        .into_data()
+        .convert::<f32>()
+        .into_vec::<f32>()
+        .ok()?;
     let style_map = match &styles.decoder {
         StyleCondition::Map { map, .. } => {
             let [_, styles, height, width] = map.dims();
-            let values = map.clone().into_data().into_vec::<f32>().ok()?;
+            let values = map
+                .clone()
+                .into_data()
+                .convert::<f32>()
+                .into_vec::<f32>()
+                .ok()?;
             Some(StyleMapValues {
                 styles,
                 height,
@@ -481,5 +496,6 @@ fn read_feature_maps(
         width,
         values,
         style_map,
+        frame: tensor_to_image(input, input_range),
     })
 }

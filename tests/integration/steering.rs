@@ -683,6 +683,8 @@ fn feature_maps_read_back_from_the_camera_match_the_cpu_network() {
         [expected.dims()[1], expected.dims()[2], expected.dims()[3]]
     );
     assert_eq!(maps.name, net.layer_names()[layer]);
+    // The frame comes along at the network's size, for map overlays.
+    assert_eq!(maps.frame.dimensions(), (128, 96));
     let expected = expected.into_data().to_vec::<f32>().expect("f32");
     let scale = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let difference = crate::util::max_abs_diff(&maps.values, &expected);
