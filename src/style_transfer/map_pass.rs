@@ -8,12 +8,12 @@ use bevy::render::render_resource::binding_types::{
 };
 use bevy::render::render_resource::{
     BindGroupEntries, BindGroupLayoutDescriptor, BindGroupLayoutEntries, CachedComputePipelineId,
-    ComputePipelineDescriptor, Extent3d, PipelineCache, ShaderStages, ShaderType,
-    TextureDescriptor, TextureDimension, TextureFormat, TextureSampleType, TextureUsages,
-    TextureView,
+    ComputePipelineDescriptor, PipelineCache, ShaderStages, ShaderType, TextureFormat,
+    TextureSampleType, TextureView,
 };
 use bevy::render::renderer::RenderDevice;
 
+use super::pipeline::placeholder_texture;
 use crate::bridge::{BoundTensor, BridgeError, dispatch_2d, shader_path, uniform_buffer};
 
 /// Uniforms of the map pass (`MapParams` in `shaders/style_map.wgsl`).
@@ -78,22 +78,7 @@ pub(crate) fn init_map_pipeline(
         shader: assets.load(shader_path("style_map.wgsl")),
         ..default()
     });
-    let no_regions = device
-        .create_texture(&TextureDescriptor {
-            label: Some("gan_style no region pass"),
-            size: Extent3d {
-                width: 1,
-                height: 1,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: TextureDimension::D2,
-            format: TextureFormat::Rgba16Float,
-            usage: TextureUsages::TEXTURE_BINDING,
-            view_formats: &[],
-        })
-        .create_view(&Default::default());
+    let no_regions = placeholder_texture(&device, TextureFormat::Rgba16Float);
     commands.insert_resource(MapPipeline {
         layout,
         id,

@@ -90,24 +90,7 @@ pub(crate) fn init_compose_pipeline(
         shader: assets.load(shader_path("camera_compose.wgsl")),
         ..default()
     });
-    let placeholder = |format| {
-        device
-            .create_texture(&TextureDescriptor {
-                label: Some("gan_style camera placeholder"),
-                size: Extent3d {
-                    width: 1,
-                    height: 1,
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: TextureDimension::D2,
-                format,
-                usage: TextureUsages::TEXTURE_BINDING,
-                view_formats: &[],
-            })
-            .create_view(&Default::default())
-    };
+    let placeholder = |format| placeholder_texture(&device, format);
     commands.insert_resource(ComposePipeline {
         layout,
         id,
@@ -126,4 +109,25 @@ pub(crate) fn init_compose_pipeline(
             mapped_at_creation: false,
         }),
     });
+}
+
+/// A 1×1 texture of `format` to bind where a pass's optional input is
+/// missing.
+pub(crate) fn placeholder_texture(device: &RenderDevice, format: TextureFormat) -> TextureView {
+    device
+        .create_texture(&TextureDescriptor {
+            label: Some("gan_style placeholder"),
+            size: Extent3d {
+                width: 1,
+                height: 1,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: TextureDimension::D2,
+            format,
+            usage: TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        })
+        .create_view(&Default::default())
 }
