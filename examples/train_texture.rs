@@ -6,7 +6,8 @@
 //! cargo run --release --example train_texture -- --out out/caustics --resume --iters 5000
 //! ```
 //!
-//! Writes into `--out`: `losses.csv`, `losses.png` (loss curves),
+//! Writes into `--out`: `losses.csv`, `losses.png` (loss curves, and below
+//! them SIFID and diversity of fixed seeds at every report),
 //! `samples-<iteration>.png` (four samples, a 2×2 tiling, an exemplar crop),
 //! `checkpoint/` (atomic; `--resume` continues from it) and the model
 //! `<name>.texture.ron` + `<name>.safetensors`.
@@ -19,6 +20,7 @@ use std::time::Instant;
 #[path = "common/training.rs"]
 mod training;
 
+use bevy_gan_style::eval::TextureJudge;
 use bevy_gan_style::model::{TextureModelCard, export_texture_model};
 use bevy_gan_style::nn::{PsganConfig, Upsample};
 use bevy_gan_style::train::{
@@ -52,9 +54,17 @@ struct Args {
     /// Images per batch.
     #[arg(long, default_value_t = 8)]
     batch: usize,
-    /// bce, lsgan or hinge.
+    /// bce, lsgan, hinge or wgan (wgan wants --spectral-norm and/or
+    /// --lipschitz-penalty).
     #[arg(long, default_value = "bce")]
     loss: AdversarialLoss,
+    /// Spectrally normalise the discriminator's convolutions.
+    #[arg(long)]
+    spectral_norm: bool,
+    /// Weight of the first-order Lipschitz penalty on the discriminator
+    /// (the stand-in for WGAN-GP; 10 is usual), 0 for none.
+    #[arg(long, default_value_t = 0.0)]
+    lipschitz_penalty: f32,
     /// none, flips or flips+rotations.
     #[arg(long, default_value = "flips")]
     augment: Augment,
@@ -75,9 +85,20 @@ struct Args {
     /// Discriminator widths.
     #[arg(long, value_delimiter = ',', default_values_t = [32, 64, 128])]
     disc_channels: Vec<usize>,
-    /// Samples, curve and checkpoint every this many iterations.
+    /// Samples, curve, monitors and checkpoint every this many iterations.
     #[arg(long, default_value_t = 250)]
     every: u64,
+    /// Seeds whose samples are judged at every report (SIFID against the
+    /// exemplar, diversity), 0 for no monitoring.
+    #[arg(long, default_value_t = 8)]
+    monitor_seeds: usize,
+    /// Warn of mode collapse when the samples' diversity falls below this
+    /// fraction of the exemplar crops' own.
+    #[arg(long, default_value_t = 0.5)]
+    collapse: f64,
+    /// VGG16 and LPIPS weights of the monitors.
+    #[arg(long, default_value = "assets/training")]
+    metric_weights: PathBuf,
     /// Continue from `<out>/checkpoint` (its configuration wins).
     #[arg(long)]
     resume: bool,
@@ -111,8 +132,10 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
             PsganConfig::new(args.channels.clone())
                 .with_periodic_dim(args.periodic)
                 .with_upsample(args.upsample),
-            PatchDiscriminatorConfig::new(args.disc_channels.clone()),
+            PatchDiscriminatorConfig::new(args.disc_channels.clone())
+                .with_spectral_norm(args.spectral_norm),
         )
+        .with_lipschitz_penalty(args.lipschitz_penalty)
         .with_size(args.size)
         .with_batch(args.batch)
         .with_loss(args.loss)
@@ -121,6 +144,21 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
         .with_seed(args.seed);
         TextureTrainer::<B>::new(config, &args.exemplar, device)?
     };
+    let mut trainer = trainer;
+    if args.monitor_seeds > 0 {
+        let w = &args.metric_weights;
+        let judge = TextureJudge::load(
+            &w.join("vgg16_features.safetensors"),
+            &w.join("lpips_vgg_lin.safetensors"),
+            device,
+        )?;
+        let yardstick = trainer.monitor(judge, args.monitor_seeds, args.collapse);
+        println!(
+            "monitoring {} seeds: SIFID and diversity (exemplar crops' diversity {yardstick:.3}, warning below {:.3})",
+            args.monitor_seeds,
+            args.collapse * yardstick
+        );
+    }
     let mut run = TrainingRun::new(trainer, &args.out, args.every)?;
     let name = args.name.clone().unwrap_or_else(|| {
         args.exemplar[0]
@@ -153,13 +191,24 @@ fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<
                     .map_or(String::new(), |n| n.to_string_lossy().into_owned())
             })
             .collect(),
+        exemplar_scale: config.exemplar_scale,
         training: format!(
-            "{} iterations, batch {}, {}-pixel crops, exemplar scale {}, {:?} loss, Adam lr {} betas ({}, {})",
+            "{} iterations, batch {}, {}-pixel crops, exemplar scale {}, {:?} loss{}{}, Adam lr {} betas ({}, {})",
             run.trainer.iteration(),
             config.batch,
             config.size,
             config.exemplar_scale,
             config.loss,
+            if config.discriminator.spectral_norm {
+                ", spectral norm"
+            } else {
+                ""
+            },
+            if config.lipschitz_penalty > 0.0 {
+                format!(", Lipschitz penalty {}", config.lipschitz_penalty)
+            } else {
+                String::new()
+            },
             config.learning_rate,
             config.beta_1,
             config.beta_2

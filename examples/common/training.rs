@@ -49,7 +49,7 @@ pub fn progress_bar(first: u64, until: u64) -> Result<ProgressBar, Box<dyn Error
 }
 
 /// Moves `bar` on a step (its message from `message(losses)`) and prints
-/// NaN recoveries above it.
+/// NaN recoveries and monitor warnings above it.
 pub fn show(bar: &ProgressBar, event: &RunEvent, message: impl Fn(&[f32]) -> String) {
     match event {
         RunEvent::Step(row) => {
@@ -63,5 +63,8 @@ pub fn show(bar: &ProgressBar, event: &RunEvent, message: impl Fn(&[f32]) -> Str
         } => bar.println(format!(
             "NaN at iteration {failed}: back to {restored}, learning rates ×{learning_rate_scale}"
         )),
+        RunEvent::Warning { iteration, message } => {
+            bar.println(format!("warning at iteration {iteration}: {message}"))
+        }
     }
 }

@@ -62,17 +62,50 @@ impl<B: Backend> Lpips<B> {
     /// The distance between `a` and `b` (`[1, 3, H, W]` in `[0, 1]`, same
     /// size).
     pub fn distance(&self, a: Tensor<B, 4>, b: Tensor<B, 4>) -> f32 {
-        let fa = self.vgg.forward(a, VggTap::Relu5_3);
-        let fb = self.vgg.forward(b, VggTap::Relu5_3);
-        let unit = |f: Tensor<B, 4>| {
-            let norm = f.clone().powi_scalar(2).sum_dim(1).sqrt().add_scalar(1e-10);
-            f / norm
-        };
-        fa.into_iter()
-            .zip(fb)
+        let (fa, fb) = (self.features(a), self.features(b));
+        self.compare(&fa, 0, &fb, 0)
+    }
+
+    /// The mean distance over all pairs of the `N ≥ 2` images of `images`
+    /// (`[N, 3, H, W]` in `[0, 1]`): how different samples are from each
+    /// other (0 when all are the same). VGG runs once for the batch.
+    pub fn mean_pairwise(&self, images: Tensor<B, 4>) -> f32 {
+        let [n, ..] = images.dims();
+        let features = self.features(images);
+        let mut sum = 0.0;
+        for i in 0..n {
+            for j in i + 1..n {
+                sum += self.compare(&features, i, &features, j);
+            }
+        }
+        sum / (n * n.saturating_sub(1) / 2).max(1) as f32
+    }
+
+    /// The VGG16 this metric runs on.
+    pub fn vgg(&self) -> &Vgg16<B> {
+        &self.vgg
+    }
+
+    /// Unit-normalised features of a batch at the five taps.
+    fn features(&self, images: Tensor<B, 4>) -> Vec<Tensor<B, 4>> {
+        self.vgg
+            .forward(images, VggTap::Relu5_3)
+            .into_iter()
+            .map(|f| {
+                let norm = f.clone().powi_scalar(2).sum_dim(1).sqrt().add_scalar(1e-10);
+                f / norm
+            })
+            .collect()
+    }
+
+    /// The distance between image `i` of `a` and image `j` of `b`.
+    fn compare(&self, a: &[Tensor<B, 4>], i: usize, b: &[Tensor<B, 4>], j: usize) -> f32 {
+        a.iter()
+            .zip(b)
             .zip(&self.heads)
             .map(|((fa, fb), head)| -> f32 {
-                let d = (unit(fa) - unit(fb)).powi_scalar(2) * head.clone();
+                let d = (fa.clone().narrow(0, i, 1) - fb.clone().narrow(0, j, 1)).powi_scalar(2)
+                    * head.clone();
                 d.sum_dim(1).mean().into_scalar().elem()
             })
             .sum()

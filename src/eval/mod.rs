@@ -1,11 +1,22 @@
-//! Evaluating style networks: content distance, Gram style distance and
-//! LPIPS, all on VGG16 features.
+//! Evaluating style networks and texture GANs: content distance, Gram
+//! style distance and LPIPS, all on VGG16 features; FID, KID and SIFID;
+//! diversity between samples; how visible a tiling's seam is.
 
+mod distribution;
+mod linalg;
 mod lpips;
+mod seam;
+mod texture;
 
 use burn::prelude::*;
 
+pub use distribution::{frechet_distance, kernel_distance};
+pub use linalg::Features;
+#[cfg(test)]
+pub(crate) use linalg::symmetric_eigen;
 pub use lpips::Lpips;
+pub use seam::Seam;
+pub use texture::{POOLED_LAYERS, SIFID_LAYER, TextureJudge, TextureReference, TextureScores};
 
 use crate::nn::{Vgg16, VggTap, content_loss, gram};
 

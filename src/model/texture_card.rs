@@ -29,10 +29,19 @@ pub struct TextureModelCard {
     pub generator: PsganConfig,
     /// Safetensors weights, relative to the card.
     pub weights: String,
-    /// The exemplar images it was trained on.
+    /// The exemplar images it was trained on (file names; the shipped
+    /// models' are in `assets/textures/exemplars/`).
     #[serde(default)]
     pub exemplars: Vec<String>,
+    /// The factor the exemplars were resized by before cropping: the scale
+    /// at which the texture was learned, and at which it is judged.
+    #[serde(default = "unit_scale")]
+    pub exemplar_scale: f32,
     /// How it was trained (command, iterations, time, hardware).
     #[serde(default)]
     pub training: String,
+}
+
+fn unit_scale() -> f32 {
+    1.0
 }

@@ -5,6 +5,13 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 use burn::tensor::activation;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+
+use super::spectral::SpectralNorm;
+
+/// Zero padding of every convolution (4×4 stride 2 and the 3×3 score).
+const PADDING: usize = 1;
 
 /// Architecture of a [`PatchDiscriminator`].
 ///
@@ -24,6 +31,11 @@ pub struct PatchDiscriminatorConfig {
     /// style code per pixel).
     #[config(default = 3)]
     pub input_channels: usize,
+    /// Divide every convolution's weight by its largest singular value
+    /// ([`SpectralNorm`]): a 1-Lipschitz critic without second-order
+    /// gradients.
+    #[config(default = false)]
+    pub spectral_norm: bool,
 }
 
 impl PatchDiscriminatorConfig {
@@ -35,16 +47,27 @@ impl PatchDiscriminatorConfig {
             convs.push(
                 Conv2dConfig::new([channels_in, channels_out], [4, 4])
                     .with_stride([2, 2])
-                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .with_padding(padding())
                     .init(device),
             );
             channels_in = channels_out;
         }
+        let score = Conv2dConfig::new([channels_in, 1], [3, 3])
+            .with_padding(padding())
+            .init(device);
+        let spectral = if self.spectral_norm {
+            convs
+                .iter()
+                .chain([&score])
+                .map(|conv: &Conv2d<B>| SpectralNorm::new(conv.weight.val()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         PatchDiscriminator {
             convs,
-            score: Conv2dConfig::new([channels_in, 1], [3, 3])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init(device),
+            score,
+            spectral,
         }
     }
 }
@@ -58,14 +81,43 @@ pub struct PatchDiscriminator<B: Backend> {
     pub convs: Vec<Conv2d<B>>,
     /// Final 3×3 convolution to one logit per patch.
     pub score: Conv2d<B>,
+    /// With spectral normalisation, one per convolution (`convs`, then
+    /// `score`); empty without.
+    pub spectral: Vec<SpectralNorm<B>>,
 }
 
 impl<B: Backend> PatchDiscriminator<B> {
     /// Patch logits.
     pub fn forward(&self, mut x: Tensor<B, 4>) -> Tensor<B, 4> {
-        for conv in &self.convs {
-            x = activation::leaky_relu(conv.forward(x), 0.2);
+        for (index, conv) in self.convs.iter().enumerate() {
+            x = activation::leaky_relu(self.convolve(index, conv, x), 0.2);
         }
-        self.score.forward(x)
+        self.convolve(self.convs.len(), &self.score, x)
     }
+
+    /// One power-iteration step of every spectral norm (once per training
+    /// step, before the discriminator's forward pass); nothing without
+    /// spectral normalisation.
+    pub fn power_iteration(&mut self) {
+        let convs = self.convs.iter().chain([&self.score]);
+        for (norm, conv) in self.spectral.iter_mut().zip(convs) {
+            norm.power_iteration(conv.weight.val());
+        }
+    }
+
+    fn convolve(&self, index: usize, conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        match self.spectral.get(index) {
+            Some(norm) => conv2d(
+                x,
+                norm.normalise(conv.weight.val()),
+                conv.bias.as_ref().map(|bias| bias.val()),
+                ConvOptions::new(conv.stride, [PADDING; 2], conv.dilation, conv.groups),
+            ),
+            None => conv.forward(x),
+        }
+    }
+}
+
+fn padding() -> PaddingConfig2d {
+    PaddingConfig2d::Explicit(PADDING, PADDING, PADDING, PADDING)
 }

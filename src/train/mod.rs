@@ -15,12 +15,13 @@ mod images;
 mod loop_state;
 pub mod report;
 mod run;
+mod spectral;
 mod style;
 mod teacher;
 mod temporal;
 mod texture;
 
-pub use adversarial::AdversarialLoss;
+pub use adversarial::{AdversarialLoss, lipschitz_penalty};
 pub use discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 pub use error::TrainError;
 pub use flow::{Crop, FlowFrame, FlowSet, Warp};
@@ -33,7 +34,8 @@ pub use frames::{
 };
 pub use images::{Augment, ImageSet, Skipped};
 pub use report::{Column, LossRow};
-pub use run::{RunEvent, Trainer, TrainingRun};
+pub use run::{Monitored, RunEvent, Trainer, TrainingRun};
+pub use spectral::SpectralNorm;
 pub use style::{StyleTrainConfig, StyleTrainer};
 pub use teacher::{Teacher, TeacherConfig};
 pub use temporal::temporal_loss;

@@ -28,8 +28,9 @@ pub struct LossRow {
     pub values: Vec<f32>,
 }
 
-/// Reads back the rows of a `losses.csv` up to `until` (inclusive) that have
-/// `columns` values, skipping what cannot be parsed; used when a run
+/// Reads back the rows of a `losses.csv` up to `until` (inclusive) as rows
+/// of `columns` values (cut or padded with NaN), skipping what cannot be
+/// parsed (an empty field is a value not measured, NaN); used when a run
 /// resumes.
 pub fn read_csv(path: &Path, columns: usize, until: u64) -> Vec<LossRow> {
     let Ok(text) = std::fs::read_to_string(path) else {
@@ -40,14 +41,25 @@ pub fn read_csv(path: &Path, columns: usize, until: u64) -> Vec<LossRow> {
         .filter_map(|line| {
             let mut fields = line.split(',');
             let iteration = fields.next()?.parse().ok()?;
-            let values: Vec<f32> = fields.map(|v| v.parse().ok()).collect::<Option<_>>()?;
-            (values.len() == columns).then_some(LossRow { iteration, values })
+            let mut values: Vec<f32> = fields
+                .map(|v| {
+                    if v.is_empty() {
+                        Some(f32::NAN)
+                    } else {
+                        v.parse().ok()
+                    }
+                })
+                .collect::<Option<_>>()?;
+            // Monitors may be switched on or off when a run resumes.
+            values.resize(columns, f32::NAN);
+            Some(LossRow { iteration, values })
         })
         .filter(|row| row.iteration <= until)
         .collect()
 }
 
-/// Writes `iteration,<column names>` and all rows to `path` (atomically).
+/// Writes `iteration,<column names>` and all rows to `path` (atomically);
+/// NaN (not measured in that iteration) is written as an empty field.
 pub fn write_csv(path: &Path, columns: &[Column], rows: &[LossRow]) -> Result<(), TrainError> {
     let mut text = String::from("iteration");
     for column in columns {
@@ -58,7 +70,11 @@ pub fn write_csv(path: &Path, columns: &[Column], rows: &[LossRow]) -> Result<()
     for row in rows {
         text.push_str(&row.iteration.to_string());
         for value in &row.values {
-            text.push_str(&format!(",{value:.6}"));
+            if value.is_nan() {
+                text.push(',');
+            } else {
+                text.push_str(&format!(",{value:.6}"));
+            }
         }
         text.push('\n');
     }
@@ -77,17 +93,28 @@ const PALETTE: [Rgb<u8>; 6] = [
     Rgb([60, 60, 60]),
 ];
 
+/// Height of each monitor panel below the loss curves.
+const MONITOR_HEIGHT: u32 = 170;
+
 /// Plots the labelled columns that are not all zero against the iteration,
 /// each smoothed by a moving average and in its own colour with its letter
-/// in the legend, with the axis ranges written at the ends of the axes. With `log`, values are
-/// plotted as log10 (for loss terms of very different sizes).
+/// in the legend, with the axis ranges written at the ends of the axes.
+/// With `log`, values are plotted as log10 (for loss terms of very different
+/// sizes). Below, one panel per labelled monitor column (values after the
+/// losses in each row, NaN where not measured), its measurements joined by
+/// lines on their own linear scale.
 pub fn plot_losses(
     rows: &[LossRow],
     columns: &[Column],
+    monitors: &[Column],
     log: bool,
     path: &Path,
 ) -> Result<(), TrainError> {
-    let mut image = RgbImage::from_pixel(WIDTH, HEIGHT, Rgb([255, 255, 255]));
+    let series = |i: usize| -> Vec<f32> {
+        rows.iter()
+            .map(|r| r.values.get(i).copied().unwrap_or(f32::NAN))
+            .collect()
+    };
     let smooth = |values: Vec<f32>| -> Vec<f32> {
         let window = (values.len() / 50).max(1);
         (0..values.len())
@@ -97,17 +124,12 @@ pub fn plot_losses(
             })
             .collect()
     };
-    let curves: Vec<(char, Vec<f32>)> = columns
+    let losses: Vec<(char, Vec<f32>)> = columns
         .iter()
         .enumerate()
         .filter_map(|(i, column)| {
             let label = column.label?;
-            let raw: Vec<f32> = rows
-                .iter()
-                .map(|r| r.values.get(i).copied().unwrap_or(f32::NAN))
-                .collect();
-            // A term the run does not use (weight 0) stays at zero: leaving
-            // it out keeps the scale and the legend to what trains.
+            let raw = series(i);
             if raw.iter().all(|&v| v == 0.0) {
                 return None;
             }
@@ -118,6 +140,49 @@ pub fn plot_losses(
             Some((label, smooth(values)))
         })
         .collect();
+    let monitors: Vec<(char, Vec<f32>)> = monitors
+        .iter()
+        .enumerate()
+        .filter_map(|(k, column)| {
+            let values = series(columns.len() + k);
+            let label = column.label?;
+            values
+                .iter()
+                .any(|v| v.is_finite())
+                .then_some((label, values))
+        })
+        .collect();
+    let height = HEIGHT + MONITOR_HEIGHT * monitors.len() as u32;
+    let mut image = RgbImage::from_pixel(WIDTH, height, Rgb([255, 255, 255]));
+    panel(&mut image, 0, HEIGHT, rows, &losses, log, 0);
+    for (k, monitor) in monitors.iter().enumerate() {
+        let top = HEIGHT + MONITOR_HEIGHT * k as u32;
+        let colour = losses.len() + k;
+        panel(
+            &mut image,
+            top,
+            MONITOR_HEIGHT,
+            rows,
+            std::slice::from_ref(monitor),
+            false,
+            colour,
+        );
+    }
+    save(&image, path)
+}
+
+/// Draws `curves` (one value per row, NaN for none) in the band of `image`
+/// from `top`, `height` pixels high; colours start at `colour`. Consecutive
+/// finite values are joined, gaps of NaN bridged.
+fn panel(
+    image: &mut RgbImage,
+    top: u32,
+    height: u32,
+    rows: &[LossRow],
+    curves: &[(char, Vec<f32>)],
+    log: bool,
+    colour: usize,
+) {
     let (lo, hi) = curves
         .iter()
         .flat_map(|(_, values)| values)
@@ -130,10 +195,15 @@ pub fn plot_losses(
     } else {
         (lo.min(0.0), hi.max(lo + 1e-3))
     };
-    let (x0, y0, x1, y1) = (MARGIN, HEIGHT - MARGIN, WIDTH - MARGIN / 2, MARGIN / 2);
+    let (x0, y0, x1, y1) = (
+        MARGIN,
+        top + height - MARGIN,
+        WIDTH - MARGIN / 2,
+        top + MARGIN / 2,
+    );
     let grey = Rgb([120, 120, 120]);
-    line(&mut image, (x0, y0), (x1, y0), grey);
-    line(&mut image, (x0, y0), (x0, y1), grey);
+    line(image, (x0, y0), (x1, y0), grey);
+    line(image, (x0, y0), (x0, y1), grey);
     let last = rows.last().map_or(1, |r| r.iteration.max(1));
     let first = rows.first().map_or(0, |r| r.iteration);
     let to_px = |i: u64, v: f32| -> (u32, u32) {
@@ -145,39 +215,41 @@ pub fn plot_losses(
         )
     };
     for (k, (label, values)) in curves.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
-        for (pair, rows) in values.windows(2).zip(rows.windows(2)) {
-            if pair[0].is_finite() && pair[1].is_finite() {
-                line(
-                    &mut image,
-                    to_px(rows[0].iteration, pair[0]),
-                    to_px(rows[1].iteration, pair[1]),
-                    color,
-                );
+        let colour = PALETTE[(colour + k) % PALETTE.len()];
+        let mut previous: Option<(u32, u32)> = None;
+        for (value, row) in values.iter().zip(rows) {
+            if !value.is_finite() {
+                continue;
             }
+            let point = to_px(row.iteration, *value);
+            if let Some(previous) = previous {
+                line(image, previous, point, colour);
+            }
+            previous = Some(point);
         }
         let legend_x = x1 - 20 * (curves.len() - k) as u32;
-        text(&mut image, legend_x, y1 + 4, &label.to_string(), color);
+        text(image, legend_x, y1 + 4, &label.to_string(), colour);
     }
     let axis = |v: f32| {
         if log {
             format!("1E{v:.1}")
+        } else if v.abs() < 0.1 && v != 0.0 {
+            format!("{v:.4}")
         } else {
             format!("{v:.2}")
         }
     };
-    text(&mut image, 4, y1, &axis(hi), grey);
-    text(&mut image, 4, y0 - 6, &axis(lo), grey);
-    text(&mut image, x0, y0 + 8, &first.to_string(), grey);
+    text(image, 4, y1, &axis(hi), grey);
+    text(image, 4, y0 - 6, &axis(lo), grey);
+    text(image, x0, y0 + 8, &first.to_string(), grey);
     let last_label = last.to_string();
     text(
-        &mut image,
+        image,
         x1 - 4 * last_label.len() as u32 * 2,
         y0 + 8,
         &last_label,
         grey,
     );
-    save(&image, path)
 }
 
 pub(crate) fn paste(sheet: &mut RgbImage, image: &RgbImage, x: u32, y: u32) {
@@ -234,11 +306,13 @@ fn text(image: &mut RgbImage, x: u32, y: u32, text: &str, color: Rgb<u8>) {
             'C' => [7, 4, 4, 4, 7],
             'D' => [6, 5, 5, 5, 6],
             'E' => [7, 4, 6, 4, 7],
+            'F' => [7, 4, 6, 4, 4],
             'G' => [7, 4, 5, 5, 7],
             'L' => [4, 4, 4, 4, 7],
             'P' => [6, 5, 6, 4, 4],
             'S' => [7, 4, 7, 1, 7],
             'T' => [7, 2, 2, 2, 2],
+            'V' => [5, 5, 5, 5, 2],
             'W' => [5, 5, 5, 7, 5],
             _ => [0; 5],
         };

@@ -30,6 +30,25 @@ pub trait Trainer {
     fn set_learning_rate_scale(&mut self, scale: f64);
     /// Writes a PNG of samples to `path`.
     fn sample_sheet(&mut self, path: &Path) -> Result<(), TrainError>;
+    /// The columns of [`Self::monitor`]'s measurements, logged after the
+    /// losses (none by default).
+    fn monitor_columns(&self) -> &'static [Column] {
+        &[]
+    }
+    /// Measurements of the networks taken at every report (sample quality,
+    /// diversity), one per [`Self::monitor_columns`] entry.
+    fn monitor(&mut self) -> Result<Monitored, TrainError> {
+        Ok(Monitored::default())
+    }
+}
+
+/// What [`Trainer::monitor`] measured.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Monitored {
+    /// One value per monitor column.
+    pub values: Vec<f32>,
+    /// Something the user should know now (e.g. signs of mode collapse).
+    pub warning: Option<String>,
 }
 
 /// What happened in one call of [`TrainingRun::run`]'s callback.
@@ -46,6 +65,13 @@ pub enum RunEvent {
         restored: u64,
         /// The learning-rate factor from now on.
         learning_rate_scale: f64,
+    },
+    /// A monitor saw something worth a warning at a report.
+    Warning {
+        /// The iteration of the report.
+        iteration: u64,
+        /// What it saw.
+        message: String,
     },
 }
 
@@ -90,7 +116,7 @@ impl<T: Trainer> TrainingRun<T> {
         })?;
         let rows = report::read_csv(
             &out.join("losses.csv"),
-            trainer.columns().len(),
+            trainer.columns().len() + trainer.monitor_columns().len(),
             trainer.iteration(),
         );
         Ok(Self {
@@ -119,15 +145,22 @@ impl<T: Trainer> TrainingRun<T> {
             self.trainer.save_checkpoint(&self.checkpoint_dir())?;
         }
         while self.trainer.iteration() < until {
-            let values = self.trainer.step()?;
+            let mut values = self.trainer.step()?;
             let iteration = self.trainer.iteration();
             if values.iter().all(|v| v.is_finite()) {
                 recoveries = 0;
+                // Monitors are measured at reports only: NaN until then.
+                values.resize(
+                    values.len() + self.trainer.monitor_columns().len(),
+                    f32::NAN,
+                );
                 let row = LossRow { iteration, values };
                 self.rows.push(row.clone());
                 on_event(&RunEvent::Step(row));
-                if iteration.is_multiple_of(self.every) || iteration == until {
-                    self.report()?;
+                if (iteration.is_multiple_of(self.every) || iteration == until)
+                    && let Some(message) = self.report()?
+                {
+                    on_event(&RunEvent::Warning { iteration, message });
                 }
                 continue;
             }
@@ -150,13 +183,30 @@ impl<T: Trainer> TrainingRun<T> {
         Ok(())
     }
 
-    /// Writes the CSV, the loss curve, a sample sheet and a checkpoint now.
-    pub fn report(&mut self) -> Result<(), TrainError> {
-        let columns = self.trainer.columns();
-        report::write_csv(&self.out.join("losses.csv"), columns, &self.rows)?;
+    /// Takes the trainer's monitor measurements into the last row and writes
+    /// the CSV, the loss curve, a sample sheet and a checkpoint now; returns
+    /// the monitor's warning, if any.
+    pub fn report(&mut self) -> Result<Option<String>, TrainError> {
+        let (columns, monitors) = (self.trainer.columns(), self.trainer.monitor_columns());
+        let monitored = if monitors.is_empty() {
+            Monitored::default()
+        } else {
+            self.trainer.monitor()?
+        };
+        if let Some(row) = self.rows.last_mut() {
+            for (slot, value) in row.values[columns.len()..]
+                .iter_mut()
+                .zip(&monitored.values)
+            {
+                *slot = *value;
+            }
+        }
+        let all: Vec<Column> = columns.iter().chain(monitors).copied().collect();
+        report::write_csv(&self.out.join("losses.csv"), &all, &self.rows)?;
         report::plot_losses(
             &self.rows,
             columns,
+            monitors,
             self.trainer.log_plot(),
             &self.out.join("losses.png"),
         )?;
@@ -164,7 +214,8 @@ impl<T: Trainer> TrainingRun<T> {
             .out
             .join(format!("samples-{:06}.png", self.trainer.iteration()));
         self.trainer.sample_sheet(&sheet)?;
-        self.trainer.save_checkpoint(&self.checkpoint_dir())
+        self.trainer.save_checkpoint(&self.checkpoint_dir())?;
+        Ok(monitored.warning)
     }
 
     /// The losses so far.

@@ -10,15 +10,16 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use image::{Rgb, RgbImage};
 
-use super::adversarial::AdversarialLoss;
+use super::adversarial::{AdversarialLoss, lipschitz_penalty};
 use super::checkpoint::CheckpointReader;
 use super::discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 use super::error::TrainError;
 use super::images::{Augment, ImageSet};
 use super::loop_state::{LoopState, scalar};
 use super::report::{Column, paste, save};
-use super::run::Trainer;
+use super::run::{Monitored, Trainer};
 use crate::bridge::tensor_to_image;
+use crate::eval::{TextureJudge, TextureReference};
 use crate::nn::{PsganConfig, PsganGenerator, PsganLatent, TEXTURE_RANGE};
 
 /// Everything that defines a texture GAN training run.
@@ -38,6 +39,11 @@ pub struct TextureTrainConfig {
     /// Adversarial objective.
     #[config(default = "AdversarialLoss::Bce")]
     pub loss: AdversarialLoss,
+    /// Weight of the first-order Lipschitz penalty on the discriminator
+    /// ([`lipschitz_penalty`], the stand-in for WGAN-GP's gradient penalty;
+    /// 10 is WGAN-GP's usual weight); 0 switches it off.
+    #[config(default = 0.0)]
+    pub lipschitz_penalty: f32,
     /// Adam learning rate for both networks.
     #[config(default = 2e-4)]
     pub learning_rate: f64,
@@ -79,7 +85,37 @@ const COLUMNS: &[Column] = &[
     },
 ];
 
+/// The texture trainer's monitor columns: SIFID of samples against the
+/// exemplar and their diversity (mean pairwise LPIPS).
+const MONITOR_COLUMNS: &[Column] = &[
+    Column {
+        name: "sifid",
+        label: Some('F'),
+    },
+    Column {
+        name: "diversity",
+        label: Some('V'),
+    },
+];
+
 type Opt<M, B> = OptimizerAdaptor<Adam, M, B>;
+
+/// Watches sample quality during texture training: at every report, the
+/// SIFID of a fixed set of samples against the exemplar and their
+/// diversity, with a warning (once) when the diversity falls below a
+/// fraction of the exemplar crops' own — the generator making the same
+/// texture from every latent (mode collapse).
+struct TextureMonitor<B: Backend> {
+    judge: TextureJudge<B>,
+    reference: TextureReference<B>,
+    seeds: Vec<u64>,
+    collapse: f64,
+    warned: bool,
+}
+
+/// Seed of the monitor's exemplar crops (apart from the training crops, so
+/// that monitoring leaves the training sequence as it is).
+const MONITOR_CROP_SEED: u64 = 0x5EED;
 
 /// A generator and its patch discriminator being trained on exemplars.
 pub struct TextureTrainer<B: AutodiffBackend> {
@@ -94,6 +130,7 @@ pub struct TextureTrainer<B: AutodiffBackend> {
     state: LoopState,
     exemplars: ImageSet,
     device: B::Device,
+    monitor: Option<TextureMonitor<B::InnerBackend>>,
 }
 
 impl<B: AutodiffBackend> TextureTrainer<B> {
@@ -122,8 +159,33 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             state: LoopState::new(config.seed),
             exemplars,
             device: device.clone(),
+            monitor: None,
             config,
         })
+    }
+
+    /// Monitors the run with `judge`: `seeds` samples (the same seeds at
+    /// every report) of twice the training size against as many crops of the
+    /// first exemplar; warns when their diversity falls below `collapse` ×
+    /// the crops'. Returns the crops' diversity, the yardstick.
+    pub fn monitor(
+        &mut self,
+        judge: TextureJudge<B::InnerBackend>,
+        seeds: usize,
+        collapse: f64,
+    ) -> f64 {
+        let exemplar = self.exemplars.image::<B::InnerBackend>(0, &self.device);
+        let count = seeds.max(2);
+        let reference = judge.reference(exemplar, 2 * self.config.size, count, MONITOR_CROP_SEED);
+        let diversity = reference.diversity;
+        self.monitor = Some(TextureMonitor {
+            judge,
+            reference,
+            seeds: (1..=count as u64).collect(),
+            collapse,
+            warned: false,
+        });
+        diversity
     }
 
     /// One discriminator step and one generator step; returns the values
@@ -148,13 +210,25 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             .sub_scalar(1.0);
         let latent = self.latent(cells);
         let fake = self.generator.forward(&latent, false).detach();
-        let real_logits = self.discriminator.forward(real);
-        let fake_logits = self.discriminator.forward(fake);
+        self.discriminator.power_iteration();
+        let real_logits = self.discriminator.forward(real.clone());
+        let fake_logits = self.discriminator.forward(fake.clone());
         let (real_logit, fake_logit) = (
             scalar(real_logits.clone().mean()),
             scalar(fake_logits.clone().mean()),
         );
-        let loss_d = config.loss.discriminator(real_logits, fake_logits);
+        let mut loss_d = config.loss.discriminator(real_logits, fake_logits);
+        if config.lipschitz_penalty > 0.0 {
+            // The step along the line leaves room for `t + h` within it.
+            const STEP: f32 = 0.1;
+            let t: Vec<f32> = (0..config.batch)
+                .map(|_| (1.0 - STEP) * self.state.rng.uniform())
+                .collect();
+            let t = Tensor::from_data(TensorData::new(t, [config.batch]), &self.device);
+            let discriminator = &self.discriminator;
+            let penalty = lipschitz_penalty(|x| discriminator.forward(x), real, fake, t, STEP);
+            loss_d = loss_d + penalty.mul_scalar(config.lipschitz_penalty);
+        }
         let d_value = scalar(loss_d.clone());
         let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
         self.discriminator = self.opt_d.step(lr, self.discriminator.clone(), grads);
@@ -246,6 +320,44 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
     /// below, a 2×2 tiling of the first one generated tileable (seams would
     /// show as lines through its middle) and an exemplar crop at the same
     /// scale.
+    fn monitor_columns(&self) -> &'static [Column] {
+        if self.monitor.is_some() {
+            MONITOR_COLUMNS
+        } else {
+            &[]
+        }
+    }
+
+    fn monitor(&mut self) -> Result<Monitored, TrainError> {
+        let generator = self.inference_generator();
+        let config = &self.config.generator;
+        let Some(monitor) = self.monitor.as_mut() else {
+            return Ok(Monitored::default());
+        };
+        let cells = 2 * self.config.size / config.scale();
+        let latent = PsganLatent::sample(config, &monitor.seeds, cells, cells, &self.device);
+        let samples = generator
+            .forward(&latent, false)
+            .add_scalar(-TEXTURE_RANGE.0)
+            .div_scalar(TEXTURE_RANGE.1 - TEXTURE_RANGE.0)
+            .clamp(0.0, 1.0);
+        let sifid = monitor.judge.sifid(samples.clone(), &monitor.reference);
+        let diversity = monitor.judge.diversity(samples);
+        let yardstick = monitor.reference.diversity;
+        let warning = (!monitor.warned && diversity < monitor.collapse * yardstick).then(|| {
+            monitor.warned = true;
+            format!(
+                "sample diversity {diversity:.3} is below {} × the exemplar crops' {yardstick:.3}: \
+                 the generator may be collapsing to one texture",
+                monitor.collapse
+            )
+        });
+        Ok(Monitored {
+            values: vec![sifid as f32, diversity as f32],
+            warning,
+        })
+    }
+
     fn sample_sheet(&mut self, path: &Path) -> Result<(), TrainError> {
         let config = &self.config.generator;
         let size = 2 * self.config.size;

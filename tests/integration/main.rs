@@ -13,6 +13,8 @@ mod camera;
 mod device;
 mod kernels;
 mod macs;
+#[cfg(feature = "train")]
+mod metrics;
 mod parity;
 mod steering;
 #[cfg(feature = "train")]

@@ -6,13 +6,28 @@ use bevy::render::RenderApp;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::texture::GpuImage;
 use bevy_gan_style::bridge::host;
+#[cfg(feature = "train")]
+use bevy_gan_style::eval::Seam;
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::generate;
 
 use crate::util::{Gpu, root};
 
-/// The shipped texture models.
-const MODELS: [&str; 3] = ["water_caustics", "ink_clouds", "herringbone_bricks"];
+/// The names of all shipped texture models (`assets/textures/*.texture.ron`).
+fn shipped() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("assets/textures"))
+        .expect("assets/textures")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".texture.ron").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The model every single-model test uses.
+const FIRST: &str = "water_caustics";
 
 fn model(name: &str) -> TextureModel {
     TextureModel::load_file(root().join(format!("assets/textures/{name}.texture.ron")))
@@ -29,45 +44,13 @@ fn cpu_texture(model: &TextureModel, params: &TextureParams) -> Vec<f32> {
         .expect("f32")
 }
 
-/// Seam measurements of a `width × height` RGB image (planar): mean
-/// absolute difference across the wrap-around boundary (last column to
-/// first, last row to first — where a 2×2 tiling joins) and between all
-/// interior neighbours.
-struct Seam {
-    wrap: f64,
-    interior: f64,
-}
-
-fn seam(pixels: &[f32], width: usize, height: usize) -> Seam {
-    let at = |c: usize, y: usize, x: usize| pixels[c * width * height + y * width + x] as f64;
-    let mut sums = [(0.0, 0u64); 2];
-    for c in 0..3 {
-        for y in 0..height {
-            for x in 0..width {
-                for (along, len, d) in [
-                    (x, width, (at(c, y, x) - at(c, y, (x + 1) % width)).abs()),
-                    (y, height, (at(c, y, x) - at(c, (y + 1) % height, x)).abs()),
-                ] {
-                    let kind = usize::from(along + 1 != len);
-                    sums[kind].0 += d;
-                    sums[kind].1 += 1;
-                }
-            }
-        }
-    }
-    let mean = |(sum, n): (f64, u64)| sum / n.max(1) as f64;
-    Seam {
-        wrap: mean(sums[0]),
-        interior: mean(sums[1]),
-    }
-}
-
+#[cfg(feature = "train")]
 #[test]
 fn shipped_textures_tile_without_a_seam() {
     // One wrap column and row are few pixels, and a texture's local contrast
     // varies across the image, so the measurements are summed over seeds.
     const SEEDS: u64 = 12;
-    for name in MODELS {
+    for name in &shipped() {
         let model = model(name);
         for (tileable, size) in [(true, 128), (true, 96), (false, 128)] {
             let (mut wrap, mut interior) = (0.0, 0.0);
@@ -78,7 +61,8 @@ fn shipped_textures_tile_without_a_seam() {
                     tileable,
                     ..default()
                 };
-                let seam = seam(&cpu_texture(&model, &params), size as usize, size as usize);
+                let seam =
+                    Seam::measure(&cpu_texture(&model, &params), size as usize, size as usize);
                 wrap += seam.wrap;
                 interior += seam.interior;
             }
@@ -100,7 +84,7 @@ fn shipped_textures_tile_without_a_seam() {
 
 #[test]
 fn seeds_decide_the_texture_and_sizes_are_free() {
-    let model = model(MODELS[0]);
+    let model = model(FIRST);
     let params = |seed, size| TextureParams {
         size: UVec2::new(size, size),
         seed,
@@ -133,8 +117,8 @@ fn seeds_decide_the_texture_and_sizes_are_free() {
 #[test]
 fn gpu_and_cpu_generate_the_same_texture() {
     let gpu = Gpu::new();
-    for name in MODELS {
-        let model = model(name);
+    for name in shipped() {
+        let model = model(&name);
         let params = TextureParams {
             size: UVec2::new(160, 96),
             seed: 11,
@@ -160,7 +144,7 @@ fn gpu_and_cpu_generate_the_same_texture() {
 #[test]
 fn neural_texture_fills_its_image_on_the_gpu() {
     let mut gpu = Gpu::new();
-    let model = model(MODELS[0]);
+    let model = model(FIRST);
     let params = TextureParams {
         size: UVec2::new(96, 64),
         seed: 5,

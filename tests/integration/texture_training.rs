@@ -1,9 +1,11 @@
 //! Training texture GANs (feature `train`).
 
+use bevy_gan_style::eval::TextureJudge;
 use bevy_gan_style::nn::PsganConfig;
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{
-    PatchDiscriminatorConfig, RunEvent, TextureTrainConfig, TextureTrainer, Trainer, TrainingRun,
+    AdversarialLoss, PatchDiscriminatorConfig, RunEvent, TextureTrainConfig, TextureTrainer,
+    Trainer, TrainingRun,
 };
 use burn::backend::Autodiff;
 
@@ -121,6 +123,85 @@ fn bad_texture_models_and_exemplars_are_clear_errors() {
 fn iteration(event: &RunEvent) -> Option<u64> {
     match event {
         RunEvent::Step(row) => Some(row.iteration),
-        RunEvent::Recovered { .. } => None,
+        RunEvent::Recovered { .. } | RunEvent::Warning { .. } => None,
     }
+}
+
+#[test]
+fn a_wgan_run_with_spectral_norm_penalty_and_monitors_resumes_its_state() {
+    let out = root().join("target/test-output/train_texture_wgan");
+    let _ = std::fs::remove_dir_all(&out);
+    let exemplar = vec![root().join("assets/images/chelsea_256x168.png")];
+    let config = TextureTrainConfig::new(
+        PsganConfig::new(vec![8, 8]),
+        PatchDiscriminatorConfig::new(vec![8, 16]).with_spectral_norm(true),
+    )
+    .with_size(16)
+    .with_batch(2)
+    .with_exemplar_scale(0.25)
+    .with_loss(AdversarialLoss::Wgan)
+    .with_lipschitz_penalty(10.0);
+    type B = Autodiff<CpuBackend>;
+    let device = Default::default();
+    let mut trainer = TextureTrainer::<B>::new(config, &exemplar, &device).expect("start");
+    let judge = TextureJudge::load(
+        &root().join("assets/training/vgg16_features.safetensors"),
+        &root().join("assets/training/lpips_vgg_lin.safetensors"),
+        &device,
+    )
+    .expect("shipped weights");
+    // An untrained generator is far less diverse than photo crops; a
+    // fraction of 10 makes sure the warning comes, and only once.
+    let yardstick = trainer.monitor(judge, 3, 10.0);
+    assert!(yardstick > 0.0);
+    let mut run = TrainingRun::new(trainer, &out, 10).expect("run");
+    let mut warnings = Vec::new();
+    run.run(20, |event| {
+        if let RunEvent::Warning { iteration, message } = event {
+            warnings.push((*iteration, message.clone()));
+        }
+    })
+    .expect("train");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].0, 10);
+    assert!(warnings[0].1.contains("collapsing"), "{}", warnings[0].1);
+
+    let csv = std::fs::read_to_string(out.join("losses.csv")).expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "iteration,loss_d,loss_g,real_logit,fake_logit,sifid,diversity"
+    );
+    // Monitors at the reports (10, 20), empty fields in between.
+    for line in &lines[1..] {
+        let fields: Vec<&str> = line.split(',').collect();
+        let report = fields[0] == "10" || fields[0] == "20";
+        assert_eq!(fields.len(), 7, "{line}");
+        assert_eq!(
+            !fields[5].is_empty() && !fields[6].is_empty(),
+            report,
+            "{line}"
+        );
+    }
+    let curve = image::open(out.join("losses.png")).expect("curve");
+    assert!(curve.height() > 360, "monitor panels below the losses");
+
+    // The spectral norms' power-iteration state is in the checkpoint.
+    let u = |t: &TextureTrainer<B>| -> Vec<Vec<f32>> {
+        t.discriminator
+            .spectral
+            .iter()
+            .map(|norm| norm.u.val().into_data().to_vec().expect("f32"))
+            .collect()
+    };
+    assert_eq!(run.trainer.discriminator.spectral.len(), 3);
+    let saved = u(&run.trainer);
+    let resumed =
+        TextureTrainer::<B>::resume(&out.join("checkpoint"), &exemplar, &device).expect("resume");
+    assert_eq!(resumed.config.loss, AdversarialLoss::Wgan);
+    assert_eq!(u(&resumed), saved);
+    // Resumed runs read back the monitor columns' empty fields.
+    let mut resumed = TrainingRun::new(resumed, &out, 10).expect("run");
+    resumed.run(21, |_| ()).expect("train on");
+    assert_eq!(resumed.history().len(), 21);
 }
