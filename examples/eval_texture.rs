@@ -46,8 +46,9 @@ struct Args {
     /// Samples per model (seeds 1…N), and as many exemplar crops.
     #[arg(long, default_value_t = 16)]
     seeds: usize,
-    /// Side of the samples and crops (a multiple of the generators' cell;
-    /// crops are at most the scaled exemplar's short side).
+    /// Side of the samples and crops, at most: a model is judged at the
+    /// largest multiple of its cell up to this and up to ¾ of its scaled
+    /// exemplar's short side (so that crops differ).
     #[arg(long, default_value_t = 128)]
     size: usize,
     /// Seed of the exemplar crops.
@@ -67,6 +68,7 @@ struct Args {
 /// One model's results.
 struct Row {
     name: String,
+    size: usize,
     scores: TextureScores,
     seam: f64,
     ms: f64,
@@ -119,18 +121,19 @@ fn evaluate_model(
     let device = &Default::default();
     let model = TextureModel::load_file(path)?;
     let card = model.card();
-    let size = args.size;
-    model.latent_size(size as u32, size as u32)?;
     let exemplar_name = card
         .exemplars
         .first()
         .ok_or_else(|| format!("{}: the card names no exemplar", path.display()))?;
-    let exemplar = ImageSet::load(
+    let cell = card.generator.scale();
+    let exemplars = ImageSet::load(
         &[args.exemplars.join(exemplar_name)],
         card.exemplar_scale,
-        card.generator.scale(),
-    )?
-    .image::<CpuBackend>(0, device);
+        cell,
+    )?;
+    let size = args.size.min(3 * exemplars.min_side() / 4) / cell * cell;
+    model.latent_size(size as u32, size as u32)?;
+    let exemplar = exemplars.image::<CpuBackend>(0, device);
     let reference = judge.reference(exemplar, size, args.seeds, args.crop_seed);
 
     let net = model.build::<CpuBackend>(device)?;
@@ -176,6 +179,7 @@ fn evaluate_model(
     sheet.save(args.out.join(&grid))?;
     Ok(Row {
         name: card.name.clone(),
+        size,
         scores,
         seam,
         ms,
@@ -222,8 +226,9 @@ fn picture_grid(
 fn line(row: &Row) -> String {
     let s = &row.scores;
     format!(
-        "{:<20} SIFID {:>7.3}  KID {:>8.4}  FID {:>7.1}  diversity {:.3} (crops {:.3}, ×{:.2})  Gram {:.2e}  seam {:.2}  {:.1} ms",
+        "{:<20} {:>3}²  SIFID {:>7.3}  KID {:>8.4}  FID {:>7.1}  diversity {:.3} (crops {:.3}, ×{:.2})  Gram {:.2e}  seam {:.2}  {:.1} ms",
         row.name,
+        row.size,
         s.sifid,
         s.kid[1],
         s.fid[1],
@@ -240,21 +245,23 @@ fn report(args: &Args, rows: &[Row]) -> String {
     let mut md = String::from("# Texture evaluation\n\n");
     let _ = writeln!(
         md,
-        "{} samples of {}² per model (seeds 1–{}) against as many random crops of its \
-         exemplar at the trained scale; CPU backend.\n",
-        args.seeds, args.size, args.seeds
+        "{} samples per model (seeds 1–{}) against as many random crops of its exemplar \
+         at the trained scale, of the size in the table (at most {}², at most ¾ of the \
+         scaled exemplar); CPU backend.\n",
+        args.seeds, args.seeds, args.size
     );
     md.push_str(
-        "| model | SIFID (relu2_2) | KID relu4_3 | KID relu5_3 | FID relu4_3 | FID relu5_3 \
+        "| model | size | SIFID (relu2_2) | KID relu4_3 | KID relu5_3 | FID relu4_3 | FID relu5_3 \
          | diversity | crops' diversity | ratio | Gram | seam | ms |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for row in rows {
         let s = &row.scores;
         let _ = writeln!(
             md,
-            "| {} | {:.3} | {:.4} | {:.4} | {:.1} | {:.1} | {:.3} | {:.3} | {:.2} | {:.2e} | {:.2} | {:.1} |",
+            "| {} | {}² | {:.3} | {:.4} | {:.4} | {:.1} | {:.1} | {:.3} | {:.3} | {:.2} | {:.2e} | {:.2} | {:.1} |",
             row.name,
+            row.size,
             s.sifid,
             s.kid[0],
             s.kid[1],

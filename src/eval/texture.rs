@@ -9,7 +9,7 @@ use burn::prelude::*;
 use super::distribution::{frechet_distance, kernel_distance};
 use super::linalg::Features;
 use super::lpips::Lpips;
-use super::style_distance;
+use super::style::style_distance;
 use crate::nn::{SplitMix64, VggTap, WeightsError};
 
 /// The layer whose per-position features SIFID compares: low enough to
@@ -81,8 +81,13 @@ pub struct TextureScores {
 impl TextureScores {
     /// Samples' diversity over the exemplar crops' (below about ½ the
     /// generator makes much the same image from every seed).
+    /// NaN when the crops have no diversity (all the same).
     pub fn diversity_ratio(&self) -> f64 {
-        self.diversity / self.exemplar_diversity.max(f64::MIN_POSITIVE)
+        if self.exemplar_diversity > 0.0 {
+            self.diversity / self.exemplar_diversity
+        } else {
+            f64::NAN
+        }
     }
 }
 
