@@ -1,7 +1,10 @@
 //! Evaluate style models on a folder of content images: content distance
 //! (VGG16 relu3_3), Gram style distance to each style image (in all and per
-//! VGG layer), LPIPS-VGG to the content, and speed; writes a Markdown
-//! report with an image grid and feature maps of one example.
+//! VGG layer), SIFID to each style image (Fréchet distance between the
+//! relu2_2 features at every position of output and painting), LPIPS-VGG to
+//! the content, and speed; writes a Markdown report with an image grid and
+//! feature maps of one example. FID and KID, which compare two sets of
+//! images, do not apply: each style has a single painting.
 //!
 //! ```text
 //! cargo run --release --example eval_style -- \
@@ -21,7 +24,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use bevy_gan_style::eval::{Lpips, STYLE_LAYERS, content_distance, style_layer_distances};
+use bevy_gan_style::eval::{
+    Lpips, STYLE_LAYERS, content_distance, frechet_distance, position_features,
+    style_layer_distances,
+};
 use bevy_gan_style::model::write_atomic;
 use bevy_gan_style::nn::{MacReport, Vgg16, VggTap};
 use bevy_gan_style::prelude::*;
@@ -77,6 +83,8 @@ struct Row {
     content: f32,
     lpips: f32,
     style: Vec<f32>,
+    /// Per style image, the SIFID.
+    sifid: Vec<f64>,
     /// Per style image, the Gram distance per VGG layer ([`STYLE_LAYERS`]).
     layers: Vec<[f32; 4]>,
     ms: f64,
@@ -109,6 +117,10 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let style_set = ImageSet::load_short_side(&args.styles, args.style_size)?;
     let styles: Vec<Tensor<B, 4>> = (0..style_set.len())
         .map(|i| style_set.image(i, &device))
+        .collect();
+    let style_positions: Vec<_> = styles
+        .iter()
+        .map(|style| position_features(&vgg, style.clone()))
         .collect();
 
     let mut jobs = Vec::new();
@@ -143,6 +155,20 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             jobs.push((model.clone(), style));
         }
     }
+    // The photos' own SIFID to each painting: what a model starts from.
+    let photo_sifid: Vec<f64> = style_positions
+        .iter()
+        .map(|style| {
+            let total: f64 = contents
+                .iter()
+                .map(|image| {
+                    let positions = position_features(&vgg, image.clone());
+                    frechet_distance(&positions, style).unwrap_or(f64::NAN)
+                })
+                .sum();
+            total / contents.len() as f64
+        })
+        .collect();
     // The photos' own Gram distances per layer: what a model starts from.
     let baseline: Vec<[f32; 4]> = styles
         .iter()
@@ -193,6 +219,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             content: 0.0,
             lpips: 0.0,
             style: vec![0.0; styles.len()],
+            sifid: vec![0.0; styles.len()],
             layers: vec![[0.0; 4]; styles.len()],
             ms: 0.0,
             macs: net.macs(args.size, args.size),
@@ -222,6 +249,10 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
                     .zip(terms)
                     .for_each(|(sum, term)| *sum += term);
             }
+            let positions = position_features(&vgg, output.clone());
+            for (sifid, style) in row.sifid.iter_mut().zip(&style_positions) {
+                *sifid += frechet_distance(&positions, style).unwrap_or(f64::NAN);
+            }
             row.outputs.push(output);
             bar.inc(1);
         }
@@ -229,6 +260,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         row.content /= n;
         row.lpips /= n;
         row.style.iter_mut().for_each(|d| *d /= n);
+        row.sifid.iter_mut().for_each(|d| *d /= n as f64);
         row.layers.iter_mut().flatten().for_each(|d| *d /= n);
         times.sort_by(f64::total_cmp);
         row.ms = times[times.len() / 2];
@@ -246,7 +278,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             &args.out.join("features.png"),
         )?;
     }
-    let report = report(args, &rows, &baseline);
+    let report = report(args, &rows, &baseline, &photo_sifid);
     write_atomic(&args.out.join("report.md"), report.as_bytes())?;
     print!("{report}");
     Ok(())
@@ -263,7 +295,7 @@ fn style_names(args: &Args) -> Vec<String> {
         .collect()
 }
 
-fn report(args: &Args, rows: &[Row], baseline: &[[f32; 4]]) -> String {
+fn report(args: &Args, rows: &[Row], baseline: &[[f32; 4]], photo_sifid: &[f64]) -> String {
     let style_names = style_names(args);
     let mut text = String::new();
     let _ = writeln!(
@@ -275,20 +307,30 @@ fn report(args: &Args, rows: &[Row], baseline: &[[f32; 4]]) -> String {
     );
     let _ = writeln!(
         text,
-        "| model / style | content distance (relu3_3) | LPIPS to content | {} | GMAC / image | ms / image |",
+        "| model / style | content distance (relu3_3) | LPIPS to content | {} | {} | GMAC / image | ms / image |",
         style_names
             .iter()
             .map(|n| format!("Gram distance to {n}"))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        style_names
+            .iter()
+            .map(|n| format!("SIFID to {n}"))
             .collect::<Vec<_>>()
             .join(" | ")
     );
     let _ = writeln!(
         text,
         "|---|---|---|{}---|---|",
-        "---|".repeat(style_names.len())
+        "---|".repeat(2 * style_names.len())
     );
     for row in rows {
-        let styles: Vec<String> = row.style.iter().map(|d| format!("{d:.2e}")).collect();
+        let styles: Vec<String> = row
+            .style
+            .iter()
+            .map(|d| format!("{d:.2e}"))
+            .chain(row.sifid.iter().map(|d| format!("{d:.1}")))
+            .collect();
         let _ = writeln!(
             text,
             "| {} | {:.3} | {:.3} | {} | {:.3} | {:.0} |",
@@ -300,6 +342,16 @@ fn report(args: &Args, rows: &[Row], baseline: &[[f32; 4]]) -> String {
             row.ms
         );
     }
+    let photos: Vec<String> = style_names
+        .iter()
+        .zip(photo_sifid)
+        .map(|(name, sifid)| format!("{sifid:.1} to {name}"))
+        .collect();
+    let _ = writeln!(
+        text,
+        "\nSIFID of the unstyled photos (what a model starts from): {}.",
+        photos.join(", ")
+    );
     layer_report(&mut text, &style_names, rows, baseline);
     let _ = writeln!(
         text,

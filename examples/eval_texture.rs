@@ -8,12 +8,16 @@
 //! ```
 //!
 //! Each model is judged at the scale it was trained at (its card's
-//! `exemplar_scale`) against its first exemplar, looked up in `--exemplars`.
+//! `exemplar_scale`) against all its exemplars, looked up in `--exemplars`
+//! (crops come from each in turn; SIFID and Gram take the nearest).
 //! FID and KID compare global-average-pooled VGG16 relu4_3 and relu5_3
 //! features of the `--seeds` samples with those of as many random exemplar
-//! crops (Inception weights cannot be shipped, so these are VGG FIDs:
-//! comparable between the models here, not with published Inception FIDs).
-//! Everything runs on the CPU backend.
+//! crops: Inception weights cannot be shipped, so by default these are VGG
+//! FIDs, comparable between the models here, not with published figures.
+//! `--inception inception_v3_google-0cc3c7bd.pth` (torchvision's state
+//! dict) puts FID and KID on Inception-v3's 2048 pool features instead
+//! (samples resized to 299²); the report says which. Everything runs on the
+//! CPU backend.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -25,7 +29,7 @@ use bevy::prelude::*;
 use bevy_gan_style::bridge::tensor_to_image;
 use bevy_gan_style::eval::{Seam, TextureJudge, TextureScores};
 use bevy_gan_style::model::write_atomic;
-use bevy_gan_style::nn::TEXTURE_RANGE;
+use bevy_gan_style::nn::{InceptionV3, TEXTURE_RANGE};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::generate;
 use bevy_gan_style::train::ImageSet;
@@ -63,6 +67,11 @@ struct Args {
     /// LPIPS heads.
     #[arg(long, default_value = "assets/training/lpips_vgg_lin.safetensors")]
     lpips: PathBuf,
+    /// torchvision's Inception-v3 weights (`.pth` state dict, or
+    /// safetensors under the same names): FID and KID on its pool features
+    /// instead of VGG16's.
+    #[arg(long)]
+    inception: Option<PathBuf>,
 }
 
 /// One model's results.
@@ -92,7 +101,12 @@ fn evaluate(args: &Args) -> Result<(), Box<dyn Error>> {
     }
     std::fs::create_dir_all(&args.out)?;
     let device = Default::default();
-    let judge = TextureJudge::<CpuBackend>::load(&args.vgg, &args.lpips, &device)?;
+    let mut judge = TextureJudge::<CpuBackend>::load(&args.vgg, &args.lpips, &device)?;
+    if let Some(path) = &args.inception {
+        judge = judge.with_inception(InceptionV3::load(path, &device)?);
+    }
+    let spaces = judge.pooled_names();
+    println!("FID and KID on {}", spaces.join(" and "));
     let bar = ProgressBar::new(args.models.len() as u64);
     bar.set_style(ProgressStyle::with_template(
         "{bar:32} {pos}/{len} models · {elapsed} · {msg}",
@@ -101,12 +115,12 @@ fn evaluate(args: &Args) -> Result<(), Box<dyn Error>> {
     for path in &args.models {
         bar.set_message(path.display().to_string());
         let row = evaluate_model(args, &judge, path)?;
-        bar.println(line(&row));
+        bar.println(line(&row, spaces));
         rows.push(row);
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let report = report(args, &rows);
+    let report = report(args, &rows, spaces);
     let path = args.out.join("report.md");
     write_atomic(&path, report.as_bytes())?;
     println!("report: {}", path.display());
@@ -121,20 +135,22 @@ fn evaluate_model(
     let device = &Default::default();
     let model = TextureModel::load_file(path)?;
     let card = model.card();
-    let exemplar_name = card
-        .exemplars
-        .first()
-        .ok_or_else(|| format!("{}: the card names no exemplar", path.display()))?;
+    if card.exemplars.is_empty() {
+        return Err(format!("{}: the card names no exemplar", path.display()).into());
+    }
     let cell = card.generator.scale();
-    let exemplars = ImageSet::load(
-        &[args.exemplars.join(exemplar_name)],
-        card.exemplar_scale,
-        cell,
-    )?;
+    let paths: Vec<PathBuf> = card
+        .exemplars
+        .iter()
+        .map(|e| args.exemplars.join(e))
+        .collect();
+    let exemplars = ImageSet::load(&paths, card.exemplar_scale, cell)?;
     let size = args.size.min(3 * exemplars.min_side() / 4) / cell * cell;
     model.latent_size(size as u32, size as u32)?;
-    let exemplar = exemplars.image::<CpuBackend>(0, device);
-    let reference = judge.reference(exemplar, size, args.seeds, args.crop_seed);
+    let exemplars: Vec<_> = (0..exemplars.len())
+        .map(|i| exemplars.image::<CpuBackend>(i, device))
+        .collect();
+    let reference = judge.reference(&exemplars, size, args.seeds, args.crop_seed);
 
     let net = model.build::<CpuBackend>(device)?;
     let params = |seed: u64, tileable: bool| TextureParams {
@@ -223,57 +239,66 @@ fn picture_grid(
     image::imageops::crop_imm(&sheet, 0, 0, used, 2 * s).to_image()
 }
 
-fn line(row: &Row) -> String {
+/// The table's columns after model and size: heading and value.
+fn columns(row: &Row, spaces: &[&str]) -> Vec<(String, String)> {
     let s = &row.scores;
-    format!(
-        "{:<20} {:>3}²  SIFID {:>7.3}  KID {:>8.4}  FID {:>7.1}  diversity {:.3} (crops {:.3}, ×{:.2})  Gram {:.2e}  seam {:.2}  {:.1} ms",
-        row.name,
-        row.size,
-        s.sifid,
-        s.kid[1],
-        s.fid[1],
-        s.diversity,
-        s.exemplar_diversity,
-        s.diversity_ratio(),
-        s.gram,
-        row.seam,
-        row.ms
-    )
+    let mut columns = vec![("SIFID (relu2_2)".to_string(), format!("{:.3}", s.sifid))];
+    for (space, kid) in spaces.iter().zip(&s.kid) {
+        columns.push((format!("KID {space}"), format!("{kid:.4}")));
+    }
+    for (space, fid) in spaces.iter().zip(&s.fid) {
+        columns.push((format!("FID {space}"), format!("{fid:.1}")));
+    }
+    let rest = [
+        ("diversity", format!("{:.3}", s.diversity)),
+        ("crops' diversity", format!("{:.3}", s.exemplar_diversity)),
+        ("ratio", format!("{:.2}", s.diversity_ratio())),
+        ("Gram", format!("{:.2e}", s.gram)),
+        ("seam", format!("{:.2}", row.seam)),
+        ("ms", format!("{:.1}", row.ms)),
+    ];
+    columns.extend(rest.map(|(h, v)| (h.to_string(), v)));
+    columns
 }
 
-fn report(args: &Args, rows: &[Row]) -> String {
+/// One model's results as a console line.
+fn line(row: &Row, spaces: &[&str]) -> String {
+    let mut line = format!("{:<20} {:>3}²", row.name, row.size);
+    for (heading, value) in columns(row, spaces) {
+        let _ = write!(line, "  {heading} {value}");
+    }
+    line
+}
+
+fn report(args: &Args, rows: &[Row], spaces: &[&str]) -> String {
     let mut md = String::from("# Texture evaluation\n\n");
     let _ = writeln!(
         md,
         "{} samples per model (seeds 1–{}) against as many random crops of its exemplar \
          at the trained scale, of the size in the table (at most {}², at most ¾ of the \
-         scaled exemplar); CPU backend.\n",
-        args.seeds, args.seeds, args.size
+         scaled exemplar); FID and KID on {}; CPU backend.\n",
+        args.seeds,
+        args.seeds,
+        args.size,
+        spaces.join(" and ")
     );
-    md.push_str(
-        "| model | size | SIFID (relu2_2) | KID relu4_3 | KID relu5_3 | FID relu4_3 | FID relu5_3 \
-         | diversity | crops' diversity | ratio | Gram | seam | ms |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    let cells = |row: &Row, value: bool| -> Vec<String> {
+        let pick = |(h, v): (String, String)| if value { v } else { h };
+        columns(row, spaces).into_iter().map(pick).collect()
+    };
+    let headings = rows
+        .first()
+        .map(|row| cells(row, false))
+        .unwrap_or_default();
+    let _ = writeln!(
+        md,
+        "| model | size | {} |\n|---|---|{}",
+        headings.join(" | "),
+        "---|".repeat(headings.len())
     );
     for row in rows {
-        let s = &row.scores;
-        let _ = writeln!(
-            md,
-            "| {} | {}² | {:.3} | {:.4} | {:.4} | {:.1} | {:.1} | {:.3} | {:.3} | {:.2} | {:.2e} | {:.2} | {:.1} |",
-            row.name,
-            row.size,
-            s.sifid,
-            s.kid[0],
-            s.kid[1],
-            s.fid[0],
-            s.fid[1],
-            s.diversity,
-            s.exemplar_diversity,
-            s.diversity_ratio(),
-            s.gram,
-            row.seam,
-            row.ms
-        );
+        let values = cells(row, true).join(" | ");
+        let _ = writeln!(md, "| {} | {}² | {values} |", row.name, row.size);
     }
     md.push_str(
         "\nSIFID: Fréchet distance between the relu2_2 features at every position of a \

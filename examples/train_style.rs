@@ -141,9 +141,13 @@ struct Args {
     /// Seed of initialisation, crops and style choice.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Samples, curve and checkpoint every this many iterations.
+    /// Samples, curve, monitor and checkpoint every this many iterations.
     #[arg(long, default_value_t = 100)]
     every: u64,
+    /// Leave out the monitor: SIFID of the sample sheet's outputs against
+    /// the style images at every report (in `losses.csv` and the curve).
+    #[arg(long)]
+    no_monitor: bool,
     /// Continue from `<out>/checkpoint` (its configuration wins, except
     /// that `--temporal-weight` adds the temporal loss on `--pairs`).
     #[arg(long)]
@@ -389,7 +393,11 @@ fn taught_styles(args: &Args) -> Result<usize, Box<dyn Error>> {
 }
 
 fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
-    let trainer = trainer::<B>(args, device)?;
+    let mut trainer = trainer::<B>(args, device)?;
+    if !args.no_monitor && !trainer.config.styles.is_empty() {
+        trainer.monitor()?;
+        println!("monitoring SIFID of the samples against the style images");
+    }
     for skipped in &trainer.skipped {
         eprintln!(
             "warning: skipping {}: {}",

@@ -16,4 +16,6 @@ pub(crate) use linalg::symmetric_eigen;
 pub use lpips::Lpips;
 pub use seam::Seam;
 pub use style::{STYLE_LAYERS, content_distance, style_distance, style_layer_distances};
-pub use texture::{POOLED_LAYERS, SIFID_LAYER, TextureJudge, TextureReference, TextureScores};
+pub use texture::{
+    POOLED_LAYERS, SIFID_LAYER, TextureJudge, TextureReference, TextureScores, position_features,
+};

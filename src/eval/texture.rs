@@ -1,6 +1,6 @@
-//! Judging texture generators against their exemplar: SIFID, FID and KID
+//! Judging texture generators against their exemplars: SIFID, FID and KID
 //! on VGG16 features, diversity between seeds (mean pairwise LPIPS) beside
-//! the exemplar's own, and the Gram distance.
+//! the exemplars' own, and the Gram distance.
 
 use std::path::Path;
 
@@ -10,15 +10,17 @@ use super::distribution::{frechet_distance, kernel_distance};
 use super::linalg::Features;
 use super::lpips::Lpips;
 use super::style::style_distance;
-use crate::nn::{SplitMix64, VggTap, WeightsError};
+use crate::nn::{InceptionV3, SplitMix64, Vgg16, VggTap, WeightsError};
 
 /// The layer whose per-position features SIFID compares: low enough to
 /// describe local texture, with 128 channels (SIFID's original used
 /// Inception's 64 channels before its second pooling).
 pub const SIFID_LAYER: VggTap = VggTap::Relu2_2;
 
-/// The layers whose global-average-pooled features FID and KID compare, in
-/// the order of [`TextureScores::fid`] and [`TextureScores::kid`].
+/// The VGG16 layers whose global-average-pooled features FID and KID
+/// compare, in the order of [`TextureScores::fid`] and
+/// [`TextureScores::kid`] (unless the judge has Inception-v3, see
+/// [`TextureJudge::with_inception`]).
 pub const POOLED_LAYERS: [VggTap; 2] = [VggTap::Relu4_3, VggTap::Relu5_3];
 
 /// VGG16 and the LPIPS heads, the networks every texture metric runs on.
@@ -34,7 +36,7 @@ pub const POOLED_LAYERS: [VggTap; 2] = [VggTap::Relu4_3, VggTap::Relu5_3];
 /// )?;
 /// let exemplar = Tensor::<CpuBackend, 4>::random(
 ///     [1, 3, 96, 96], burn::tensor::Distribution::Default, &Default::default());
-/// let reference = judge.reference(exemplar.clone(), 64, 8, 1);
+/// let reference = judge.reference(&[exemplar.clone()], 64, 8, 1);
 /// let samples = exemplar.narrow(2, 0, 64).narrow(3, 0, 64).repeat_dim(0, 8);
 /// let scores = judge.judge(samples, &reference);
 /// assert_eq!(scores.diversity, 0.0); // eight copies of one image
@@ -42,15 +44,16 @@ pub const POOLED_LAYERS: [VggTap; 2] = [VggTap::Relu4_3, VggTap::Relu5_3];
 /// ```
 pub struct TextureJudge<B: Backend> {
     lpips: Lpips<B>,
+    inception: Option<InceptionV3<B>>,
 }
 
-/// What samples are judged against: the exemplar (at the scale the model
-/// learned it), its SIFID features, and random crops of it with their
+/// What samples are judged against: the exemplars (at the scale the model
+/// learned them), their SIFID features, and random crops of them with their
 /// pooled features and their own diversity.
 pub struct TextureReference<B: Backend> {
-    exemplar: Tensor<B, 4>,
-    positions: Features,
-    pooled: [Features; 2],
+    exemplars: Vec<Tensor<B, 4>>,
+    positions: Vec<Features>,
+    pooled: Vec<Features>,
     /// Mean pairwise LPIPS between the exemplar crops: how diverse the
     /// exemplar itself is at the samples' size, the yardstick of
     /// [`TextureScores::diversity`].
@@ -62,19 +65,22 @@ pub struct TextureReference<B: Backend> {
 /// The scores of a set of samples (see [`TextureJudge::judge`]). Lower is
 /// closer to the exemplar for the distances; diversity should be near the
 /// exemplar crops'.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TextureScores {
-    /// Mean over the samples of SIFID against the exemplar.
+    /// Mean over the samples of SIFID against the exemplar (the nearest
+    /// one where there are several).
     pub sifid: f64,
-    /// FID between samples and exemplar crops, per [`POOLED_LAYERS`].
-    pub fid: [f64; 2],
-    /// KID between samples and exemplar crops, per [`POOLED_LAYERS`].
-    pub kid: [f64; 2],
+    /// FID between samples and exemplar crops, per feature space of
+    /// [`TextureJudge::pooled_names`].
+    pub fid: Vec<f64>,
+    /// KID between samples and exemplar crops, likewise.
+    pub kid: Vec<f64>,
     /// Mean pairwise LPIPS between the samples.
     pub diversity: f64,
     /// The same between the exemplar crops ([`TextureReference::diversity`]).
     pub exemplar_diversity: f64,
-    /// Mean Gram style distance of the samples to the exemplar.
+    /// Mean Gram style distance of the samples to the exemplar (the
+    /// nearest one where there are several).
     pub gram: f64,
 }
 
@@ -96,25 +102,54 @@ impl<B: Backend> TextureJudge<B> {
     pub fn load(vgg: &Path, heads: &Path, device: &B::Device) -> Result<Self, WeightsError> {
         Ok(Self {
             lpips: Lpips::load(vgg, heads, device)?,
+            inception: None,
         })
     }
 
-    /// The reference for `exemplar` (`[1, 3, H, W]` in `[0, 1]`): `count`
-    /// random `crop × crop` crops (at most the exemplar's short side), drawn
-    /// with `seed`.
+    /// FID and KID on Inception-v3's pool features (the space of published
+    /// figures) instead of VGG16's [`POOLED_LAYERS`].
+    pub fn with_inception(mut self, inception: InceptionV3<B>) -> Self {
+        self.inception = Some(inception);
+        self
+    }
+
+    /// The feature spaces of [`TextureScores::fid`] and
+    /// [`TextureScores::kid`], in order.
+    pub fn pooled_names(&self) -> &'static [&'static str] {
+        if self.inception.is_some() {
+            &["Inception-v3 pool3"]
+        } else {
+            &["VGG16 relu4_3", "VGG16 relu5_3"]
+        }
+    }
+
+    /// The reference for `exemplars` (each `[1, 3, H, W]` in `[0, 1]`, one
+    /// or more): `count` random `crop × crop` crops (at most the smallest
+    /// exemplar's short side), drawn with `seed` from the exemplars in turn.
+    ///
+    /// # Panics
+    /// When `exemplars` is empty.
     pub fn reference(
         &self,
-        exemplar: Tensor<B, 4>,
+        exemplars: &[Tensor<B, 4>],
         crop: usize,
         count: usize,
         seed: u64,
     ) -> TextureReference<B> {
-        let [_, _, height, width] = exemplar.dims();
-        let crop = crop.min(height).min(width);
+        assert!(
+            !exemplars.is_empty(),
+            "a texture reference needs an exemplar"
+        );
+        let crop = exemplars
+            .iter()
+            .map(|e| e.dims()[2].min(e.dims()[3]))
+            .fold(crop, usize::min);
         let mut rng = SplitMix64::new(seed);
         let crops = Tensor::cat(
             (0..count)
-                .map(|_| {
+                .map(|i| {
+                    let exemplar = &exemplars[i % exemplars.len()];
+                    let [_, _, height, width] = exemplar.dims();
                     let y = rng.below(height - crop + 1);
                     let x = rng.below(width - crop + 1);
                     exemplar.clone().narrow(2, y, crop).narrow(3, x, crop)
@@ -123,10 +158,13 @@ impl<B: Backend> TextureJudge<B> {
             0,
         );
         TextureReference {
-            positions: self.positions(exemplar.clone()),
+            positions: exemplars
+                .iter()
+                .map(|e| self.positions(e.clone()))
+                .collect(),
             pooled: self.pooled(crops.clone()),
             diversity: self.diversity(crops.clone()),
-            exemplar,
+            exemplars: exemplars.to_vec(),
             crops,
         }
     }
@@ -135,23 +173,21 @@ impl<B: Backend> TextureJudge<B> {
     pub fn judge(&self, samples: Tensor<B, 4>, reference: &TextureReference<B>) -> TextureScores {
         let [n, ..] = samples.dims();
         let pooled = self.pooled(samples.clone());
-        let pair = |k: usize, f: fn(&Features, &Features) -> Option<f64>| {
-            f(&pooled[k], &reference.pooled[k]).unwrap_or(f64::NAN)
+        let per_space = |f: fn(&Features, &Features) -> Option<f64>| {
+            pooled
+                .iter()
+                .zip(&reference.pooled)
+                .map(|(a, b)| f(a, b).unwrap_or(f64::NAN))
+                .collect()
         };
-        let gram = (0..n)
-            .map(|i| {
-                style_distance(
-                    self.lpips.vgg(),
-                    samples.clone().narrow(0, i, 1),
-                    reference.exemplar.clone(),
-                ) as f64
-            })
-            .sum::<f64>()
-            / n.max(1) as f64;
+        let gram = mean_of_nearest(n, reference.exemplars.len(), |i, e| {
+            let sample = samples.clone().narrow(0, i, 1);
+            style_distance(self.lpips.vgg(), sample, reference.exemplars[e].clone()) as f64
+        });
         TextureScores {
             sifid: self.sifid(samples.clone(), reference),
-            fid: [pair(0, frechet_distance), pair(1, frechet_distance)],
-            kid: [pair(0, kernel_distance), pair(1, kernel_distance)],
+            fid: per_space(frechet_distance),
+            kid: per_space(kernel_distance),
             diversity: self.diversity(samples),
             exemplar_diversity: reference.diversity,
             gram,
@@ -159,18 +195,17 @@ impl<B: Backend> TextureJudge<B> {
     }
 
     /// Mean SIFID of `samples` (`[N, 3, H, W]` in `[0, 1]`) against the
-    /// reference's exemplar: the Fréchet distance between the
-    /// [`SIFID_LAYER`] features at every position of a sample and of the
-    /// exemplar.
+    /// reference's exemplars: the Fréchet distance between the
+    /// [`SIFID_LAYER`] features at every position of a sample and of an
+    /// exemplar, to the nearest exemplar.
     pub fn sifid(&self, samples: Tensor<B, 4>, reference: &TextureReference<B>) -> f64 {
         let [n, ..] = samples.dims();
-        (0..n)
-            .map(|i| {
-                let positions = self.positions(samples.clone().narrow(0, i, 1));
-                frechet_distance(&positions, &reference.positions).unwrap_or(f64::NAN)
-            })
-            .sum::<f64>()
-            / n.max(1) as f64
+        let positions: Vec<Features> = (0..n)
+            .map(|i| self.positions(samples.clone().narrow(0, i, 1)))
+            .collect();
+        mean_of_nearest(n, reference.positions.len(), |i, e| {
+            frechet_distance(&positions[i], &reference.positions[e]).unwrap_or(f64::NAN)
+        })
     }
 
     /// Mean pairwise LPIPS between the images of a batch.
@@ -178,17 +213,16 @@ impl<B: Backend> TextureJudge<B> {
         self.lpips.mean_pairwise(images) as f64
     }
 
-    /// [`SIFID_LAYER`] features of one image, a row per position.
     fn positions(&self, image: Tensor<B, 4>) -> Features {
-        let features = self.lpips.vgg().forward(image, SIFID_LAYER).pop();
-        let features = features.expect("VGG16 returns a feature map per tap");
-        let [_, channels, h, w] = features.dims();
-        let rows = features.reshape([channels, h * w]).transpose();
-        features_of(rows)
+        position_features(self.lpips.vgg(), image)
     }
 
-    /// Global-average-pooled [`POOLED_LAYERS`] features, a row per image.
-    fn pooled(&self, images: Tensor<B, 4>) -> [Features; 2] {
+    /// Global-average-pooled features, a row per image, in each space of
+    /// [`Self::pooled_names`].
+    fn pooled(&self, images: Tensor<B, 4>) -> Vec<Features> {
+        if let Some(inception) = &self.inception {
+            return vec![features_of(inception.pool_features(images))];
+        }
         let mut taps = self.lpips.vgg().forward(images, VggTap::Relu5_3);
         let pool = |f: Tensor<B, 4>| {
             let [n, c, ..] = f.dims();
@@ -200,8 +234,50 @@ impl<B: Backend> TextureJudge<B> {
         };
         let relu5_3 = taps.pop().expect("VGG16 returns a feature map per tap");
         let relu4_3 = taps.pop().expect("VGG16 returns a feature map per tap");
-        [pool(relu4_3), pool(relu5_3)]
+        vec![pool(relu4_3), pool(relu5_3)]
     }
+}
+
+/// [`SIFID_LAYER`] features of one image (`[1, 3, H, W]` in `[0, 1]`), a
+/// row per position: what SIFID compares with [`frechet_distance`].
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use bevy_gan_style::device::CpuBackend;
+/// use bevy_gan_style::eval::{frechet_distance, position_features};
+/// use bevy_gan_style::nn::Vgg16;
+/// let vgg = Vgg16::<CpuBackend>::new(&Default::default());
+/// let image = Tensor::<CpuBackend, 4>::random(
+///     [1, 3, 16, 16], burn::tensor::Distribution::Default, &Default::default());
+/// let features = position_features(&vgg, image);
+/// assert_eq!((features.rows(), features.dim()), (64, 128)); // 8 × 8 positions
+/// assert!(frechet_distance(&features, &features).unwrap() < 1e-6);
+/// ```
+pub fn position_features<B: Backend>(vgg: &Vgg16<B>, image: Tensor<B, 4>) -> Features {
+    let features = vgg.forward(image, SIFID_LAYER).pop();
+    let features = features.expect("VGG16 returns a feature map per tap");
+    let [_, channels, h, w] = features.dims();
+    features_of(features.reshape([channels, h * w]).transpose())
+}
+
+/// The mean over `n` samples of each one's smallest `distance(sample,
+/// exemplar)` over `exemplars` (NaN if any distance is NaN).
+fn mean_of_nearest(n: usize, exemplars: usize, distance: impl Fn(usize, usize) -> f64) -> f64 {
+    (0..n)
+        .map(|i| {
+            (0..exemplars)
+                .map(|e| distance(i, e))
+                .reduce(|a, b| {
+                    if a.is_nan() || b.is_nan() {
+                        f64::NAN
+                    } else {
+                        a.min(b)
+                    }
+                })
+                .unwrap_or(f64::NAN)
+        })
+        .sum::<f64>()
+        / n.max(1) as f64
 }
 
 fn features_of<B: Backend>(rows: Tensor<B, 2>) -> Features {

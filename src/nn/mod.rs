@@ -5,6 +5,7 @@ mod arbitrary;
 mod circular;
 mod color;
 mod condition;
+mod inception;
 mod init;
 mod johnson;
 pub mod kernels;
@@ -29,6 +30,7 @@ pub use circular::{
 };
 pub use color::{ColorPreservation, chroma, luma, preserve_color};
 pub use condition::{LayerStyles, StyleCondition, two_style_map};
+pub use inception::{INCEPTION_FEATURES, INCEPTION_SIZE, InceptionV3};
 pub use init::{conv_transpose_weight, conv_weight};
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use layers::{CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig};

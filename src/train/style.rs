@@ -24,10 +24,11 @@ use super::flow::FlowSet;
 use super::images::{Augment, ImageSet, Skipped};
 use super::loop_state::{LoopState, scalar};
 use super::report::{Column, paste, save};
-use super::run::Trainer;
+use super::run::{Monitored, Trainer};
 use super::teacher::{Teacher, TeacherConfig};
 use super::temporal::temporal_loss;
 use crate::bridge::tensor_to_image;
+use crate::eval::{Features, frechet_distance, position_features};
 use crate::model::{StyleArchitecture, StyleModelCard, export_model};
 use crate::nn::{
     MultiStyleConfig, MultiStyleNet, Vgg16, VggTap, content_loss, style_grams, style_loss,
@@ -209,7 +210,22 @@ pub struct StyleTrainer<B: AutodiffBackend> {
     samples: Tensor<B::InnerBackend, 4>,
     /// Content files that could not be used, and why.
     pub skipped: Vec<Skipped>,
+    monitor: Option<StyleMonitor<B::InnerBackend>>,
     device: B::Device,
+}
+
+/// The style trainer's monitor column: SIFID of the sample sheet's outputs
+/// against their style images.
+const MONITOR_COLUMNS: &[Column] = &[Column {
+    name: "sifid",
+    label: Some('F'),
+}];
+
+/// Watches how close the outputs come to the paintings' own statistics:
+/// VGG16 and, per trained style, its image's SIFID features.
+struct StyleMonitor<B: Backend> {
+    vgg: Vgg16<B>,
+    styles: Vec<Features>,
 }
 
 impl<B: AutodiffBackend> StyleTrainer<B> {
@@ -359,9 +375,28 @@ impl<B: AutodiffBackend> StyleTrainer<B> {
             content,
             samples,
             skipped,
+            monitor: None,
             device: device.clone(),
             config,
         })
+    }
+
+    /// Monitors the run: at every report, the mean SIFID of the sample
+    /// sheet's outputs (each fixed content crop in each trained style)
+    /// against the style images, a `sifid` column in `losses.csv` and a
+    /// panel under the loss curves. Needs style images.
+    pub fn monitor(&mut self) -> Result<(), TrainError> {
+        let Some(styles) = &self.styles else {
+            return Err(TrainError::Invalid(
+                "the SIFID monitor compares outputs with style images; this run has none".into(),
+            ));
+        };
+        let vgg = self.vgg.valid();
+        let styles = (0..styles.len())
+            .map(|i| position_features(&vgg, styles.image(i, &self.device)))
+            .collect();
+        self.monitor = Some(StyleMonitor { vgg, styles });
+        Ok(())
     }
 
     /// Resumes from a folder written by [`Trainer::save_checkpoint`]; the
@@ -699,6 +734,39 @@ impl<B: AutodiffBackend> Trainer for StyleTrainer<B> {
 
     fn set_learning_rate_scale(&mut self, scale: f64) {
         self.state.lr_scale = scale;
+    }
+
+    fn monitor_columns(&self) -> &'static [Column] {
+        if self.monitor.is_some() {
+            MONITOR_COLUMNS
+        } else {
+            &[]
+        }
+    }
+
+    fn monitor(&mut self) -> Result<Monitored, TrainError> {
+        let net = self.inference_net();
+        let Some(monitor) = &self.monitor else {
+            return Ok(Monitored::default());
+        };
+        let [rows, ..] = self.samples.dims();
+        let mut sifid = 0.0;
+        for (style, features) in monitor.styles.iter().enumerate() {
+            let code = self.one_hot::<B::InnerBackend>(
+                &vec![style + self.config.frozen_styles; rows],
+                &self.device,
+            );
+            let outputs = net.forward(self.samples.clone(), code);
+            for row in 0..rows {
+                let output = position_features(&monitor.vgg, outputs.clone().narrow(0, row, 1));
+                sifid += frechet_distance(&output, features).unwrap_or(f64::NAN);
+            }
+        }
+        let count = (rows * monitor.styles.len()).max(1) as f64;
+        Ok(Monitored {
+            values: vec![(sifid / count) as f32],
+            warning: None,
+        })
     }
 
     /// Rows: the fixed content crops; columns: the content, then each

@@ -166,7 +166,7 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
 
     /// Monitors the run with `judge`: `seeds` samples (the same seeds at
     /// every report) of twice the training size against as many crops of the
-    /// first exemplar; warns when their diversity falls below `collapse` ×
+    /// exemplars; warns when their diversity falls below `collapse` ×
     /// the crops'. Returns the crops' diversity, the yardstick.
     pub fn monitor(
         &mut self,
@@ -174,9 +174,11 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
         seeds: usize,
         collapse: f64,
     ) -> f64 {
-        let exemplar = self.exemplars.image::<B::InnerBackend>(0, &self.device);
+        let exemplars: Vec<_> = (0..self.exemplars.len())
+            .map(|i| self.exemplars.image::<B::InnerBackend>(i, &self.device))
+            .collect();
         let count = seeds.max(2);
-        let reference = judge.reference(exemplar, 2 * self.config.size, count, MONITOR_CROP_SEED);
+        let reference = judge.reference(&exemplars, 2 * self.config.size, count, MONITOR_CROP_SEED);
         let diversity = reference.diversity;
         self.monitor = Some(TextureMonitor {
             judge,
@@ -316,10 +318,6 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
         self.state.lr_scale = scale;
     }
 
-    /// Four generated images of twice the training size in the top row;
-    /// below, a 2×2 tiling of the first one generated tileable (seams would
-    /// show as lines through its middle) and an exemplar crop at the same
-    /// scale.
     fn monitor_columns(&self) -> &'static [Column] {
         if self.monitor.is_some() {
             MONITOR_COLUMNS
@@ -358,6 +356,10 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
         })
     }
 
+    /// Four generated images of twice the training size in the top row;
+    /// below, a 2×2 tiling of the first one generated tileable (seams would
+    /// show as lines through its middle) and an exemplar crop at the same
+    /// scale.
     fn sample_sheet(&mut self, path: &Path) -> Result<(), TrainError> {
         let config = &self.config.generator;
         let size = 2 * self.config.size;

@@ -11,6 +11,7 @@ mod bridge;
 mod budget;
 mod camera;
 mod device;
+mod inception;
 mod kernels;
 mod macs;
 #[cfg(feature = "train")]

@@ -72,13 +72,14 @@ fn the_texture_judge_scores_an_exemplar_against_itself_as_zero() {
         .resize_exact(64, 64, image::imageops::FilterType::Triangle)
         .to_rgba8();
     let exemplar = image_to_tensor::<CpuBackend>(&exemplar, (0.0, 1.0), &device);
-    let reference = judge.reference(exemplar.clone(), 32, 6, 1);
+    let reference = judge.reference(std::slice::from_ref(&exemplar), 32, 6, 1);
     assert_eq!(reference.crops.dims(), [6, 3, 32, 32]);
 
     // The crops judged against themselves.
     let own = judge.judge(reference.crops.clone(), &reference);
     println!("crops against themselves: {own:?}");
     assert!(own.fid.iter().all(|f| f.abs() < 1e-6), "{:?}", own.fid);
+    assert_eq!(own.fid.len(), judge.pooled_names().len());
     assert_eq!(own.diversity, reference.diversity);
     assert!(
         reference.diversity > 0.05,
@@ -95,9 +96,26 @@ fn the_texture_judge_scores_an_exemplar_against_itself_as_zero() {
     assert!(sifid_self.abs() < 1e-6 && sifid_grey > 1.0);
 
     // Copies of one image have no diversity; they are far from the crops.
-    let copies = grey.narrow(2, 0, 32).narrow(3, 0, 32).repeat_dim(0, 6);
+    let copies = grey
+        .clone()
+        .narrow(2, 0, 32)
+        .narrow(3, 0, 32)
+        .repeat_dim(0, 6);
     let flat = judge.judge(copies, &reference);
     println!("grey copies: {flat:?}");
     assert_eq!(flat.diversity, 0.0);
     assert!(flat.kid[1] > own.kid[1] && flat.fid[1] > 1.0 && flat.gram > own.gram);
+
+    // Against two exemplars each image is judged by the nearer one: the
+    // exemplar and the grey square both score 0, as does either alone.
+    let pair = judge.reference(&[exemplar.clone(), grey.clone()], 32, 6, 1);
+    let both = Tensor::cat(vec![exemplar, grey], 0);
+    let sifid_pair = judge.sifid(both.clone(), &pair);
+    let gram_pair = judge.judge(both, &pair).gram;
+    println!("exemplar and grey against both: SIFID {sifid_pair}, Gram {gram_pair}");
+    assert!(sifid_pair.abs() < 1e-6 && gram_pair.abs() < 1e-9);
+    // Crops come from both in turn: every other crop is flat grey.
+    let odd = pair.crops.clone().narrow(0, 1, 1);
+    let spread: f32 = (odd.clone().max() - odd.min()).into_scalar();
+    assert!(spread < 1e-6, "crop 1 comes from the grey exemplar");
 }

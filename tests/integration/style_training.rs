@@ -221,7 +221,8 @@ fn a_run_reports_resumes_and_exports_a_model() {
     let _ = std::fs::remove_dir_all(&out);
     let config = tiny_config("train_style", 2).with_adversarial(Some(AdversarialLoss::Hinge));
     let device = Default::default();
-    let trainer = StyleTrainer::<B>::new(config, &device).expect("trainer");
+    let mut trainer = StyleTrainer::<B>::new(config, &device).expect("trainer");
+    trainer.monitor().expect("style images to monitor against");
     let mut run = TrainingRun::new(trainer, &out, 3).expect("run");
     run.run(6, |_| {}).expect("train");
     for file in [
@@ -234,8 +235,18 @@ fn a_run_reports_resumes_and_exports_a_model() {
     }
     let header = std::fs::read_to_string(out.join("losses.csv")).expect("csv");
     assert!(
-        header.starts_with("iteration,total,content,pixel,style,tv,adversarial_g,loss_d,temporal")
+        header.starts_with(
+            "iteration,total,content,pixel,style,tv,adversarial_g,loss_d,temporal,sifid\n"
+        ),
+        "{header}"
     );
+    // SIFID against the paintings at the reports (3, 6) only.
+    for line in header.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let report = fields[0] == "3" || fields[0] == "6";
+        let sifid: Option<f32> = fields[9].parse().ok();
+        assert_eq!(sifid.is_some_and(|v| v > 0.0), report, "{line}");
+    }
     assert!(
         run.history().iter().all(|row| row.values[6] > 0.0),
         "D trained"
