@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use bevy_gan_style::bridge::open_image;
 use bevy_gan_style::eval::{
     Lpips, STYLE_LAYERS, content_distance, frechet_distance, position_features,
     style_layer_distances,
@@ -202,7 +203,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             ),
             JobStyle::Image(index) => {
                 let path = &args.styles[index];
-                let image = image::open(path)
+                let image = open_image(path)
                     .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
                 (
                     style_names(args)[index].clone(),

@@ -69,6 +69,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), Box<dyn Error>> {
+    if !(0.0..=1.0).contains(&args.morph) {
+        return Err(format!("--morph must be between 0 and 1, not {}", args.morph).into());
+    }
     let model = TextureModel::load_file(&args.model)?;
     model.latent_size(args.size, args.size)?;
     let params = TextureParams {

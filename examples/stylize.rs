@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use bevy::ecs::system::SystemState;
 use bevy::render::RenderApp;
 use bevy::render::renderer::{RenderDevice, RenderQueue};
-use bevy_gan_style::bridge::{host, image_to_tensor, tensor_to_image};
+use bevy_gan_style::bridge::{host, image_to_tensor, open_image, tensor_to_image};
 use bevy_gan_style::device::gpu_adapter_available;
 use bevy_gan_style::model::StyleNet;
 use bevy_gan_style::nn::LayerStyles;
@@ -285,7 +285,7 @@ fn layer_styles<B: Backend>(
         .iter()
         .map(|path| {
             let painting =
-                image::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                open_image(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let style = net.predict_style_image(&painting, device)?;
             Ok(match &own {
                 Some(own) => style.with_strength(own, strength),
@@ -305,7 +305,7 @@ fn mask_tensor<B: Backend>(
     (width, height): (u32, u32),
     device: &B::Device,
 ) -> Result<Tensor<B, 4>, Box<dyn Error>> {
-    let mask = image::open(path)
+    let mask = open_image(path)
         .map_err(|e| format!("cannot read mask {}: {e}", path.display()))?
         .to_luma32f();
     let mask = image::imageops::resize(&mask, width, height, FilterType::Triangle);
@@ -316,7 +316,7 @@ fn mask_tensor<B: Backend>(
 
 /// Reads the input and brings its sides to multiples of the model's size step.
 fn load_input(path: &str, model: &StyleModel) -> Result<RgbaImage, Box<dyn Error>> {
-    let image = image::open(path)
+    let image = open_image(path)
         .map_err(|e| format!("cannot read {path}: {e}"))?
         .to_rgba8();
     let (width, height) = image.dimensions();

@@ -22,7 +22,7 @@ use crate::device::BurnDevicePlugin;
 pub use error::BridgeError;
 pub use passes::{TensorBridge, dispatch_2d};
 pub use pipeline::BridgePipelines;
-pub use pixels::{image_to_tensor, tensor_to_image};
+pub use pixels::{MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, image_to_tensor, open_image, tensor_to_image};
 pub(crate) use shaders::{embed_shader, load_library, shader_path};
 pub use tensor::BoundTensor;
 pub use texels::{TexelBuffer, TexelKind};

@@ -1,8 +1,37 @@
 //! Images ↔ tensors through host memory, for the CPU backend and for tools
 //! (loading inputs, writing PNGs). The per-frame GPU path never uses these.
 
+use std::path::Path;
+
 use burn::prelude::*;
-use image::{RgbImage, RgbaImage};
+use image::{DynamicImage, ImageError, ImageReader, Limits, RgbImage, RgbaImage};
+
+/// The largest side of an image read with [`open_image`].
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+/// The most a decoder may allocate for one image read with [`open_image`].
+pub const MAX_IMAGE_BYTES: u64 = 512 << 20;
+
+/// Reads a PNG or JPEG file (format from its content), refusing images over
+/// [`MAX_IMAGE_SIDE`] on a side or [`MAX_IMAGE_BYTES`] decoded, so that a
+/// header claiming an enormous size is an error rather than an allocation
+/// of gigabytes.
+///
+/// ```
+/// use bevy_gan_style::bridge::open_image;
+/// let image = open_image("assets/images/chelsea_256x168.png")?;
+/// assert_eq!((image.width(), image.height()), (256, 168));
+/// assert!(open_image("no/such/file.png").is_err());
+/// # Ok::<(), image::ImageError>(())
+/// ```
+pub fn open_image(path: impl AsRef<Path>) -> Result<DynamicImage, ImageError> {
+    let mut reader = ImageReader::open(path.as_ref())?.with_guessed_format()?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_BYTES);
+    reader.limits(limits);
+    reader.decode()
+}
 
 /// An 8-bit image as a `[1, 3, H, W]` tensor, `[0, 1]` mapped onto `range`
 /// (the network's input range). Alpha is ignored.

@@ -55,7 +55,7 @@ pub enum ModelError {
         message: String,
     },
     /// An image does not have a size the network accepts.
-    #[error("image of {width}×{height} cannot be stylized: {reason}")]
+    #[error("a {width}×{height} image does not suit the network: {reason}")]
     ImageSize {
         /// Image width.
         width: u32,

@@ -33,4 +33,4 @@ pub use style_model::{StyleModel, StyleModelLoader};
 pub use style_vector::StyleVector;
 pub use style_weights::{StyleError, StyleWeights};
 pub use texture_card::TextureModelCard;
-pub use texture_model::{TextureModel, TextureModelLoader};
+pub use texture_model::{MAX_TEXTURE_SIDE, TextureModel, TextureModelLoader};

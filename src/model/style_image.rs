@@ -9,6 +9,10 @@ use image::{DynamicImage, RgbaImage};
 /// Side of the square image a style predictor takes.
 pub const STYLE_IMAGE_SIZE: u32 = 256;
 
+/// The longest side [`style_image_input`] resizes to (the rest of a longer
+/// image lies outside its centre crop).
+const MAX_SCALED_SIDE: u32 = 4 * STYLE_IMAGE_SIZE;
+
 /// Magenta's preparation of a style image: used as is when it is already
 /// 256×256, otherwise its shorter side is scaled to 256 (bilinear) and the
 /// centre 256×256 is cropped. Alpha is dropped (the colour under transparent
@@ -20,11 +24,28 @@ pub const STYLE_IMAGE_SIZE: u32 = 256;
 /// let input = style_image_input(&odd);
 /// assert_eq!(input.dimensions(), (STYLE_IMAGE_SIZE, STYLE_IMAGE_SIZE));
 /// assert!(input.pixels().all(|p| p[3] == 255));
+/// // A thin strip is cropped before it is resized, not blown up whole.
+/// let strip = image::DynamicImage::new_rgb8(1, 16384);
+/// assert_eq!(style_image_input(&strip).dimensions(), (256, 256));
 /// ```
 pub fn style_image_input(image: &DynamicImage) -> RgbaImage {
     let size = STYLE_IMAGE_SIZE;
+    // A very elongated image (say 1×16384) would be resized to gigabytes
+    // before the crop: keep only the middle of its long side first, enough
+    // for the crop and the filter around it.
     let (width, height) = (image.width().max(1), image.height().max(1));
     let scale = size as f64 / width.min(height) as f64;
+    let keep = |side: u32| {
+        let most = (MAX_SCALED_SIDE as f64 / scale).ceil() as u32;
+        side.min(most.max(1))
+    };
+    let (kept_w, kept_h) = (keep(width), keep(height));
+    let image = if (kept_w, kept_h) == (width, height) {
+        image.clone()
+    } else {
+        image.crop_imm((width - kept_w) / 2, (height - kept_h) / 2, kept_w, kept_h)
+    };
+    let (width, height) = (kept_w, kept_h);
     let scaled = |side: u32| ((side as f64 * scale).round() as u32).max(size);
     let (w, h) = (scaled(width), scaled(height));
     let rgb = image.to_rgb8();

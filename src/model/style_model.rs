@@ -133,6 +133,17 @@ impl CardModel for StyleModel {
         if let StyleArchitecture::MultiStyle(config) = &card.architecture {
             config.conv_shape().check().map_err(invalid)?;
         }
+        // Blocks are built before the weights are matched to them.
+        let blocks = match &card.architecture {
+            StyleArchitecture::MultiStyle(config) => config.residual_blocks,
+            StyleArchitecture::Johnson(config) => config.residual_blocks,
+            StyleArchitecture::Arbitrary(config) => config.residual_blocks,
+        };
+        if blocks > MAX_RESIDUAL_BLOCKS {
+            return Err(invalid(format!(
+                "`residual_blocks` is {blocks}, at most {MAX_RESIDUAL_BLOCKS} are supported"
+            )));
+        }
         let weights_file = card.weights.clone();
         Self {
             card,
@@ -141,6 +152,10 @@ impl CardModel for StyleModel {
         .validated(card_path, &weights_file)
     }
 }
+
+/// The most residual blocks a style card may declare (the shipped models
+/// have 2 to 6).
+pub const MAX_RESIDUAL_BLOCKS: usize = 64;
 
 impl StyleModel {
     /// The model's card.

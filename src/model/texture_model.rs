@@ -12,6 +12,10 @@ use super::loader::{CardModel, CardModelLoader};
 use super::texture_card::TextureModelCard;
 use crate::nn::{PsganGenerator, load_safetensors};
 
+/// The largest side of a generated texture (wgpu's default limit on a 2D
+/// texture's side).
+pub const MAX_TEXTURE_SIDE: u32 = 8192;
+
 /// The asset loader of texture models (`*.texture.ron`).
 pub type TextureModelLoader = CardModelLoader<TextureModel>;
 
@@ -94,6 +98,13 @@ impl TextureModel {
     /// cell).
     pub fn latent_size(&self, width: u32, height: u32) -> Result<(usize, usize), ModelError> {
         let config = &self.card.generator;
+        if width.max(height) > MAX_TEXTURE_SIDE {
+            return Err(ModelError::ImageSize {
+                width,
+                height,
+                reason: format!("textures are at most {MAX_TEXTURE_SIDE} pixels on a side"),
+            });
+        }
         match (
             config.latent_size(width as usize),
             config.latent_size(height as usize),

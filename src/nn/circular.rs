@@ -4,6 +4,7 @@
 //! differentiable on every backend).
 
 use burn::module::Param;
+use burn::nn::Initializer;
 use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
@@ -84,7 +85,7 @@ impl CircularConv2dConfig {
     pub fn init<B: Backend>(&self, device: &B::Device) -> CircularConv2d<B> {
         CircularConv2d {
             w: conv_weight([self.channels_in, self.channels_out], self.kernel, device),
-            b: Param::from_tensor(Tensor::zeros([self.channels_out], device)),
+            b: Initializer::Zeros.init([self.channels_out], device),
         }
     }
 }

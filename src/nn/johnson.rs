@@ -6,6 +6,7 @@
 //! `tanh(x)·150 + 127.5` on inputs in `[0, 255]`.
 
 use burn::module::Param;
+use burn::nn::Initializer;
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::{conv_transpose2d, conv2d};
@@ -111,8 +112,8 @@ impl<B: Backend> JohnsonLayer<B> {
         };
         Self {
             w,
-            scale: Param::from_tensor(Tensor::ones([cout], device)),
-            shift: Param::from_tensor(Tensor::zeros([cout], device)),
+            scale: Initializer::Ones.init([cout], device),
+            shift: Initializer::Zeros.init([cout], device),
             kind,
         }
     }

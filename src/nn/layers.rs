@@ -2,6 +2,7 @@
 //! instance normalisation and the convolution block built on it.
 
 use burn::module::Param;
+use burn::nn::Initializer;
 use burn::prelude::*;
 
 use super::condition::StyleCondition;
@@ -25,8 +26,8 @@ impl CondInstanceNormConfig {
     /// Creates the layer with identity scale and zero shift for every style.
     pub fn init<B: Backend>(&self, device: &B::Device) -> CondInstanceNorm<B> {
         CondInstanceNorm {
-            gamma: Param::from_tensor(Tensor::ones([self.num_styles, self.channels], device)),
-            beta: Param::from_tensor(Tensor::zeros([self.num_styles, self.channels], device)),
+            gamma: Initializer::Ones.init([self.num_styles, self.channels], device),
+            beta: Initializer::Zeros.init([self.num_styles, self.channels], device),
             epsilon: self.epsilon,
         }
     }

@@ -36,6 +36,9 @@ pub enum WeightsError {
     /// The file holds tensors the architecture has no place for.
     #[error("the weights hold {} tensor(s) the architecture has no place for: {}", .0.len(), .0.join(", "))]
     Unused(Vec<String>),
+    /// A tensor holds NaN or infinite values (a broken export or file).
+    #[error("tensor `{0}` holds NaN or infinite values")]
+    NotFinite(String),
     /// Any other per-tensor failure.
     #[error("tensor `{name}`: {message}")]
     Tensor {
@@ -76,6 +79,13 @@ pub fn load_safetensors<B: Backend, M: Module<B>>(
                     name: name.to_string(),
                     dtype: format!("{:?}", view.dtype()),
                 });
+            }
+            let finite = view
+                .data()
+                .chunks_exact(4)
+                .all(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite());
+            if !finite {
+                return Err(WeightsError::NotFinite(name.to_string()));
             }
         }
     }

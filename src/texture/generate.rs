@@ -113,18 +113,21 @@ fn latent<B: Backend>(
         params.size.x as usize / config.scale(),
         params.size.y as usize / config.scale(),
     );
-    let sway = 0.15 * (1.0 - params.phase_shift.cos());
+    // Values from a component or a UI may be anything: NaN counts as 0.
+    let finite = |v: f32| if v.is_finite() { v } else { 0.0 };
+    let phase_shift = finite(params.phase_shift);
+    let sway = 0.15 * (1.0 - phase_shift.cos());
     let mut latent = PsganLatent::<B>::morph(
         config,
         &[params.seed],
         &[params.morph_seed],
-        (params.morph + sway).clamp(0.0, 1.0),
+        (finite(params.morph) + sway).clamp(0.0, 1.0),
         h.max(1),
         w.max(1),
         &device,
     );
-    if params.phase_shift != 0.0 {
-        latent.phase = latent.phase.add_scalar(params.phase_shift);
+    if phase_shift != 0.0 {
+        latent.phase = latent.phase.add_scalar(phase_shift);
     }
     latent
 }

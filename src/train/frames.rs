@@ -14,6 +14,7 @@ use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
 use super::flow_capture::FlowSequence;
+use crate::bridge::open_image;
 use crate::nn::SplitMix64;
 
 /// Saves `count` frames of this camera's render target as
@@ -194,7 +195,7 @@ fn animate_scenes(
     if state.rng.is_none() {
         state.rng = Some(SplitMix64::new(scenes.seed));
         for path in &scenes.textures {
-            match image::open(path) {
+            match open_image(path) {
                 Ok(image) => {
                     let image = image.thumbnail(512, 512);
                     state.textures.push(assets.images.add(Image::from_dynamic(

@@ -92,6 +92,15 @@ impl ImageSet {
                 let image = open(path)?;
                 let (w, h) = size(image.width(), image.height());
                 let size = ((w.round() as u32).max(1), (h.round() as u32).max(1));
+                if size.0.max(size.1) > crate::bridge::MAX_IMAGE_SIDE {
+                    return Err(TrainError::Invalid(format!(
+                        "{}: resized to {}×{}, over {} pixels on a side (too elongated)",
+                        path.display(),
+                        size.0,
+                        size.1,
+                        crate::bridge::MAX_IMAGE_SIDE
+                    )));
+                }
                 if (size.0.min(size.1) as usize) < crop {
                     return Err(TrainError::ImageTooSmall {
                         path: path.to_path_buf(),
@@ -329,7 +338,7 @@ impl Picture {
 }
 
 fn open(path: &Path) -> Result<image::DynamicImage, TrainError> {
-    image::open(path).map_err(|source| TrainError::Image {
+    crate::bridge::open_image(path).map_err(|source| TrainError::Image {
         path: path.to_path_buf(),
         source,
     })

@@ -7,6 +7,7 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::error::TrainError;
+use crate::bridge::open_image;
 use crate::model::{CardModel, StyleModel, StyleNet, StyleWeights};
 
 /// Which model teaches, and which of its styles (saved with a run's
@@ -77,7 +78,7 @@ impl<B: Backend> Teacher<B> {
             }
             let mut codes = Vec::new();
             for path in &config.style_images {
-                let image = image::open(path).map_err(|source| TrainError::Image {
+                let image = open_image(path).map_err(|source| TrainError::Image {
                     path: path.into(),
                     source,
                 })?;
