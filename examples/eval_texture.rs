@@ -115,7 +115,8 @@ fn evaluate(args: &Args) -> Result<(), Box<dyn Error>> {
     for path in &args.models {
         bar.set_message(path.display().to_string());
         let row = evaluate_model(args, &judge, path)?;
-        bar.println(line(&row, spaces));
+        // Not `bar.println`: a hidden bar (output not a terminal) drops it.
+        bar.suspend(|| println!("{}", line(&row, spaces)));
         rows.push(row);
         bar.inc(1);
     }

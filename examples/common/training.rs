@@ -60,11 +60,14 @@ pub fn show(bar: &ProgressBar, event: &RunEvent, message: impl Fn(&[f32]) -> Str
             failed,
             restored,
             learning_rate_scale,
-        } => bar.println(format!(
-            "NaN at iteration {failed}: back to {restored}, learning rates ×{learning_rate_scale}"
-        )),
+        } => bar.suspend(|| {
+            // Not `bar.println`: a hidden bar (output not a terminal) drops it.
+            eprintln!(
+                "NaN at iteration {failed}: back to {restored}, learning rates ×{learning_rate_scale}"
+            )
+        }),
         RunEvent::Warning { iteration, message } => {
-            bar.println(format!("warning at iteration {iteration}: {message}"))
+            bar.suspend(|| eprintln!("warning at iteration {iteration}: {message}"))
         }
     }
 }

@@ -101,7 +101,7 @@ impl StyleTransfer {
     /// The internal resolution scale the camera allows (its
     /// `resolution_scale`, within 0.05 … 1).
     pub fn max_scale(&self) -> f32 {
-        self.resolution_scale.clamp(0.05, 1.0)
+        finite_or(self.resolution_scale, 1.0).clamp(0.05, 1.0)
     }
 }
 
@@ -234,4 +234,10 @@ pub(crate) fn count_restylize(
     if let Ok(mut requests) = cameras.get_mut(restylize.entity) {
         requests.0 = requests.0.wrapping_add(1);
     }
+}
+
+/// `value`, or `default` when it is NaN or infinite: settings come from
+/// game code and UIs, and one NaN must not reach a shader.
+pub(crate) fn finite_or(value: f32, default: f32) -> f32 {
+    if value.is_finite() { value } else { default }
 }

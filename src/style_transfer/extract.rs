@@ -6,7 +6,7 @@ use bevy::render::storage::ShaderBuffer;
 use bevy::render::sync_component::SyncComponent;
 
 use super::budget::StyleTransferStatus;
-use super::component::{RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer};
+use super::component::{RestylizeRequests, StyleSchedule, StyleTemporal, StyleTransfer, finite_or};
 use super::features::{ExtractedProbe, FeatureMapProbe};
 use super::probe::{FillMask, WarpingErrorProbe};
 use super::regions::{RegionPass, StyleRegions};
@@ -131,7 +131,7 @@ impl ExtractComponent for StyleTransfer {
             style: settings.style.clone(),
             style_images: settings.style_images.iter().map(Handle::id).collect(),
             strength: settings.strength.min(1.0),
-            style_strength: settings.style_strength,
+            style_strength: finite_or(settings.style_strength, 1.0),
             resolution_scale: match (settings.budget, status) {
                 (Some(_), Some(status)) => status.scale.clamp(0.05, settings.max_scale()),
                 _ => settings.max_scale(),
@@ -146,7 +146,7 @@ impl ExtractComponent for StyleTransfer {
                 .map(Handle::id),
             precision: settings.precision,
             schedule: settings.schedule,
-            split: settings.split.clamp(0.0, 1.0),
+            split: finite_or(settings.split, 0.0).clamp(0.0, 1.0),
             requests: requests.map_or(0, |r| r.0),
             temporal: temporal.copied(),
             probe: probe.map(|probe| probe.buffer.id()),

@@ -13,6 +13,8 @@ mod camera;
 mod device;
 mod inception;
 mod kernels;
+#[cfg(feature = "train")]
+mod kill_resume;
 mod macs;
 #[cfg(feature = "train")]
 mod metrics;
