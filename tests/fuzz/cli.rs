@@ -1,28 +1,11 @@
 //! Every command-line tool, given bad input, prints one line starting with
 //! `error:` and exits non-zero: no panic, no backtrace.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use crate::example_binary::example_binary;
 use crate::root;
-
-/// An example binary (`cargo test` builds the examples beside the tests).
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let binary = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: `cargo test` builds the examples",
-        binary.display()
-    );
-    binary
-}
 
 #[test]
 fn command_line_tools_report_bad_input_in_one_line() {
@@ -169,7 +152,7 @@ fn command_line_tools_report_bad_input_in_one_line() {
     ];
     let mut failures = Vec::new();
     for (tool, args) in &cases {
-        let output = Command::new(binary(tool))
+        let output = Command::new(example_binary(tool))
             .args(args)
             .current_dir(root())
             .env("RUST_BACKTRACE", "1")

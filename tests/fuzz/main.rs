@@ -19,6 +19,8 @@ use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::ImageSet;
 
 mod cli;
+#[path = "../common/example_binary.rs"]
+mod example_binary;
 mod images;
 mod mutate;
 

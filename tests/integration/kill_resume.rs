@@ -3,31 +3,14 @@
 //! with the right iteration count, and finishes with an unbroken loss
 //! history.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bevy_gan_style::nn::SplitMix64;
 
+use crate::example_binary::example_binary;
 use crate::util::root;
-
-/// An example binary (`cargo test` builds the examples beside the tests).
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let binary = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: `cargo test` builds the examples",
-        binary.display()
-    );
-    binary
-}
 
 /// The iteration `out/checkpoint/state.ron` names, if there is one; panics
 /// when it is half written or its files are missing.
@@ -87,7 +70,7 @@ fn kill_and_resume(
     every: u64,
 ) {
     let _ = std::fs::remove_dir_all(out);
-    let binary = example(tool);
+    let binary = example_binary(tool);
     let mut rng = SplitMix64::new(17);
     let (mut kills, mut during_writes, mut confirmed) = (0, 0, 0);
     let start = Instant::now();

@@ -1,6 +1,8 @@
 //! Integration tests. GPU tests run Bevy's renderer on whatever adapter
 //! exists (lavapipe in CI) — never a mock.
 
+#[path = "../common/example_binary.rs"]
+mod example_binary;
 #[path = "../../examples/common/headless.rs"]
 mod headless;
 

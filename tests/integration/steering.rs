@@ -2,7 +2,6 @@
 //! backend, the GPU kernels on lavapipe, the `stylize` CLI), layer-wise
 //! mixing, and colour preservation.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bevy_gan_style::bridge::image_to_tensor;
@@ -11,6 +10,7 @@ use bevy_gan_style::nn::{LayerStyles, StyleCondition, chroma};
 use bevy_gan_style::prelude::*;
 use burn::prelude::*;
 
+use crate::example_binary::example_binary;
 use crate::util::{Gpu, root};
 
 const A: usize = 5;
@@ -252,23 +252,6 @@ fn luminance_transfer_keeps_the_content_chroma() {
 }
 
 /// The `stylize` binary that `cargo test` builds beside the test binary.
-fn stylize_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let binary = dir
-        .join("examples")
-        .join(format!("stylize{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: `cargo test` builds the examples",
-        binary.display()
-    );
-    binary
-}
-
 #[test]
 fn stylize_paints_two_styles_through_a_mask() {
     let dir = std::env::temp_dir().join(format!("gan_style_mask_{}", std::process::id()));
@@ -279,7 +262,7 @@ fn stylize_paints_two_styles_through_a_mask() {
     mask.save(dir.join("mask.png")).expect("mask written");
     let run = |name: &str, extra: &[&str]| -> Tensor<CpuBackend, 4> {
         let output = dir.join(name);
-        let status = Command::new(stylize_binary())
+        let status = Command::new(example_binary("stylize"))
             .arg("--model")
             .arg(root().join("assets/models/multistyle26.style.ron"))
             .arg("--input")
@@ -304,7 +287,7 @@ fn stylize_paints_two_styles_through_a_mask() {
     );
     assert_halves("stylize CLI", halves(&mapped, &only_a, &only_b));
     // A second style without a mask is refused with a message.
-    let refused = Command::new(stylize_binary())
+    let refused = Command::new(example_binary("stylize"))
         .args(["--style-b", &b])
         .output()
         .expect("stylize runs");
