@@ -8,7 +8,7 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, T
 use bevy::render::sync_component::SyncComponent;
 
 use super::generate::TextureParams;
-use crate::model::TextureModel;
+use crate::model::{MAX_TEXTURE_SIDE, TextureModel};
 
 /// Generates [`Self::image`] with a texture model on the render device when
 /// the component is added or changed (seed, morph, size, …); with `animate`,
@@ -66,12 +66,14 @@ impl NeuralTexture {
 }
 
 /// An image a [`NeuralTexture`] can write into: `Rgba8UnormSrgb`, sampled
-/// with repeat addressing (so tiling shows), GPU-only.
+/// with repeat addressing (so tiling shows), GPU-only; each side is kept
+/// within 1 and [`MAX_TEXTURE_SIDE`].
 pub fn neural_texture_image(size: UVec2) -> Image {
+    let size = size.clamp(UVec2::ONE, UVec2::splat(MAX_TEXTURE_SIDE));
     let mut image = Image::new_fill(
         Extent3d {
-            width: size.x.max(1),
-            height: size.y.max(1),
+            width: size.x,
+            height: size.y,
             depth_or_array_layers: 1,
         },
         TextureDimension::D2,
@@ -138,8 +140,56 @@ pub(crate) fn update_textures(
         let resize = images
             .get(&texture.image)
             .is_none_or(|image| image.size() != size);
-        if resize && size.x > 0 && size.y > 0 {
-            let _ = images.insert(texture.image.id(), neural_texture_image(size));
+        if !resize || size.x == 0 || size.y == 0 {
+            continue;
         }
+        if size.max_element() > MAX_TEXTURE_SIDE {
+            // The image would take gigabytes before any check could refuse it.
+            warn_once!(
+                "bevy_gan_style: neural texture of {}×{} skipped: at most {MAX_TEXTURE_SIDE} \
+                 pixels on a side",
+                size.x,
+                size.y
+            );
+            continue;
+        }
+        let _ = images.insert(texture.image.id(), neural_texture_image(size));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_texture_size_over_the_limit_keeps_the_image_as_it_was() {
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, AssetPlugin::default()));
+        app.init_asset::<Image>();
+        app.add_systems(Update, update_textures);
+        let mut images = app.world_mut().resource_mut::<Assets<Image>>();
+        let texture = NeuralTexture::new(Handle::default(), UVec2::splat(64), &mut images);
+        let image = texture.image.clone();
+        let entity = app.world_mut().spawn(texture).id();
+        app.update();
+        for size in [
+            UVec2::new(100_000, 64),
+            UVec2::ZERO,
+            UVec2::new(64, u32::MAX),
+        ] {
+            let mut texture = app
+                .world_mut()
+                .get_mut::<NeuralTexture>(entity)
+                .expect("spawned");
+            texture.params.size = size;
+            app.update();
+            let images = app.world().resource::<Assets<Image>>();
+            let kept = images.get(&image).expect("image").size();
+            assert_eq!(kept, UVec2::splat(64), "{size}");
+        }
+        assert_eq!(
+            neural_texture_image(UVec2::new(0, 99_999)).size(),
+            UVec2::new(1, 8192)
+        );
     }
 }
