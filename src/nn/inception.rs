@@ -11,9 +11,10 @@ use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::{avg_pool2d, interpolate, max_pool2d};
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
-use burn_store::{ModuleSnapshot, PytorchStore};
 
-use super::weights::{WeightsError, load_safetensors, to_f32_safetensors};
+use super::weights::{
+    WeightsError, is_pytorch_file, load_pytorch, load_safetensors, read_weights, to_f32_safetensors,
+};
 
 /// Side of the images Inception-v3 was trained on; inputs are resized to it.
 pub const INCEPTION_SIZE: usize = 299;
@@ -357,30 +358,15 @@ impl<B: Backend> InceptionV3<B> {
     /// and `fc` are ignored) or a safetensors file under the same names
     /// (f32, f16 or bf16).
     pub fn load(path: &Path, device: &B::Device) -> Result<Self, WeightsError> {
-        let read_error =
-            |e: std::io::Error| WeightsError::Format(format!("{}: {e}", path.display()));
-        let is_pth = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("pth") || e.eq_ignore_ascii_case("pt"));
-        if is_pth {
-            std::fs::metadata(path).map_err(read_error)?;
-            let mut net = Self::new(device);
-            let mut store = PytorchStore::from_file(path)
-                .with_regex(r"^(Conv2d|Mixed)_")
-                .with_key_remapping(r"^Conv2d_", "conv2d_")
-                .with_key_remapping(r"^Mixed_", "mixed_")
-                .allow_partial(true);
-            let result = net
-                .load_from(&mut store)
-                .map_err(|e| WeightsError::Format(e.to_string()))?;
-            if !result.missing.is_empty() {
-                let names = result.missing.into_iter().map(|(path, _)| path).collect();
-                return Err(WeightsError::Missing(names));
-            }
-            return Ok(net);
+        if is_pytorch_file(path) {
+            return load_pytorch(Self::new(device), path, |store| {
+                store
+                    .with_regex(r"^(Conv2d|Mixed)_")
+                    .with_key_remapping(r"^Conv2d_", "conv2d_")
+                    .with_key_remapping(r"^Mixed_", "mixed_")
+            });
         }
-        let bytes = std::fs::read(path).map_err(read_error)?;
-        let bytes = to_f32_safetensors(&bytes, burn_name)?;
+        let bytes = to_f32_safetensors(&read_weights(path)?, burn_name)?;
         load_safetensors(Self::new(device), bytes)
     }
 

@@ -8,9 +8,10 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::max_pool2d;
-use burn_store::{ModuleSnapshot, PytorchStore};
 
-use super::weights::{WeightsError, load_safetensors, to_f32_safetensors};
+use super::weights::{
+    WeightsError, is_pytorch_file, load_pytorch, load_safetensors, read_weights, to_f32_safetensors,
+};
 
 /// Output channels of VGG16's 13 convolutions, in order.
 const CHANNELS: [usize; 13] = [
@@ -119,30 +120,15 @@ impl<B: Backend> Vgg16<B> {
     /// `assets/training/vgg16_features.safetensors` is f16) or a PyTorch
     /// `vgg16-*.pth` state dict (its classifier is ignored).
     pub fn load(path: &Path, device: &B::Device) -> Result<Self, WeightsError> {
-        let read_error =
-            |e: std::io::Error| WeightsError::Format(format!("{}: {e}", path.display()));
-        let is_pth = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("pth") || e.eq_ignore_ascii_case("pt"));
-        if is_pth {
-            std::fs::metadata(path).map_err(read_error)?;
-            let mut vgg = Self::new(device);
+        if is_pytorch_file(path) {
             // Contiguous index mapping turns `features.2` into `features.1`…
-            let mut store = PytorchStore::from_file(path)
-                .with_regex(r"^features\.")
-                .map_indices_contiguous(true)
-                .allow_partial(true);
-            let result = vgg
-                .load_from(&mut store)
-                .map_err(|e| WeightsError::Format(e.to_string()))?;
-            if !result.missing.is_empty() {
-                let names = result.missing.into_iter().map(|(path, _)| path).collect();
-                return Err(WeightsError::Missing(names));
-            }
-            return Ok(vgg);
+            return load_pytorch(Self::new(device), path, |store| {
+                store
+                    .with_regex(r"^features\.")
+                    .map_indices_contiguous(true)
+            });
         }
-        let bytes = std::fs::read(path).map_err(read_error)?;
-        let bytes = to_f32_safetensors(&bytes, |name| {
+        let bytes = to_f32_safetensors(&read_weights(path)?, |name| {
             let rest = name.strip_prefix("features.")?;
             let (index, param) = rest.split_once('.')?;
             let index: usize = index.parse().ok()?;

@@ -1,7 +1,10 @@
-//! Loading weights by name from safetensors into any burn module.
+//! Loading weights by name from safetensors (or a PyTorch state dict) into
+//! any burn module.
+
+use std::path::Path;
 
 use burn::prelude::*;
-use burn_store::{ApplyError, ModuleSnapshot, SafetensorsStore};
+use burn_store::{ApplyError, ModuleSnapshot, PytorchStore, SafetensorsStore};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use thiserror::Error;
@@ -128,6 +131,39 @@ pub fn load_safetensors<B: Backend, M: Module<B>>(
         let mut names = result.unused;
         names.sort();
         return Err(WeightsError::Unused(names));
+    }
+    Ok(module)
+}
+
+/// Whether `path` names a PyTorch state dict (`.pth` / `.pt`).
+pub(crate) fn is_pytorch_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pth") || e.eq_ignore_ascii_case("pt"))
+}
+
+/// The bytes of a weights file; a read failure names the file.
+pub(crate) fn read_weights(path: &Path) -> Result<Vec<u8>, WeightsError> {
+    std::fs::read(path).map_err(|e| WeightsError::Format(format!("{}: {e}", path.display())))
+}
+
+/// Loads `module` from the PyTorch state dict at `path` through the store
+/// `select` sets up (which tensors, under which names). Tensors the module
+/// has no place for are ignored (classifiers, auxiliary heads); every
+/// parameter it has must be found.
+pub(crate) fn load_pytorch<B: Backend, M: Module<B>>(
+    mut module: M,
+    path: &Path,
+    select: impl FnOnce(PytorchStore) -> PytorchStore,
+) -> Result<M, WeightsError> {
+    std::fs::metadata(path)
+        .map_err(|e| WeightsError::Format(format!("{}: {e}", path.display())))?;
+    let mut store = select(PytorchStore::from_file(path)).allow_partial(true);
+    let result = module
+        .load_from(&mut store)
+        .map_err(|e| WeightsError::Format(e.to_string()))?;
+    if !result.missing.is_empty() {
+        let names = result.missing.into_iter().map(|(path, _)| path).collect();
+        return Err(WeightsError::Missing(names));
     }
     Ok(module)
 }
