@@ -8,6 +8,9 @@ use bevy::render::renderer::{
 };
 use burn::backend::wgpu::{RuntimeOptions, WgpuDevice, WgpuRuntime, WgpuSetup, init_device};
 use burn::tensor::backend::BackendTypes;
+use burn_cubecl::cubecl::stream_id::StreamId;
+pub use cubecl_runtime::memory_management::MemoryUsage;
+use cubecl_runtime::runtime::Runtime;
 
 /// Backend of networks on the GPU: burn's cubecl backend on the wgpu device
 /// shared with Bevy. Not the fused variant: the bridge hands tensors'
@@ -41,6 +44,40 @@ impl BurnDevice {
     pub fn is_gpu(&self) -> bool {
         matches!(self, BurnDevice::Gpu(_))
     }
+
+    /// The GPU memory the crate's networks hold on Bevy's device (weights,
+    /// activations, outputs kept between frames): bytes in use and bytes
+    /// reserved in burn's memory pool of the render systems. `None` on the
+    /// CPU, or when the compute server cannot answer.
+    ///
+    /// ```no_run
+    /// # use bevy::prelude::*;
+    /// use bevy_gan_style::prelude::*;
+    /// fn report(device: Res<BurnDevice>) {
+    ///     if let Some(memory) = device.memory_usage() {
+    ///         info!("tensors: {} B in use, {} B reserved", memory.bytes_in_use, memory.bytes_reserved);
+    ///     }
+    /// }
+    /// ```
+    pub fn memory_usage(&self) -> Option<MemoryUsage> {
+        match self {
+            BurnDevice::Gpu(device) => {
+                on_render_stream(|| WgpuRuntime::client(device).memory_usage().ok())
+            }
+            BurnDevice::Cpu(_) => None,
+        }
+    }
+}
+
+/// The burn stream of the crate's render systems. burn keeps a memory pool
+/// per stream and takes the stream from the calling thread; without a fixed
+/// one, every task-pool thread that happened to run a network would keep a
+/// pool of its own.
+const RENDER_STREAM: StreamId = StreamId { value: 127 };
+
+/// Runs `f` (burn work of a render system) on the crate's render stream.
+pub(crate) fn on_render_stream<T>(f: impl FnOnce() -> T) -> T {
+    RENDER_STREAM.executes(f)
 }
 
 /// Puts burn on the wgpu device Bevy renders with: once the renderer exists,

@@ -6,7 +6,7 @@ use bevy::prelude::*;
 use bevy::render::render_asset::{PrepareAssetError, RenderAsset};
 
 use super::loader::CardModel;
-use crate::device::{BurnDevice, GpuBackend};
+use crate::device::{BurnDevice, GpuBackend, on_render_stream};
 
 /// A model's network built on the shared wgpu device: the render asset of
 /// every [`CardModel`] (added by the plugin of the capability that uses it).
@@ -29,16 +29,18 @@ impl<M: CardModel + Clone> RenderAsset for GpuNet<M> {
         _previous: Option<&Self>,
     ) -> Result<Self, PrepareAssetError<M>> {
         let net = match &**burn {
-            BurnDevice::Gpu(device) => model
-                .build::<GpuBackend>(device)
-                .inspect_err(|e| {
-                    error!(
-                        "bevy_gan_style: cannot build `{}` on the GPU: {e}",
-                        model.name()
-                    )
-                })
-                .ok()
-                .inspect(|net| model.warm_up::<GpuBackend>(net, device)),
+            BurnDevice::Gpu(device) => on_render_stream(|| {
+                model
+                    .build::<GpuBackend>(device)
+                    .inspect_err(|e| {
+                        error!(
+                            "bevy_gan_style: cannot build `{}` on the GPU: {e}",
+                            model.name()
+                        )
+                    })
+                    .ok()
+                    .inspect(|net| model.warm_up::<GpuBackend>(net, device))
+            }),
             BurnDevice::Cpu(_) => None,
         };
         Ok(Self { net, model })

@@ -37,7 +37,7 @@ use crate::bridge::{
     BoundTensor, BridgeError, TensorBridge, TensorView, dispatch_2d, tensor_to_image,
     uniform_buffer,
 };
-use crate::device::{BurnDevice, GpuBackend};
+use crate::device::{BurnDevice, GpuBackend, on_render_stream};
 use crate::model::{GpuNet, StyleModel, StyleNet, style_tensor_input};
 use crate::nn::{LayerStyles, Precision, StyleCondition, channel_mean_var};
 use burn::tensor::Tensor;
@@ -92,192 +92,201 @@ pub(crate) fn style_transfer(
     diagnostics: Option<Res<DiagnosticsRecorder>>,
     mut flush: FlushCommands,
 ) {
-    let (target, settings, plan, mut state, prepass, extracted_view) = view.into_inner();
-    let (BurnDevice::Gpu(burn_device), Some(gpu_net)) = (&*burn, nets.get(settings.model)) else {
-        return;
-    };
-    let Some(net) = gpu_net.net.as_ref() else {
-        return;
-    };
-    let card = gpu_net.model.card();
-    let temporal = settings
-        .temporal
-        .and_then(|temporal| temporal_inputs(temporal, prepass?));
+    on_render_stream(|| {
+        let (target, settings, plan, mut state, prepass, extracted_view) = view.into_inner();
+        let (BurnDevice::Gpu(burn_device), Some(gpu_net)) = (&*burn, nets.get(settings.model))
+        else {
+            return;
+        };
+        let Some(net) = gpu_net.net.as_ref() else {
+            return;
+        };
+        let card = gpu_net.model.card();
+        let temporal = settings
+            .temporal
+            .and_then(|temporal| temporal_inputs(temporal, prepass?));
 
-    // The scene up to tonemapping must be on the queue before we copy it.
-    flush.flush();
-    let started = Instant::now();
-    let cost = settings
-        .cost
-        .and_then(|id| probes.get(id))
-        .map(|cost| &*cost.buffer);
-    let timer = cost.and_then(|_| state.cost_queries(&device));
-    let mut encoder =
-        device
-            .wgpu_device()
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("gan_style camera"),
-            });
-    let span = diagnostics
-        .as_deref()
-        .map(|recorder| recorder.time_span(&mut encoder, STYLE_TRANSFER_SPAN));
-    if let Some(queries) = &timer {
-        encoder.write_timestamp(queries, 0);
-    }
-    let texture: &wgpu::Texture = target.main_texture();
-    state.buffers.frame.copy_from(&mut encoder, texture);
-
-    let result = (|| -> Result<(), BridgeError> {
-        if let Some(style) = &plan.run {
-            // The frame into the network's input (box-filtered to its size),
-            // submitted before burn's kernels read it.
-            let input = BoundTensor::empty(plan.net_size, burn_device)?;
-            bridge.encode_to_tensor(
-                &mut encoder,
-                &state.buffers.frame,
-                &input,
-                card.input_range,
-            )?;
-            if let Some(map) = &style.gpu_map {
-                let depth = prepass.and_then(ViewPrepassTextures::depth_view).ok_or(
-                    BridgeError::Runtime(
-                        "depth-band and region style maps need the camera's depth prepass".into(),
-                    ),
-                )?;
-                let input = match &map.source {
-                    GpuMapSource::DepthBand(band) => {
-                        let (near, far) = band.ends();
-                        MapInput::Depth { near, far }
-                    }
-                    GpuMapSource::Regions { image, tolerance } => MapInput::Regions {
-                        pass: &gpu_images
-                            .get(*image)
-                            .ok_or(BridgeError::NotReady)?
-                            .texture_view,
-                        tolerance: *tolerance,
-                    },
-                };
-                map_pipeline.encode(
-                    (&cache, &device),
-                    &mut encoder,
-                    (depth, extracted_view.clip_from_view.inverse()),
-                    input,
-                    &BoundTensor::new(map.tensor.clone())?,
-                )?;
-            }
-            input.flush_burn()?;
-            let next =
-                device
-                    .wgpu_device()
-                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                        label: Some("gan_style camera compose"),
-                    });
-            queue.submit([std::mem::replace(&mut encoder, next).finish()]);
-            let input = input.into_tensor();
-            let styles = match (style.strength, net) {
-                // Magenta's strength: the frame's own style vector mixed
-                // into every style row.
-                (Some(strength), StyleNet::Arbitrary(arbitrary)) => {
-                    let own = arbitrary.predict(style_tensor_input(input.clone()));
-                    style.styles.clone().map_styles(|rows| {
-                        rows.mul_scalar(strength) + own.clone().mul_scalar(1.0 - strength)
-                    })
-                }
-                _ => style.styles.clone(),
-            };
-            let produced = Produced {
-                model: settings.model,
-                net_size: plan.net_size,
-            };
-            let output = net.forward_layered(input.clone(), &styles, settings.precision);
-            if let Some(probe) = &settings.features
-                && probe.requests != state.feature_requests
-            {
-                state.feature_requests = probe.requests;
-                if let Some(maps) = read_feature_maps(
-                    net,
-                    (input.clone(), card.input_range),
-                    &styles,
-                    settings.precision,
-                    probe.layer,
-                ) {
-                    probe.deliver(maps);
-                }
-            }
-            let output = card.preserve_color(input.clone(), output, settings.preserve_color);
-            // Amortized frames colour-match what the reprojection misses.
-            state.colours = temporal
-                .as_ref()
-                .is_some_and(|temporal| temporal.settings.amortize)
-                .then(|| {
-                    colour_statistics(input, card.input_range, output.clone(), card.output_range)
+        // The scene up to tonemapping must be on the queue before we copy it.
+        flush.flush();
+        let started = Instant::now();
+        let cost = settings
+            .cost
+            .and_then(|id| probes.get(id))
+            .map(|cost| &*cost.buffer);
+        let timer = cost.and_then(|_| state.cost_queries(&device));
+        let mut encoder =
+            device
+                .wgpu_device()
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("gan_style camera"),
                 });
-            state.output = Some((output, produced));
-        }
-        let Some((output, _)) = state.output.clone() else {
-            return Ok(());
-        };
-        compose_frame(
-            ComposeInputs {
-                compose: &compose,
-                cache: &cache,
-                device: &device,
-                settings,
-                plan,
-                temporal: temporal.as_ref(),
-                probe: settings
-                    .probe
-                    .and_then(|id| probes.get(id))
-                    .map(|probe| &*probe.buffer),
-                mask: settings
-                    .mask
-                    .filter(|(_, size)| *size == state.buffers.frame.size())
-                    .and_then(|(id, _)| probes.get(id))
-                    .map(|mask| &*mask.buffer),
-                colours: match (&state.colours, plan.run.is_none()) {
-                    (Some(colours), true) => Some(BoundTensor::new(colours.clone())?),
-                    _ => None,
-                },
-                output_range: card.output_range,
-            },
-            &mut state,
-            BoundTensor::new(output)?,
-            &mut encoder,
-            texture,
-        )
-    })();
-    if let Some(span) = span {
-        span.end(&mut encoder);
-    }
-    if let Some(cost) = cost {
+        let span = diagnostics
+            .as_deref()
+            .map(|recorder| recorder.time_span(&mut encoder, STYLE_TRANSFER_SPAN));
         if let Some(queries) = &timer {
-            encoder.write_timestamp(queries, 1);
-            encoder.resolve_query_set(queries, 0..2, cost, 0);
+            encoder.write_timestamp(queries, 0);
         }
-        let tag = CostTag {
-            generation: settings.generation,
-            ran: u32::from(plan.run.is_some()),
-            cpu_us: started.elapsed().as_micros().max(1) as u32,
-            timestamps: u32::from(timer.is_some()),
-        };
-        queue.write_buffer(cost, 16, bytemuck::bytes_of(&tag));
-    }
-    queue.submit([encoder.finish()]);
-    match result {
-        Ok(()) => {
-            state.frames_since_run = if plan.run.is_some() {
-                0
-            } else {
-                state.frames_since_run + 1
+        let texture: &wgpu::Texture = target.main_texture();
+        state.buffers.frame.copy_from(&mut encoder, texture);
+
+        let result = (|| -> Result<(), BridgeError> {
+            if let Some(style) = &plan.run {
+                // The frame into the network's input (box-filtered to its size),
+                // submitted before burn's kernels read it.
+                let input = BoundTensor::empty(plan.net_size, burn_device)?;
+                bridge.encode_to_tensor(
+                    &mut encoder,
+                    &state.buffers.frame,
+                    &input,
+                    card.input_range,
+                )?;
+                if let Some(map) = &style.gpu_map {
+                    let depth = prepass.and_then(ViewPrepassTextures::depth_view).ok_or(
+                        BridgeError::Runtime(
+                            "depth-band and region style maps need the camera's depth prepass"
+                                .into(),
+                        ),
+                    )?;
+                    let input = match &map.source {
+                        GpuMapSource::DepthBand(band) => {
+                            let (near, far) = band.ends();
+                            MapInput::Depth { near, far }
+                        }
+                        GpuMapSource::Regions { image, tolerance } => MapInput::Regions {
+                            pass: &gpu_images
+                                .get(*image)
+                                .ok_or(BridgeError::NotReady)?
+                                .texture_view,
+                            tolerance: *tolerance,
+                        },
+                    };
+                    map_pipeline.encode(
+                        (&cache, &device),
+                        &mut encoder,
+                        (depth, extracted_view.clip_from_view.inverse()),
+                        input,
+                        &BoundTensor::new(map.tensor.clone())?,
+                    )?;
+                }
+                input.flush_burn()?;
+                let next =
+                    device
+                        .wgpu_device()
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("gan_style camera compose"),
+                        });
+                queue.submit([std::mem::replace(&mut encoder, next).finish()]);
+                let input = input.into_tensor();
+                let styles = match (style.strength, net) {
+                    // Magenta's strength: the frame's own style vector mixed
+                    // into every style row.
+                    (Some(strength), StyleNet::Arbitrary(arbitrary)) => {
+                        let own = arbitrary.predict(style_tensor_input(input.clone()));
+                        style.styles.clone().map_styles(|rows| {
+                            rows.mul_scalar(strength) + own.clone().mul_scalar(1.0 - strength)
+                        })
+                    }
+                    _ => style.styles.clone(),
+                };
+                let produced = Produced {
+                    model: settings.model,
+                    net_size: plan.net_size,
+                };
+                let output = net.forward_layered(input.clone(), &styles, settings.precision);
+                if let Some(probe) = &settings.features
+                    && probe.requests != state.feature_requests
+                {
+                    state.feature_requests = probe.requests;
+                    if let Some(maps) = read_feature_maps(
+                        net,
+                        (input.clone(), card.input_range),
+                        &styles,
+                        settings.precision,
+                        probe.layer,
+                    ) {
+                        probe.deliver(maps);
+                    }
+                }
+                let output = card.preserve_color(input.clone(), output, settings.preserve_color);
+                // Amortized frames colour-match what the reprojection misses.
+                state.colours = temporal
+                    .as_ref()
+                    .is_some_and(|temporal| temporal.settings.amortize)
+                    .then(|| {
+                        colour_statistics(
+                            input,
+                            card.input_range,
+                            output.clone(),
+                            card.output_range,
+                        )
+                    });
+                state.output = Some((output, produced));
+            }
+            let Some((output, _)) = state.output.clone() else {
+                return Ok(());
             };
-            state.requests = settings.requests;
+            compose_frame(
+                ComposeInputs {
+                    compose: &compose,
+                    cache: &cache,
+                    device: &device,
+                    settings,
+                    plan,
+                    temporal: temporal.as_ref(),
+                    probe: settings
+                        .probe
+                        .and_then(|id| probes.get(id))
+                        .map(|probe| &*probe.buffer),
+                    mask: settings
+                        .mask
+                        .filter(|(_, size)| *size == state.buffers.frame.size())
+                        .and_then(|(id, _)| probes.get(id))
+                        .map(|mask| &*mask.buffer),
+                    colours: match (&state.colours, plan.run.is_none()) {
+                        (Some(colours), true) => Some(BoundTensor::new(colours.clone())?),
+                        _ => None,
+                    },
+                    output_range: card.output_range,
+                },
+                &mut state,
+                BoundTensor::new(output)?,
+                &mut encoder,
+                texture,
+            )
+        })();
+        if let Some(span) = span {
+            span.end(&mut encoder);
         }
-        Err(error) if !state.warned => {
-            state.warned = true;
-            error!("bevy_gan_style: camera filter failed: {error}");
+        if let Some(cost) = cost {
+            if let Some(queries) = &timer {
+                encoder.write_timestamp(queries, 1);
+                encoder.resolve_query_set(queries, 0..2, cost, 0);
+            }
+            let tag = CostTag {
+                generation: settings.generation,
+                ran: u32::from(plan.run.is_some()),
+                cpu_us: started.elapsed().as_micros().max(1) as u32,
+                timestamps: u32::from(timer.is_some()),
+            };
+            queue.write_buffer(cost, 16, bytemuck::bytes_of(&tag));
         }
-        Err(_) => {}
-    }
+        queue.submit([encoder.finish()]);
+        match result {
+            Ok(()) => {
+                state.frames_since_run = if plan.run.is_some() {
+                    0
+                } else {
+                    state.frames_since_run + 1
+                };
+                state.requests = settings.requests;
+            }
+            Err(error) if !state.warned => {
+                state.warned = true;
+                error!("bevy_gan_style: camera filter failed: {error}");
+            }
+            Err(_) => {}
+        }
+    })
 }
 
 /// The prepass textures stabilisation reads, when the camera has them

@@ -33,6 +33,7 @@ pub use component::{Restylize, RestylizeRequests, StyleSchedule, StyleTemporal, 
 pub use extract::{ExtractedMapSource, ExtractedStyleMap, ExtractedStyleTransfer, GpuMapSource};
 pub use features::{ExtractedProbe, FeatureMapProbe, FeatureMaps, StyleMapValues};
 pub use filter::STYLE_TRANSFER_SPAN;
+pub use prepare::FilterBuffers;
 pub use probe::{FillMask, WarpingError, WarpingErrorProbe};
 pub use regions::{MAX_REGION_STYLES, REGION_LAYER, RegionPass, StyleRegion, StyleRegions};
 pub use style_images::PreparedStyleImages;
@@ -131,6 +132,7 @@ impl Plugin for StyleTransferPlugin {
         embed_shader!(app, "style_region.wgsl");
         app.sub_app_mut(RenderApp)
             .init_resource::<prepare::FilterFrame>()
+            .init_resource::<FilterBuffers>()
             .init_resource::<style_images::StyleVectors>()
             .add_systems(
                 RenderStartup,

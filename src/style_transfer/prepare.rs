@@ -21,7 +21,7 @@ use super::pipeline::ComposePipeline;
 use super::style_images::{PreparedStyleImages, StyleVectors};
 use super::style_map::{MaskPixels, PreparedStyleMasks};
 use crate::bridge::{TensorBridge, TexelBuffer, TexelKind};
-use crate::device::{BurnDevice, GpuBackend};
+use crate::device::{BurnDevice, GpuBackend, on_render_stream};
 use crate::model::{CardModel, GpuNet, MapStyles, StyleError, StyleModel, StyleNet, StyleVector};
 use crate::nn::{LayerStyles, two_style_map};
 
@@ -267,149 +267,151 @@ pub(crate) fn prepare_style_transfer(
     ),
     mut vectors: ResMut<StyleVectors>,
 ) {
-    let Some(BurnDevice::Gpu(burn_device)) = burn.as_deref() else {
-        return;
-    };
-    // Until the pipelines are compiled, cameras render unfiltered.
-    let compose_ready = compose
-        .as_ref()
-        .is_some_and(|compose| cache.get_compute_pipeline(compose.id).is_some());
-    if !compose_ready || !bridge.is_ready() {
-        return;
-    }
-    for (entity, target, settings, state) in &mut views {
-        // Not loaded (or not buildable) yet: render unfiltered.
-        let Some(gpu_net) = nets.get(settings.model) else {
-            continue;
+    on_render_stream(|| {
+        let Some(BurnDevice::Gpu(burn_device)) = burn.as_deref() else {
+            return;
         };
-        let Some(net) = gpu_net.net.as_ref() else {
-            continue;
-        };
-        let texture: &wgpu::Texture = target.main_texture();
-        let kind = match TexelKind::checked(
-            texture,
-            wgpu::TextureUsages::COPY_SRC | wgpu::TextureUsages::COPY_DST,
-        ) {
-            Ok(kind) => kind,
-            Err(error) => {
-                warn_once!("bevy_gan_style: camera filter skipped: {error}");
-                continue;
-            }
-        };
-        let size = UVec2::new(texture.width(), texture.height());
-        if size.x < 8 || size.y < 8 {
-            continue;
+        // Until the pipelines are compiled, cameras render unfiltered.
+        let compose_ready = compose
+            .as_ref()
+            .is_some_and(|compose| cache.get_compute_pipeline(compose.id).is_some());
+        if !compose_ready || !bridge.is_ready() {
+            return;
         }
-        let card = gpu_net.model.card();
-        let mut style = match net {
-            StyleNet::Arbitrary(arbitrary) => {
-                if settings.style_images.is_empty() {
-                    warn_once!(
-                        "bevy_gan_style: camera filter skipped: `{}` takes its style from \
-                         images; set StyleTransfer::style_images",
-                        card.name
-                    );
-                    continue;
-                }
-                let ready: Option<Vec<_>> = settings
-                    .style_images
-                    .iter()
-                    .map(|id| prepared.as_ref()?.0.get(id).map(|source| (*id, source)))
-                    .collect();
-                match ready {
-                    None => FrameStyle::Waiting,
-                    Some(sources) => {
-                        let images: Vec<_> = sources
-                            .into_iter()
-                            .map(|(id, source)| {
-                                vectors.get(
-                                    (settings.model, id),
-                                    source,
-                                    arbitrary,
-                                    burn_device,
-                                    frame.0,
-                                )
-                            })
-                            .collect();
-                        match check_selections(settings, images.len()) {
-                            Ok(()) => FrameStyle::Vector {
-                                images,
-                                strength: settings.style_strength,
-                            },
-                            Err(error) => {
-                                warn_once!("bevy_gan_style: camera filter skipped: {error}");
-                                continue;
-                            }
-                        }
-                    }
-                }
-            }
-            _ => match check_selections(settings, card.num_styles()) {
-                Ok(()) => FrameStyle::Stored {
-                    count: card.num_styles(),
-                },
+        for (entity, target, settings, state) in &mut views {
+            // Not loaded (or not buildable) yet: render unfiltered.
+            let Some(gpu_net) = nets.get(settings.model) else {
+                continue;
+            };
+            let Some(net) = gpu_net.net.as_ref() else {
+                continue;
+            };
+            let texture: &wgpu::Texture = target.main_texture();
+            let kind = match TexelKind::checked(
+                texture,
+                wgpu::TextureUsages::COPY_SRC | wgpu::TextureUsages::COPY_DST,
+            ) {
+                Ok(kind) => kind,
                 Err(error) => {
                     warn_once!("bevy_gan_style: camera filter skipped: {error}");
                     continue;
                 }
-            },
-        };
-        // A style map waits for its mask.
-        let mask = match settings.region.as_ref().map(|map| &map.source) {
-            Some(ExtractedMapSource::Mask(image)) => {
-                let mask = masks.as_ref().and_then(|masks| masks.0.get(image).cloned());
-                if mask.is_none() {
-                    style = FrameStyle::Waiting;
-                }
-                mask
+            };
+            let size = UVec2::new(texture.width(), texture.height());
+            if size.x < 8 || size.y < 8 {
+                continue;
             }
-            // Maps made on the GPU wait for their pipeline (and region
-            // passes for their image).
-            Some(source) => {
-                let image_ready = match source {
-                    ExtractedMapSource::Gpu(GpuMapSource::Regions { image, .. }) => {
-                        gpu_images.get(*image).is_some()
+            let card = gpu_net.model.card();
+            let mut style = match net {
+                StyleNet::Arbitrary(arbitrary) => {
+                    if settings.style_images.is_empty() {
+                        warn_once!(
+                            "bevy_gan_style: camera filter skipped: `{}` takes its style from \
+                             images; set StyleTransfer::style_images",
+                            card.name
+                        );
+                        continue;
                     }
-                    _ => true,
-                };
-                if !image_ready
-                    || !map_pipeline
-                        .as_ref()
-                        .is_some_and(|pipeline| pipeline.is_ready(&cache))
-                {
-                    style = FrameStyle::Waiting;
+                    let ready: Option<Vec<_>> = settings
+                        .style_images
+                        .iter()
+                        .map(|id| prepared.as_ref()?.0.get(id).map(|source| (*id, source)))
+                        .collect();
+                    match ready {
+                        None => FrameStyle::Waiting,
+                        Some(sources) => {
+                            let images: Vec<_> = sources
+                                .into_iter()
+                                .map(|(id, source)| {
+                                    vectors.get(
+                                        (settings.model, id),
+                                        source,
+                                        arbitrary,
+                                        burn_device,
+                                        frame.0,
+                                    )
+                                })
+                                .collect();
+                            match check_selections(settings, images.len()) {
+                                Ok(()) => FrameStyle::Vector {
+                                    images,
+                                    strength: settings.style_strength,
+                                },
+                                Err(error) => {
+                                    warn_once!("bevy_gan_style: camera filter skipped: {error}");
+                                    continue;
+                                }
+                            }
+                        }
+                    }
                 }
-                None
-            }
-            None => None,
-        };
+                _ => match check_selections(settings, card.num_styles()) {
+                    Ok(()) => FrameStyle::Stored {
+                        count: card.num_styles(),
+                    },
+                    Err(error) => {
+                        warn_once!("bevy_gan_style: camera filter skipped: {error}");
+                        continue;
+                    }
+                },
+            };
+            // A style map waits for its mask.
+            let mask = match settings.region.as_ref().map(|map| &map.source) {
+                Some(ExtractedMapSource::Mask(image)) => {
+                    let mask = masks.as_ref().and_then(|masks| masks.0.get(image).cloned());
+                    if mask.is_none() {
+                        style = FrameStyle::Waiting;
+                    }
+                    mask
+                }
+                // Maps made on the GPU wait for their pipeline (and region
+                // passes for their image).
+                Some(source) => {
+                    let image_ready = match source {
+                        ExtractedMapSource::Gpu(GpuMapSource::Regions { image, .. }) => {
+                            gpu_images.get(*image).is_some()
+                        }
+                        _ => true,
+                    };
+                    if !image_ready
+                        || !map_pipeline
+                            .as_ref()
+                            .is_some_and(|pipeline| pipeline.is_ready(&cache))
+                    {
+                        style = FrameStyle::Waiting;
+                    }
+                    None
+                }
+                None => None,
+            };
 
-        let mut fresh = None;
-        let state = match state {
-            Some(state) => state.into_inner(),
-            None => fresh.insert(ViewFilter::new(&device, size, kind)),
-        };
-        let view = ViewFrame {
-            size,
-            kind,
-            frame: frame.0,
-        };
-        let plan = plan_frame(
-            state,
-            view,
-            settings,
-            &gpu_net.model,
-            (style, mask),
-            &device,
-            burn_device,
-        );
-        if let Some(fresh) = fresh {
-            commands.entity(entity).insert(fresh);
+            let mut fresh = None;
+            let state = match state {
+                Some(state) => state.into_inner(),
+                None => fresh.insert(ViewFilter::new(&device, size, kind)),
+            };
+            let view = ViewFrame {
+                size,
+                kind,
+                frame: frame.0,
+            };
+            let plan = plan_frame(
+                state,
+                view,
+                settings,
+                &gpu_net.model,
+                (style, mask),
+                &device,
+                burn_device,
+            );
+            if let Some(fresh) = fresh {
+                commands.entity(entity).insert(fresh);
+            }
+            if let Some(plan) = plan {
+                commands.entity(entity).insert(plan);
+            }
         }
-        if let Some(plan) = plan {
-            commands.entity(entity).insert(plan);
-        }
-    }
+    })
 }
 
 /// A view's target this frame.
@@ -553,6 +555,28 @@ fn region<'a>(
     }
 }
 
+/// The GPU buffers the camera filter keeps for its views (copies of the
+/// frame and of the output, two history frames), as of the end of the last
+/// frame: a render-world resource. The networks' tensors (weights, kept
+/// outputs) are counted by
+/// [`BurnDevice::memory_usage`](crate::device::BurnDevice::memory_usage).
+///
+/// ```no_run
+/// # use bevy::prelude::*;
+/// use bevy_gan_style::style_transfer::FilterBuffers;
+/// fn report(buffers: Res<FilterBuffers>) {
+///     info!("{} filtered views hold {} bytes", buffers.views, buffers.bytes);
+/// }
+/// // In the render app: app.sub_app_mut(RenderApp).add_systems(Render, report);
+/// ```
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FilterBuffers {
+    /// Views the filter ran on in the last frame.
+    pub views: usize,
+    /// Bytes of their buffers.
+    pub bytes: u64,
+}
+
 /// Ends the frame: drops plans, forgets views that were not filtered and
 /// style vectors not used for a while, and advances the frame counter.
 pub(crate) fn retire_views(
@@ -561,13 +585,25 @@ pub(crate) fn retire_views(
     plans: Query<Entity, With<FramePlan>>,
     mut frame: ResMut<FilterFrame>,
     mut vectors: ResMut<StyleVectors>,
+    mut held: ResMut<FilterBuffers>,
 ) {
     for entity in &plans {
         commands.entity(entity).remove::<FramePlan>();
     }
+    *held = FilterBuffers::default();
     for (entity, view) in &views {
         if view.last_frame != frame.0 {
             commands.entity(entity).remove::<ViewFilter>();
+        } else {
+            let buffers = &view.buffers;
+            held.views += 1;
+            held.bytes += buffers.frame.buffer().size()
+                + buffers.output.buffer().size()
+                + buffers
+                    .history
+                    .iter()
+                    .map(|buffer| buffer.size())
+                    .sum::<u64>();
         }
     }
     vectors.retire(frame.0);

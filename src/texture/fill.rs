@@ -13,6 +13,7 @@ use bevy::render::texture::GpuImage;
 use super::component::ExtractedNeuralTexture;
 use super::generate::{TextureParams, generate};
 use crate::bridge::TensorBridge;
+use crate::device::on_render_stream;
 use crate::model::{CardModel, GpuNet, TextureModel};
 use crate::nn::TEXTURE_RANGE;
 
@@ -43,63 +44,65 @@ pub(crate) fn generate_textures(
     diagnostics: Option<Res<DiagnosticsRecorder>>,
     mut generated: ResMut<GeneratedTextures>,
 ) {
-    if !bridge.is_ready() {
-        return;
-    }
-    generated.0.retain(|entity, _| textures.contains(*entity));
-    for (entity, texture) in &textures {
-        let (Some(gpu_net), Some(image)) = (nets.get(texture.model), images.get(texture.image))
-        else {
-            continue;
-        };
-        let Some(net) = gpu_net.net.as_ref() else {
-            continue;
-        };
-        let now = Generated {
-            params: texture.params,
-            model: texture.model,
-            texture: image.texture.id(),
-        };
-        if generated.0.get(&entity) == Some(&now) {
-            continue;
+    on_render_stream(|| {
+        if !bridge.is_ready() {
+            return;
         }
-        let size = texture.params.size;
-        if UVec2::new(image.texture.width(), image.texture.height()) != size {
-            // The resized image reaches the GPU in a later frame.
-            continue;
+        generated.0.retain(|entity, _| textures.contains(*entity));
+        for (entity, texture) in &textures {
+            let (Some(gpu_net), Some(image)) = (nets.get(texture.model), images.get(texture.image))
+            else {
+                continue;
+            };
+            let Some(net) = gpu_net.net.as_ref() else {
+                continue;
+            };
+            let now = Generated {
+                params: texture.params,
+                model: texture.model,
+                texture: image.texture.id(),
+            };
+            if generated.0.get(&entity) == Some(&now) {
+                continue;
+            }
+            let size = texture.params.size;
+            if UVec2::new(image.texture.width(), image.texture.height()) != size {
+                // The resized image reaches the GPU in a later frame.
+                continue;
+            }
+            let max_binding = device.limits().max_storage_buffer_binding_size;
+            if let Err(error) = gpu_net.model.latent_size(size.x, size.y).and_then(|_| {
+                gpu_net
+                    .model
+                    .check_device_limit(size.x, size.y, max_binding)
+            }) {
+                warn_once!("bevy_gan_style: neural texture skipped: {error}");
+                continue;
+            }
+            // The span's timestamps are submitted before and after the
+            // generator's kernels and the bridge's copy, on the same queue.
+            let encoder = || {
+                device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("gan_style neural texture"),
+                })
+            };
+            let mut begin = encoder();
+            let span = diagnostics
+                .as_deref()
+                .map(|recorder| recorder.time_span(&mut begin, NEURAL_TEXTURE_SPAN));
+            queue.submit([begin.finish()]);
+            let output = generate(net, &gpu_net.model.card().generator, &texture.params);
+            let result = bridge.tensor_to_texture(output, TEXTURE_RANGE, &image.texture);
+            let mut end = encoder();
+            if let Some(span) = span {
+                span.end(&mut end);
+            }
+            queue.submit([end.finish()]);
+            if let Err(error) = result {
+                warn_once!("bevy_gan_style: neural texture skipped: {error}");
+                continue;
+            }
+            generated.0.insert(entity, now);
         }
-        let max_binding = device.limits().max_storage_buffer_binding_size;
-        if let Err(error) = gpu_net.model.latent_size(size.x, size.y).and_then(|_| {
-            gpu_net
-                .model
-                .check_device_limit(size.x, size.y, max_binding)
-        }) {
-            warn_once!("bevy_gan_style: neural texture skipped: {error}");
-            continue;
-        }
-        // The span's timestamps are submitted before and after the
-        // generator's kernels and the bridge's copy, on the same queue.
-        let encoder = || {
-            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("gan_style neural texture"),
-            })
-        };
-        let mut begin = encoder();
-        let span = diagnostics
-            .as_deref()
-            .map(|recorder| recorder.time_span(&mut begin, NEURAL_TEXTURE_SPAN));
-        queue.submit([begin.finish()]);
-        let output = generate(net, &gpu_net.model.card().generator, &texture.params);
-        let result = bridge.tensor_to_texture(output, TEXTURE_RANGE, &image.texture);
-        let mut end = encoder();
-        if let Some(span) = span {
-            span.end(&mut end);
-        }
-        queue.submit([end.finish()]);
-        if let Err(error) = result {
-            warn_once!("bevy_gan_style: neural texture skipped: {error}");
-            continue;
-        }
-        generated.0.insert(entity, now);
-    }
+    })
 }

@@ -21,6 +21,7 @@ mod macs;
 #[cfg(feature = "train")]
 mod metrics;
 mod parity;
+mod soak;
 mod steering;
 #[cfg(feature = "train")]
 mod style_training;
