@@ -72,7 +72,7 @@ struct Args {
     #[arg(long, default_value_t = 1.0)]
     exemplar_scale: f32,
     /// Generator stage widths (their count sets the cell: 2^stages pixels).
-    #[arg(long, value_delimiter = ',', default_values_t = [64, 32, 16])]
+    #[arg(long, value_delimiter = ',', default_value = "64,32,16")]
     channels: Vec<usize>,
     /// Periodic waves in the latent field (0 for stochastic textures such
     /// as clouds; regular ones such as bricks need a few).
@@ -83,7 +83,7 @@ struct Args {
     #[arg(long, default_value = "nearest")]
     upsample: Upsample,
     /// Discriminator widths.
-    #[arg(long, value_delimiter = ',', default_values_t = [32, 64, 128])]
+    #[arg(long, value_delimiter = ',', default_value = "32,64,128")]
     disc_channels: Vec<usize>,
     /// Samples, curve, monitors and checkpoint every this many iterations.
     #[arg(long, default_value_t = 250)]

@@ -21,12 +21,19 @@ pub const BACKENDS: Backends = Backends::PRIMARY;
 /// created only when `renderer` is true. Pipelined rendering is off so that
 /// the render world stays reachable from `app`.
 pub fn headless_app(renderer: bool) -> App {
+    headless_app_with_assets(renderer, AssetPlugin::default())
+}
+
+/// [`headless_app`] reading assets as `assets` says (another folder, file
+/// watching for hot reload).
+pub fn headless_app_with_assets(renderer: bool, assets: AssetPlugin) -> App {
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
             .build()
             .disable::<WinitPlugin>()
             .disable::<PipelinedRenderingPlugin>()
+            .set(assets)
             .set(WindowPlugin {
                 primary_window: None,
                 exit_condition: ExitCondition::DontExit,

@@ -1,6 +1,8 @@
 //! Model assets built on the render device, as render assets: every kind of
 //! [`CardModel`] (style models, texture models) the same way.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use bevy::ecs::system::{SystemParamItem, lifetimeless::SRes};
 use bevy::prelude::*;
 use bevy::render::render_asset::{PrepareAssetError, RenderAsset};
@@ -16,7 +18,13 @@ pub struct GpuNet<M: CardModel> {
     pub net: Option<M::Net<GpuBackend>>,
     /// The model itself (card and weights).
     pub model: M,
+    /// Which build this is: a new number each time a model is prepared, so
+    /// a hot-reloaded model is told apart from the one it replaced.
+    pub revision: u64,
 }
+
+/// Builds so far, for [`GpuNet::revision`].
+static BUILDS: AtomicU64 = AtomicU64::new(0);
 
 impl<M: CardModel + Clone> RenderAsset for GpuNet<M> {
     type SourceAsset = M;
@@ -43,6 +51,11 @@ impl<M: CardModel + Clone> RenderAsset for GpuNet<M> {
             }),
             BurnDevice::Cpu(_) => None,
         };
-        Ok(Self { net, model })
+        let revision = BUILDS.fetch_add(1, Ordering::Relaxed);
+        Ok(Self {
+            net,
+            model,
+            revision,
+        })
     }
 }

@@ -83,6 +83,14 @@ pub struct StyleTransferStatus {
     /// The budget's run interval in frames (1: every frame the schedule
     /// allows).
     pub interval: u32,
+    /// `true` while the camera's model is not available (removed from
+    /// `Assets<StyleModel>`, or failed to load with no earlier version): the
+    /// camera renders unfiltered, and a warning was logged when it began.
+    pub model_missing: bool,
+    /// The load error of the model file's latest version, while it fails to
+    /// load (a broken edit under hot reload): the camera keeps the last
+    /// version that loaded, if any. Bevy logs the error itself.
+    pub model_load_error: Option<String>,
     /// Settings changes so far; costs are only compared within one.
     #[reflect(ignore)]
     pub(crate) generation: u32,
@@ -105,6 +113,8 @@ impl Default for StyleTransferStatus {
             gpu_timestamps: false,
             scale: 1.0,
             interval: 1,
+            model_missing: false,
+            model_load_error: None,
             generation: 0,
             run_costs: Vec::new(),
             skip_costs: Vec::new(),

@@ -125,8 +125,11 @@ impl ExtractComponent for StyleTransfer {
             Option<&FeatureMapProbe>,
         ),
     ) -> Option<ExtractedStyleTransfer> {
-        // Disabled or zero strength: nothing runs, the frame is untouched.
-        (settings.enabled && settings.strength > 0.0).then(|| ExtractedStyleTransfer {
+        // Disabled, zero strength or a model gone from `Assets` (its network
+        // stays in the render world while handles live): nothing runs, the
+        // frame is untouched.
+        let missing = status.is_some_and(|status| status.model_missing);
+        (settings.enabled && settings.strength > 0.0 && !missing).then(|| ExtractedStyleTransfer {
             model: settings.model.id(),
             style: settings.style.clone(),
             style_images: settings.style_images.iter().map(Handle::id).collect(),

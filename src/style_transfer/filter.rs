@@ -190,6 +190,7 @@ pub(crate) fn style_transfer(
                 };
                 let produced = Produced {
                     model: settings.model,
+                    revision: gpu_net.revision,
                     net_size: plan.net_size,
                 };
                 let output = net.forward_layered(input.clone(), &styles, settings.precision);

@@ -13,6 +13,7 @@ mod extract;
 mod features;
 mod filter;
 mod map_pass;
+mod missing;
 mod pipeline;
 mod prepare;
 mod probe;
@@ -86,6 +87,10 @@ impl Plugin for StyleTransferPlugin {
             .register_type::<StyleTransferStatus>()
             .add_observer(cost::start_cost_readback)
             .add_systems(PostUpdate, cost::clamp_status)
+            .add_systems(
+                PostUpdate,
+                missing::report_missing_models.run_if(resource_exists::<AssetServer>),
+            )
             .add_observer(component::add_copy_usages)
             .add_observer(component::count_restylize)
             .add_observer(component::disable_msaa)

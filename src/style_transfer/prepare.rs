@@ -63,6 +63,8 @@ impl ViewBuffers {
 #[derive(Clone, Copy, PartialEq)]
 pub(crate) struct Produced {
     pub model: AssetId<StyleModel>,
+    /// The build of the model's network (a hot reload makes a new one).
+    pub revision: u64,
     pub net_size: UVec2,
 }
 
@@ -399,7 +401,7 @@ pub(crate) fn prepare_style_transfer(
                 state,
                 view,
                 settings,
-                &gpu_net.model,
+                gpu_net,
                 (style, mask),
                 &device,
                 burn_device,
@@ -428,7 +430,7 @@ fn plan_frame(
     state: &mut ViewFilter,
     view: ViewFrame,
     settings: &ExtractedStyleTransfer,
-    model: &StyleModel,
+    gpu_net: &GpuNet<StyleModel>,
     (style, mask): (FrameStyle, Option<Arc<MaskPixels>>),
     device: &RenderDevice,
     burn_device: &WgpuDevice,
@@ -444,7 +446,7 @@ fn plan_frame(
     state.last_frame = view.frame;
 
     let net_size = network_size(view.size, settings.resolution_scale);
-    if let Err(error) = model.check_device_limit(
+    if let Err(error) = gpu_net.model.check_device_limit(
         net_size.x,
         net_size.y,
         device.limits().max_storage_buffer_binding_size,
@@ -455,6 +457,7 @@ fn plan_frame(
     }
     let produced = Produced {
         model: settings.model,
+        revision: gpu_net.revision,
         net_size,
     };
     let last = state.output.as_ref().map(|(_, produced)| *produced);

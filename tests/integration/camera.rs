@@ -23,32 +23,16 @@ pub struct Scene {
 
 impl Scene {
     pub fn new(width: u32, height: u32, hdr: bool) -> Self {
-        Self::with_scene(width, height, hdr, |world| {
-            let mut meshes = world.resource_mut::<Assets<Mesh>>();
-            let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
-            let sphere = meshes.add(Sphere::new(0.6).mesh().uv(32, 16));
-            let ground = meshes.add(Plane3d::default().mesh().size(8.0, 8.0));
-            let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
-            let red = materials.add(Color::srgb(0.8, 0.2, 0.15));
-            let blue = materials.add(Color::srgb(0.2, 0.35, 0.9));
-            let green = materials.add(Color::srgb(0.3, 0.7, 0.3));
-            world.spawn((Mesh3d(ground), MeshMaterial3d(green)));
-            world.spawn((
-                Mesh3d(cube),
-                MeshMaterial3d(red),
-                Transform::from_xyz(-0.8, 0.5, 0.0).with_rotation(Quat::from_rotation_y(0.6)),
-            ));
-            world.spawn((
-                Mesh3d(sphere),
-                MeshMaterial3d(blue),
-                Transform::from_xyz(0.9, 0.6, 0.4),
-            ));
-            world.spawn((
-                DirectionalLight::default(),
-                Transform::from_xyz(3.0, 6.0, 2.0).looking_at(Vec3::ZERO, Vec3::Y),
-            ));
-            Transform::from_xyz(0.0, 2.0, 4.5).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y)
-        })
+        Self::with_scene(width, height, hdr, lit_objects)
+    }
+
+    /// [`Scene::new`] in an app whose assets `assets` configures.
+    pub fn with_assets(width: u32, height: u32, assets: AssetPlugin) -> Self {
+        Self::build(
+            headless::headless_app_with_assets(true, assets),
+            (width, height, false),
+            lit_objects,
+        )
     }
 
     /// A scene that `populate` spawns, returning where the camera stands.
@@ -58,11 +42,18 @@ impl Scene {
         hdr: bool,
         populate: impl FnOnce(&mut World) -> Transform,
     ) -> Self {
+        Self::build(headless::headless_app(true), (width, height, hdr), populate)
+    }
+
+    fn build(
+        mut app: App,
+        (width, height, hdr): (u32, u32, bool),
+        populate: impl FnOnce(&mut World) -> Transform,
+    ) -> Self {
         assert!(
             bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS),
             "no GPU adapter found: install software Vulkan (apt-get install -y mesa-vulkan-drivers libvulkan1)"
         );
-        let mut app = headless::headless_app(true);
         headless::finish_setup(&mut app);
         let world = app.world_mut();
         let model = StyleModel::load_file(root().join("assets/models/multistyle26.style.ron"))
@@ -177,6 +168,34 @@ impl Scene {
             .get_mut::<StyleTransfer>(self.camera)
             .expect("camera has StyleTransfer")
     }
+}
+
+/// A ground, a cube, a sphere and a light; the camera looks at them.
+fn lit_objects(world: &mut World) -> Transform {
+    let mut meshes = world.resource_mut::<Assets<Mesh>>();
+    let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
+    let sphere = meshes.add(Sphere::new(0.6).mesh().uv(32, 16));
+    let ground = meshes.add(Plane3d::default().mesh().size(8.0, 8.0));
+    let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
+    let red = materials.add(Color::srgb(0.8, 0.2, 0.15));
+    let blue = materials.add(Color::srgb(0.2, 0.35, 0.9));
+    let green = materials.add(Color::srgb(0.3, 0.7, 0.3));
+    world.spawn((Mesh3d(ground), MeshMaterial3d(green)));
+    world.spawn((
+        Mesh3d(cube),
+        MeshMaterial3d(red),
+        Transform::from_xyz(-0.8, 0.5, 0.0).with_rotation(Quat::from_rotation_y(0.6)),
+    ));
+    world.spawn((
+        Mesh3d(sphere),
+        MeshMaterial3d(blue),
+        Transform::from_xyz(0.9, 0.6, 0.4),
+    ));
+    world.spawn((
+        DirectionalLight::default(),
+        Transform::from_xyz(3.0, 6.0, 2.0).looking_at(Vec3::ZERO, Vec3::Y),
+    ));
+    Transform::from_xyz(0.0, 2.0, 4.5).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y)
 }
 
 fn target_image(width: u32, height: u32) -> Image {

@@ -13,6 +13,7 @@ mod bridge;
 mod budget;
 mod camera;
 mod device;
+mod hot_reload;
 mod inception;
 mod kernels;
 #[cfg(feature = "train")]

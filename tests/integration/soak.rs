@@ -124,8 +124,44 @@ fn settings(
     }
 }
 
+/// Set for the process that runs the soak alone.
+const ALONE: &str = "BEVY_GAN_STYLE_SOAK_ALONE";
+
+/// Resident memory belongs to the whole process, and this binary runs its
+/// tests in parallel threads: the soak runs in a process of its own (this
+/// test binary again, running only [`soak_alone`]).
 #[test]
 fn a_long_session_holds_its_memory() {
+    let exe = std::env::current_exe().expect("the test binary");
+    let output = std::process::Command::new(exe)
+        .args([
+            "soak::soak_alone",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ALONE, "1")
+        .output()
+        .expect("run the soak in its own process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    print!("{stdout}");
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail = &stderr[stderr.floor_char_boundary(stderr.len().saturating_sub(8000))..];
+        panic!("the soak failed ({}):\n{tail}", output.status);
+    }
+    assert!(stdout.contains("1 passed"), "the soak did not run");
+}
+
+#[test]
+#[ignore = "run by a_long_session_holds_its_memory, in a process of its own"]
+fn soak_alone() {
+    assert!(
+        std::env::var_os(ALONE).is_some(),
+        "the soak measures the resident memory of its process: run it through \
+         soak::a_long_session_holds_its_memory"
+    );
     let mut scene = Scene::new(SIZES[0].0, SIZES[0].1, false);
     let world = scene.app.world_mut();
     // With the number of styles to pick from (the arbitrary model's: its
@@ -137,7 +173,10 @@ fn a_long_session_holds_its_memory() {
             0 => 2,
             n => n,
         };
-        (world.resource_mut::<Assets<StyleModel>>().add(model), styles)
+        (
+            world.resource_mut::<Assets<StyleModel>>().add(model),
+            styles,
+        )
     });
     let style_images: Vec<Handle<Image>> = ["starry_night.jpg", "the_scream.jpg"]
         .map(|name| world.resource_mut::<Assets<Image>>().add(style_image(name)))
