@@ -250,7 +250,8 @@ fn schedule(ui: &mut egui::Ui, schedule: &mut StyleSchedule, restylize: impl FnO
     }
 }
 
-/// The frame budget, the precision, and what the filter measured and chose.
+/// The frame budget, the precision, what the filter measured and chose, and
+/// whether its model is missing or its file broken.
 fn budget(
     ui: &mut egui::Ui,
     settings: &mut Mut<StyleTransfer>,
@@ -290,5 +291,19 @@ fn budget(
             ms(status.skip_cost_ms),
             if status.gpu_timestamps { "GPU" } else { "CPU" },
         ));
+        if status.model_missing {
+            ui.colored_label(
+                egui::Color32::YELLOW,
+                "the model is not available: the camera renders unfiltered",
+            );
+        }
+        if let Some(error) = &status.model_load_error {
+            // The first line: Bevy's errors may carry a backtrace.
+            let first = error.lines().next().unwrap_or_default();
+            ui.colored_label(
+                egui::Color32::LIGHT_RED,
+                format!("the model's file failed to load: {first}"),
+            );
+        }
     }
 }

@@ -112,13 +112,13 @@ fn settings(
         } else {
             (frame % 5) as f32 / 4.0
         },
-        style_strength: if frame % 13 == 0 { -2.0 } else { 0.8 },
+        style_strength: if frame.is_multiple_of(13) { -2.0 } else { 0.8 },
         resolution_scale: match frame % 9 {
             0 => -0.5,
             4 => f32::NAN,
             n => 0.4 + n as f32 * 0.07,
         },
-        split: if frame % 17 == 0 { -3.0 } else { 0.0 },
+        split: if frame.is_multiple_of(17) { -3.0 } else { 0.0 },
         schedule,
         ..default()
     }
@@ -209,7 +209,7 @@ fn soak_alone() {
         let wanted = settings(phase, &models, &style_images);
         swaps += usize::from(wanted.model.id() != before);
         *scene.settings() = wanted;
-        if phase % 4 == 0 {
+        if phase.is_multiple_of(4) {
             let camera = scene.camera;
             scene.app.world_mut().trigger(Restylize { entity: camera });
         }
@@ -242,14 +242,18 @@ fn soak_alone() {
         {
             let mut entity = scene.app.world_mut().entity_mut(texture);
             let mut texture = entity.get_mut::<NeuralTexture>().expect("texture");
-            if phase % 5 == 0 {
+            if phase.is_multiple_of(5) {
                 let side = TEXTURE_SIDES[(phase / 5) as usize % TEXTURE_SIDES.len()];
                 texture.params.size = UVec2::splat(side);
             }
-            if phase % 7 == 0 {
+            if phase.is_multiple_of(7) {
                 texture.params.seed = u64::from(phase);
             }
-            texture.params.morph = if phase % 19 == 0 { f32::NAN } else { 0.3 };
+            texture.params.morph = if phase.is_multiple_of(19) {
+                f32::NAN
+            } else {
+                0.3
+            };
             texture.animate = phase % 40 < 20;
         }
         scene.app.update();
