@@ -2,6 +2,9 @@
 //! network's internal resolution (within the camera's bounds) and then its
 //! run interval, and raises them again when there is room.
 
+use std::sync::Arc;
+
+use bevy::asset::AssetLoadError;
 use bevy::prelude::*;
 use bevy::render::storage::ShaderBuffer;
 
@@ -91,6 +94,10 @@ pub struct StyleTransferStatus {
     /// load (a broken edit under hot reload): the camera keeps the last
     /// version that loaded, if any. Bevy logs the error itself.
     pub model_load_error: Option<String>,
+    /// The error [`Self::model_load_error`] was written from, so that it is
+    /// formatted once, not every frame.
+    #[reflect(ignore)]
+    pub(crate) load_error_source: Option<Arc<AssetLoadError>>,
     /// Settings changes so far; costs are only compared within one.
     #[reflect(ignore)]
     pub(crate) generation: u32,
@@ -115,6 +122,7 @@ impl Default for StyleTransferStatus {
             interval: 1,
             model_missing: false,
             model_load_error: None,
+            load_error_source: None,
             generation: 0,
             run_costs: Vec::new(),
             skip_costs: Vec::new(),

@@ -2,7 +2,8 @@
 //! `Assets<StyleModel>`, failed to load before any version of it loaded, or
 //! a later version (a hot-reloaded edit) that fails to load. Gone models
 //! leave the camera unfiltered, with a warning once per loss; both show in
-//! the camera's status until a version loads again.
+//! the camera's status until a version loads again. Runs every frame, so
+//! text is only made when something changes.
 
 use bevy::asset::LoadState;
 use bevy::prelude::*;
@@ -11,21 +12,18 @@ use super::budget::StyleTransferStatus;
 use super::component::StyleTransfer;
 use crate::model::StyleModel;
 
-/// Why `model` is not available, or `None` when it is (or is still
-/// loading).
-fn missing_reason(
-    model: &Handle<StyleModel>,
-    models: &Assets<StyleModel>,
-    load_state: Option<&LoadState>,
-) -> Option<String> {
-    if models.contains(model) {
-        return None;
-    }
+/// Whether a model that is not in `Assets<StyleModel>` counts as missing:
+/// not while it is still loading.
+fn is_missing(in_assets: bool, load_state: Option<&LoadState>) -> bool {
+    !in_assets && !matches!(load_state, Some(LoadState::Loading | LoadState::NotLoaded))
+}
+
+/// Why a missing model is missing, for the warning.
+fn missing_reason(load_state: Option<&LoadState>) -> String {
     match load_state {
-        Some(LoadState::Loading | LoadState::NotLoaded) => None,
-        Some(LoadState::Failed(error)) => Some(format!("it failed to load: {error}")),
-        Some(LoadState::Loaded) => Some("it was removed from Assets<StyleModel>".to_string()),
-        None => Some("it is not in Assets<StyleModel>".to_string()),
+        Some(LoadState::Failed(error)) => format!("it failed to load: {error}"),
+        Some(LoadState::Loaded) => "it was removed from Assets<StyleModel>".to_string(),
+        _ => "it is not in Assets<StyleModel>".to_string(),
     }
 }
 
@@ -39,22 +37,30 @@ pub(crate) fn report_missing_models(
 ) {
     for (entity, settings, mut status) in &mut cameras {
         let load_state = server.get_load_state(&settings.model);
-        let load_error = match &load_state {
-            Some(LoadState::Failed(error)) => Some(error.to_string()),
+        let error = match &load_state {
+            Some(LoadState::Failed(error)) => Some(error),
             _ => None,
         };
-        if status.model_load_error != load_error {
-            status.model_load_error = load_error;
+        let same_error = match (error, &status.load_error_source) {
+            (Some(new), Some(old)) => std::sync::Arc::ptr_eq(new, old),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same_error {
+            let status = status.as_mut();
+            status.load_error_source = error.cloned();
+            status.model_load_error = error.map(ToString::to_string);
         }
-        let reason = missing_reason(&settings.model, &models, load_state.as_ref());
-        if status.model_missing == reason.is_some() {
+        let missing = is_missing(models.contains(&settings.model), load_state.as_ref());
+        if status.model_missing == missing {
             continue;
         }
-        status.model_missing = reason.is_some();
-        if let Some(reason) = reason {
+        status.model_missing = missing;
+        if missing {
             warn!(
                 "bevy_gan_style: camera {entity} renders unfiltered: its style model is not \
-                 available ({reason})"
+                 available ({})",
+                missing_reason(load_state.as_ref())
             );
         }
     }
