@@ -35,12 +35,12 @@ use bevy::prelude::{App, Assets, Camera3d, Handle, Image, UVec2};
 use bevy_gan_style::model::{StyleArchitecture, StyleNet};
 use bevy_gan_style::nn::{MultiStyleConfig, VggTap};
 use bevy_gan_style::prelude::*;
+use bevy_gan_style::train::StyleTrainBackend;
 use bevy_gan_style::train::{
     AdversarialLoss, CaptureFlow, CaptureFrames, FlowCapturePlugin, FlowFrames, FrameCapturePlugin,
     FramesSaved, RandomScenes, RandomScenesPlugin, SceneCamera, StyleTrainConfig, StyleTrainer,
     TeacherConfig, Trainer, TrainingRun, frame_target,
 };
-use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use training::{BackendArg, Train};
@@ -166,7 +166,7 @@ fn main() -> ExitCode {
 }
 
 impl Train for Args {
-    fn train<B: AutodiffBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>> {
+    fn train<B: StyleTrainBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>> {
         train::<B>(self, device)
     }
 }
@@ -315,7 +315,7 @@ fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Er
     .with_temporal_weight(args.temporal_weight))
 }
 
-fn trainer<B: AutodiffBackend>(
+fn trainer<B: StyleTrainBackend>(
     args: &Args,
     device: &B::Device,
 ) -> Result<StyleTrainer<B>, Box<dyn Error>> {
@@ -392,7 +392,7 @@ fn taught_styles(args: &Args) -> Result<usize, Box<dyn Error>> {
     })
 }
 
-fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
+fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
     let mut trainer = trainer::<B>(args, device)?;
     if !args.no_monitor && !trainer.config.styles.is_empty() {
         trainer.monitor()?;

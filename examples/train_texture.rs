@@ -23,11 +23,11 @@ mod training;
 use bevy_gan_style::eval::TextureJudge;
 use bevy_gan_style::model::{TextureModelCard, export_texture_model};
 use bevy_gan_style::nn::{PsganConfig, Upsample};
+use bevy_gan_style::train::StyleTrainBackend;
 use bevy_gan_style::train::{
     AdversarialLoss, Augment, PatchDiscriminatorConfig, TextureTrainConfig, TextureTrainer,
     Trainer, TrainingRun,
 };
-use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
 use training::{BackendArg, Train};
 
@@ -116,12 +116,12 @@ fn main() -> ExitCode {
 }
 
 impl Train for Args {
-    fn train<B: AutodiffBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>> {
+    fn train<B: StyleTrainBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>> {
         train::<B>(self, device)
     }
 }
 
-fn train<B: AutodiffBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
+fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
     let trainer = if args.resume {
         let trainer =
             TextureTrainer::<B>::resume(&args.out.join("checkpoint"), &args.exemplar, device)?;

@@ -18,54 +18,34 @@
 //!     .run();
 //! ```
 //!
-//! ## Layers
+//! ## Crates
 //!
-//! Each module imports only from the ones above it in this list:
+//! This crate gathers the workspace's crates under one name; each imports
+//! only from the ones above it in this list, and the compiler holds it:
 //!
-//! * [`nn`]: the networks and their feature losses, generic over burn's
-//!   `Backend`, used alike by inference, training and tests.
-//! * [`device`]: where networks run (Bevy's render device, or burn's CPU
-//!   backend); [`bridge`]: textures ↔ tensors on the GPU, images ↔ tensors
-//!   on the host.
-//! * [`model`]: style and texture models as assets (RON card + safetensors),
-//!   their import, export and render-device networks.
-//! * [`style_transfer`] (the camera filter) and [`texture`] (procedural
-//!   textures): one plugin each.
-//! * `train` and `eval` (feature `train`): trainers, reports, metrics.
-//! * `inspector` (feature `egui`): egui panels for both capabilities
-//!   (`GanStyleInspectorPlugin`).
-//! * [`GanStylePlugin`]: the one-line entry adding them all.
+//! * [`nn`] (`bevy_gan_style_nn`, burn only): the networks and their
+//!   feature losses, generic over burn's `Backend`, used alike by
+//!   inference, training and tests.
+//! * `bevy_gan_style_runtime`: [`device`] (where networks run: Bevy's
+//!   render device, or burn's CPU backend), [`bridge`] (textures ↔ tensors
+//!   on the GPU, images ↔ tensors on the host), [`model`] (model assets:
+//!   RON card + safetensors), the capabilities [`style_transfer`] (the
+//!   camera filter) and [`texture`] (procedural textures), and
+//!   [`GanStylePlugin`].
+//! * `train` (`bevy_gan_style_train`, feature `train`): trainers, reports,
+//!   frame capture, and `train::eval`, the metrics.
+//! * `inspector` (`bevy_gan_style_inspector`, feature `egui`): egui panels
+//!   for both capabilities (`GanStyleInspectorPlugin`).
+//!
+//! A game that only runs networks sets `default-features = false` and
+//! builds the first two alone.
 
-pub mod bridge;
-pub mod device;
-#[cfg(feature = "train")]
-pub mod eval;
 #[cfg(feature = "egui")]
-pub mod inspector;
-pub mod model;
-pub mod nn;
-mod plugin;
-pub mod style_transfer;
-pub mod texture;
+pub use bevy_gan_style_inspector as inspector;
+pub use bevy_gan_style_runtime::{
+    GanStylePlugin, bridge, device, model, nn, prelude, style_transfer, texture,
+};
 #[cfg(feature = "train")]
-pub mod train;
-
-pub use plugin::GanStylePlugin;
-
-/// Everything a Bevy app usually needs.
-pub mod prelude {
-    pub use crate::GanStylePlugin;
-    pub use crate::bridge::TensorBridge;
-    pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
-    pub use crate::model::{
-        CardModel, LayerMix, MapStyles, StyleCodes, StyleModel, StyleVector, StyleWeights,
-        TextureModel,
-    };
-    pub use crate::nn::{ColorPreservation, Precision};
-    pub use crate::style_transfer::{
-        DepthBand, FeatureMapProbe, FillMask, FrameBudget, Restylize, StyleMap, StyleMapSource,
-        StyleRegion, StyleRegions, StyleSchedule, StyleTemporal, StyleTransfer,
-        StyleTransferStatus, WarpingError, WarpingErrorProbe,
-    };
-    pub use crate::texture::{NeuralTexture, TextureParams};
-}
+pub use bevy_gan_style_train as train;
+#[cfg(feature = "train")]
+pub use bevy_gan_style_train::eval;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::RunEvent;
+use bevy_gan_style::train::StyleTrainBackend;
 use burn::backend::Autodiff;
 use burn::backend::wgpu::WgpuDevice;
-use burn::tensor::backend::AutodiffBackend;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -21,7 +21,7 @@ pub enum BackendArg {
 
 /// A training job, generic over the autodiff backend.
 pub trait Train {
-    fn train<B: AutodiffBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>>;
+    fn train<B: StyleTrainBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>>;
 }
 
 /// Runs `job` on the chosen backend; errors are printed, not panicked on.

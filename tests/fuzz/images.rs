@@ -5,7 +5,7 @@
 
 use std::io::Cursor;
 
-use bevy_gan_style::nn::SplitMix64;
+use bevy_gan_style::nn::{Draw, SplitMix64};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, Rgba};
 
 use crate::root;

@@ -14,7 +14,7 @@ use bevy::asset::LoadState;
 use bevy::prelude::*;
 use bevy_gan_style::bridge::open_image;
 use bevy_gan_style::model::{CardModel, style_image_input};
-use bevy_gan_style::nn::SplitMix64;
+use bevy_gan_style::nn::{Draw, SplitMix64};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::ImageSet;
 
@@ -226,7 +226,7 @@ fn malformed_inputs_end_in_errors_not_panics() {
     let scratch = std::env::temp_dir().join(format!("gan_style_fuzz_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).expect("scratch");
-    let mut rng = SplitMix64::new(2026);
+    let mut rng = SplitMix64::seeded(2026);
     let mut tally = Tally::default();
     let mut panics = Vec::new();
 

@@ -1,7 +1,7 @@
 //! Mutations of cards (as text), safetensors files (as bytes and as their
 //! JSON header) and style selections.
 
-use bevy_gan_style::nn::SplitMix64;
+use bevy_gan_style::nn::{Draw, SplitMix64};
 use serde_json::Value;
 
 /// Values that stress a number's field: huge, negative, zero, not finite.

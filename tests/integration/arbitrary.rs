@@ -28,7 +28,7 @@ fn norm(v: &[f32]) -> f32 {
     v.iter().map(|x| x * x).sum::<f32>().sqrt()
 }
 
-fn check_parity<B: Backend>(device: &B::Device, label: &str) {
+fn check_parity<B: StageBackend>(device: &B::Device, label: &str) {
     let net = model().build::<B>(device).expect("weights load");
     let reference = read_tensors(&root().join("tests/data/arbitrary_chelsea_starry.safetensors"));
     let tensor = |key: &str| {

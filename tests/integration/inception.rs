@@ -2,7 +2,7 @@
 //! (`tests/data/inception_reference.py`; pretrained weights cannot be
 //! shipped) and reading a PyTorch state dict.
 
-use bevy_gan_style::nn::{INCEPTION_FEATURES, InceptionV3, SplitMix64, WeightsError};
+use bevy_gan_style::nn::{Draw, INCEPTION_FEATURES, InceptionV3, SplitMix64, WeightsError};
 use bevy_gan_style::prelude::*;
 use burn::prelude::*;
 use burn_store::ModuleSnapshot;
@@ -38,7 +38,7 @@ fn formula(name: &str, shape: &[usize]) -> Vec<f32> {
     } else {
         (-0.2, 0.2)
     };
-    let mut rng = SplitMix64::new(fnv1a(name));
+    let mut rng = SplitMix64::seeded(fnv1a(name));
     (0..shape.iter().product::<usize>())
         .map(|_| rng.range(lo, hi))
         .collect()

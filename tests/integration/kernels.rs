@@ -1,10 +1,9 @@
 //! The crate's GPU kernels for convolution stages against burn's ops: the
-//! same stages run by `run_fused` on lavapipe (or whatever adapter exists),
-//! by `run_stages_plain` on the same device and on the CPU backend.
+//! same stages run on burn's wgpu backend (the kernels) on lavapipe (or whatever
+//! adapter exists), by `run_stages_plain` on the same device and on the CPU backend.
 
-use bevy_gan_style::nn::kernels::run_fused;
 use bevy_gan_style::nn::{
-    BlockActivation, ConvStage, Precision, Skip, StagePost, run_stages_plain,
+    BlockActivation, ConvStage, Draw, Precision, Skip, StagePost, run_stages_plain,
 };
 use bevy_gan_style::prelude::*;
 use burn::prelude::*;
@@ -13,7 +12,7 @@ use crate::util::{Gpu, max_abs_diff};
 
 /// Deterministic values in [-1, 1).
 fn values(count: usize, seed: u64) -> Vec<f32> {
-    let mut rng = bevy_gan_style::nn::SplitMix64::new(seed);
+    let mut rng = bevy_gan_style::nn::SplitMix64::seeded(seed);
     (0..count).map(|_| rng.range(-1.0, 1.0)).collect()
 }
 
@@ -115,14 +114,10 @@ fn check(gpu: &Gpu, specs: &[Spec], width: usize, height: usize, label: &str) {
     let x_cpu = Tensor::<CpuBackend, 1>::from_floats(input.as_slice(), &cpu_device).reshape(shape);
     let x_gpu = Tensor::<GpuBackend, 1>::from_floats(input.as_slice(), &gpu.burn).reshape(shape);
 
-    assert!(
-        run_fused(&cpu_stages, &x_cpu, Precision::F32).is_none(),
-        "no kernels on the CPU"
-    );
     let reference = run_stages_plain(&cpu_stages, x_cpu);
     let plain_gpu = run_stages_plain(&gpu_stages, x_gpu.clone());
-    let fused = run_fused(&gpu_stages, &x_gpu, Precision::F32)
-        .expect("kernels apply to a wgpu tensor of batch 1");
+    // burn's wgpu backend runs stages of batch 1 with the kernels.
+    let fused = GpuBackend::run_stages(&gpu_stages, x_gpu, Precision::F32);
     assert_eq!(fused.dims(), reference.dims(), "{label}: shape");
     let reference: Vec<f32> = reference.into_data().to_vec().expect("f32");
     let plain_gpu: Vec<f32> = plain_gpu.into_data().to_vec().expect("f32");
@@ -235,23 +230,24 @@ fn networks_run_the_kernels_on_the_gpu() {
         burn::tensor::Distribution::Default,
         &gpu.burn,
     );
-    let stages = net.stages(style.clone());
-    // Batch 2 is not for the kernels: the plain path runs it.
-    assert!(
-        run_fused(
-            &stages,
-            &Tensor::cat(vec![x.clone(), x.clone()], 0),
-            Precision::F32
-        )
-        .is_none()
-    );
+    let stages = net.stages_for(style.clone());
+    // Batch 2 is not for the kernels: burn's ops run it.
+    let pair = Tensor::cat(vec![x.clone(), x.clone()], 0);
+    let batch: Vec<f32> = GpuBackend::run_stages(&stages, pair.clone(), Precision::F32)
+        .into_data()
+        .to_vec()
+        .expect("f32");
+    let plain: Vec<f32> = run_stages_plain(&stages, pair)
+        .into_data()
+        .to_vec()
+        .expect("f32");
+    assert_eq!(batch, plain, "a batch of 2 runs burn's ops");
     let forward: Vec<f32> = net
         .forward(x.clone(), style)
         .into_data()
         .to_vec()
         .expect("f32");
-    let fused: Vec<f32> = run_fused(&stages, &x, Precision::F32)
-        .expect("kernels apply")
+    let fused: Vec<f32> = GpuBackend::run_stages(&stages, x, Precision::F32)
         .into_data()
         .to_vec()
         .expect("f32");
@@ -263,7 +259,7 @@ fn networks_run_the_kernels_on_the_gpu() {
 #[test]
 fn half_precision_stays_close_to_f32() {
     let gpu = Gpu::new();
-    if !bevy_gan_style::nn::kernels::half_precision_available(&gpu.burn) {
+    if !bevy_gan_style::nn::half_precision_available(&gpu.burn) {
         println!("the adapter has no SHADER_F16: f16 falls back to f32, nothing to compare");
         return;
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bevy_gan_style::nn::SplitMix64;
+use bevy_gan_style::nn::{Draw, SplitMix64};
 
 use crate::example_binary::example_binary;
 use crate::util::root;
@@ -72,7 +72,7 @@ fn kill_and_resume(
 ) {
     let _ = std::fs::remove_dir_all(out);
     let binary = example_binary(tool);
-    let mut rng = SplitMix64::new(17);
+    let mut rng = SplitMix64::seeded(17);
     let (mut kills, mut during_writes, mut confirmed) = (0, 0, 0);
     let start = Instant::now();
     while kills < 16 {

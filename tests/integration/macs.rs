@@ -1,7 +1,7 @@
 //! Multiply-accumulate counts, checked by hand on tiny networks.
 
 use bevy_gan_style::device::CpuBackend;
-use bevy_gan_style::nn::{ConvShape, JohnsonConfig, MultiStyleConfig};
+use bevy_gan_style::nn::{ConvShape, JohnsonConfig, MultiStyleConfig, StagedNet, StyleTransformer};
 use burn::prelude::*;
 
 fn layers(report: &bevy_gan_style::nn::MacReport) -> Vec<(&str, u64)> {

@@ -17,7 +17,7 @@ fn model() -> StyleModel {
 }
 
 /// Runs both reference cases on backend `B` and checks the outputs.
-fn check_parity<B: Backend>(device: &B::Device, label: &str) {
+fn check_parity<B: StageBackend>(device: &B::Device, label: &str) {
     let model = model();
     let net = model.build::<B>(device).expect("weights load");
     let reference =
@@ -179,7 +179,7 @@ fn wgpu_matches_cpu_at_a_larger_odd_size() {
 /// The imported ml5 "wave" network (Johnson architecture, TensorFlow
 /// semantics) against a numpy implementation on the same weights
 /// (`tests/data/ml5_reference.py`), on `B`. Output in [0, 255].
-fn check_ml5<B: Backend>(device: &B::Device, label: &str) {
+fn check_ml5<B: StageBackend>(device: &B::Device, label: &str) {
     let model = StyleModel::load_file(root().join("assets/models/ml5_wave.style.ron"))
         .expect("bundled ml5 model");
     let net = model.build::<B>(device).expect("weights load");

@@ -95,7 +95,7 @@ fn assert_halves(label: &str, [(left_own, left_other), (right_own, right_other)]
 }
 
 /// Style A, style B and the half-and-half map of multistyle26 on the cat.
-fn two_styles_and_map<Bk: Backend>(device: &Bk::Device) -> [Tensor<Bk, 4>; 3] {
+fn two_styles_and_map<Bk: StageBackend>(device: &Bk::Device) -> [Tensor<Bk, 4>; 3] {
     let model = multistyle26();
     let net = model.build::<Bk>(device).expect("weights");
     let row = |index| {

@@ -340,7 +340,7 @@ impl Trainer for FlakyTrainer {
     fn columns(&self) -> &'static [Column] {
         &[Column {
             name: "loss",
-            label: Some('L'),
+            plot: true,
         }]
     }
     fn iteration(&self) -> u64 {

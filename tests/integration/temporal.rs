@@ -175,7 +175,7 @@ fn the_temporal_loss_is_zero_for_a_static_scene() {
 
     let device = Default::default();
     let net = MultiStyleConfig::lite(2).init::<CpuBackend>(&device);
-    let mut rng = bevy_gan_style::nn::SplitMix64::new(3);
+    let mut rng = <bevy_gan_style::nn::SplitMix64 as bevy_gan_style::nn::Draw>::seeded(3);
     let (previous, current, warps) = set.crops::<CpuBackend>(&mut rng, 2, 64, 0.05, &device);
     let code = Tensor::from_floats([[1.0, 0.0], [0.3, 0.7]], &device);
     let loss = temporal_loss(

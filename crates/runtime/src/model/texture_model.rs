@@ -1,0 +1,120 @@
+//! Texture models as Bevy assets: a RON card and the weights of a
+//! [`PsganGenerator`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use burn::prelude::*;
+
+use super::error::ModelError;
+use super::loader::{CardModel, CardModelLoader};
+use super::texture_card::TextureModelCard;
+use bevy_gan_style_nn::{PsganGenerator, load_safetensors};
+
+/// The largest side of a generated texture (wgpu's default limit on a 2D
+/// texture's side).
+pub const MAX_TEXTURE_SIDE: u32 = 8192;
+
+/// The asset loader of texture models (`*.texture.ron`).
+pub type TextureModelLoader = CardModelLoader<TextureModel>;
+
+/// A texture model: its card and validated generator weights. Load it with
+/// the asset server (`textures/<name>.texture.ron`) or with
+/// [`CardModel::load_file`].
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style_runtime::model::TextureModel;
+/// fn setup(assets: Res<AssetServer>) {
+///     let model: Handle<TextureModel> = assets.load("textures/water_caustics.texture.ron");
+/// }
+/// ```
+#[derive(Asset, TypePath, Debug, Clone)]
+pub struct TextureModel {
+    card: TextureModelCard,
+    weights: Arc<Vec<u8>>,
+}
+
+impl CardModel for TextureModel {
+    type Card = TextureModelCard;
+    const EXTENSION: &'static str = "texture.ron";
+    type Net<B: Backend> = PsganGenerator<B>;
+
+    fn weights_file(card: &TextureModelCard) -> &str {
+        &card.weights
+    }
+
+    fn from_parts(
+        card: TextureModelCard,
+        weights: Vec<u8>,
+        card_path: &Path,
+    ) -> Result<Self, ModelError> {
+        let config = &card.generator;
+        if config.channels.is_empty() || config.channels.len() > 8 {
+            return Err(ModelError::Invalid {
+                path: card_path.to_path_buf(),
+                message: "`generator.channels` must list 1 to 8 stages".into(),
+            });
+        }
+        let weights_file = card.weights.clone();
+        Self {
+            card,
+            weights: Arc::new(weights),
+        }
+        .validated(card_path, &weights_file)
+    }
+
+    fn build<B: Backend>(&self, device: &B::Device) -> Result<PsganGenerator<B>, ModelError> {
+        load_safetensors(
+            self.card.generator.init::<B>(device),
+            self.weights.as_ref().clone(),
+        )
+        .map_err(|source| ModelError::Weights {
+            path: self.card.weights.clone().into(),
+            source,
+        })
+    }
+
+    fn name(&self) -> &str {
+        &self.card.name
+    }
+
+    fn largest_activation(&self, width: u32, height: u32) -> usize {
+        self.card
+            .generator
+            .largest_activation(width as usize, height as usize)
+    }
+}
+
+impl TextureModel {
+    /// The model's card.
+    pub fn card(&self) -> &TextureModelCard {
+        &self.card
+    }
+
+    /// Latent cells for a `width × height` image, or why that size cannot be
+    /// generated (both sides must be positive multiples of the generator's
+    /// cell).
+    pub fn latent_size(&self, width: u32, height: u32) -> Result<(usize, usize), ModelError> {
+        let config = &self.card.generator;
+        if width.max(height) > MAX_TEXTURE_SIDE {
+            return Err(ModelError::ImageSize {
+                width,
+                height,
+                reason: format!("textures are at most {MAX_TEXTURE_SIDE} pixels on a side"),
+            });
+        }
+        match (
+            config.latent_size(width as usize),
+            config.latent_size(height as usize),
+        ) {
+            (Some(w), Some(h)) => Ok((w, h)),
+            _ => Err(ModelError::ImageSize {
+                width,
+                height,
+                reason: format!("both sides must be multiples of {}", config.scale()),
+            }),
+        }
+    }
+}

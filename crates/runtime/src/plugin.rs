@@ -1,0 +1,37 @@
+//! [`GanStylePlugin`]: the one-line entry that puts burn on Bevy's render
+//! device and adds every capability.
+
+use bevy::prelude::*;
+
+use crate::bridge::TensorBridgePlugin;
+use crate::device::BurnDevicePlugin;
+use crate::style_transfer::StyleTransferPlugin;
+use crate::texture::NeuralTexturePlugin;
+
+/// Runs the crate's networks on the wgpu device Bevy renders with: sets up
+/// the device ([`BurnDevicePlugin`]: Bevy's `RenderDevice`, or burn's CPU
+/// backend without a renderer) and the texture ↔ tensor bridge
+/// ([`TensorBridgePlugin`]), and adds the stylized camera filter
+/// ([`StyleTransferPlugin`]) and procedural textures
+/// ([`NeuralTexturePlugin`]). Add it after `DefaultPlugins`.
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style_runtime::prelude::*;
+/// App::new()
+///     .add_plugins((DefaultPlugins, GanStylePlugin))
+///     .run();
+/// ```
+#[derive(Default)]
+pub struct GanStylePlugin;
+
+impl Plugin for GanStylePlugin {
+    fn build(&self, app: &mut App) {
+        app.add_plugins((
+            BurnDevicePlugin,
+            TensorBridgePlugin,
+            StyleTransferPlugin,
+            NeuralTexturePlugin,
+        ));
+    }
+}

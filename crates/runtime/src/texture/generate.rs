@@ -1,0 +1,167 @@
+//! What a [`NeuralTexture`](super::NeuralTexture) generates, and running a
+//! texture generator for it.
+
+use bevy::prelude::*;
+use burn::prelude::*;
+
+use bevy_gan_style_nn::{PsganConfig, PsganGenerator, PsganLatent};
+
+/// What to generate: size, seed, morph and tiling.
+#[derive(Debug, Clone, Copy, PartialEq, Reflect)]
+pub struct TextureParams {
+    /// Width and height in pixels (multiples of the model's cell).
+    pub size: UVec2,
+    /// Seed of the latent field: same seed, same texture.
+    pub seed: u64,
+    /// Second seed whose global code the texture morphs towards.
+    pub morph_seed: u64,
+    /// 0 = the texture of `seed`, 1 = the character of `morph_seed` (with
+    /// `seed`'s layout).
+    pub morph: f32,
+    /// Exactly periodic output that tiles without a seam: the periodic
+    /// waves' frequencies are rounded to whole periods over the image. Off,
+    /// they keep their learned values (the texture's natural scale) and the
+    /// image repeats only approximately at its borders.
+    pub tileable: bool,
+    /// Animation phase (radians): added to the periodic waves' phases, and
+    /// swaying the global code a little towards `morph_seed` and back over
+    /// each turn, so that textures without waves (clouds) move too.
+    pub phase_shift: f32,
+}
+
+impl Default for TextureParams {
+    fn default() -> Self {
+        Self {
+            size: UVec2::splat(256),
+            seed: 0,
+            morph_seed: 1,
+            morph: 0.0,
+            tileable: true,
+            phase_shift: 0.0,
+        }
+    }
+}
+
+/// Runs `generator` of `model` for `params`: `[1, 3, H, W]` in `[-1, 1]`.
+///
+/// ```
+/// # use bevy_gan_style_runtime::device::CpuBackend;
+/// use bevy_gan_style_runtime::nn::PsganConfig;
+/// use bevy_gan_style_runtime::texture::{TextureParams, generate};
+/// let config = PsganConfig::new(vec![8, 8]);
+/// let generator = config.init::<CpuBackend>(&Default::default());
+/// let params = TextureParams { size: bevy::math::UVec2::new(12, 8), ..Default::default() };
+/// assert_eq!(generate(&generator, &config, &params).dims(), [1, 3, 8, 12]);
+/// ```
+pub fn generate<B: Backend>(
+    generator: &PsganGenerator<B>,
+    config: &PsganConfig,
+    params: &TextureParams,
+) -> Tensor<B, 4> {
+    generator.forward(&latent(generator, config, params), params.tileable)
+}
+
+/// The latent explorer: the texture of `params` with dimension `dim` of its
+/// global code set to each of `values` in turn (the codes are drawn in
+/// `[-1, 1]`), one `[1, 3, H, W]` tensor each; `None` when the model has
+/// no such dimension.
+///
+/// ```
+/// # use bevy_gan_style_runtime::device::CpuBackend;
+/// use bevy_gan_style_runtime::nn::PsganConfig;
+/// use bevy_gan_style_runtime::texture::{TextureParams, sweep_global};
+/// let config = PsganConfig::new(vec![8, 8]);
+/// let generator = config.init::<CpuBackend>(&Default::default());
+/// let params = TextureParams { size: bevy::math::UVec2::new(16, 16), ..Default::default() };
+/// let sweep = sweep_global(&generator, &config, &params, 0, &[-1.0, 0.0, 1.0]).unwrap();
+/// assert_eq!(sweep.len(), 3);
+/// ```
+pub fn sweep_global<B: Backend>(
+    generator: &PsganGenerator<B>,
+    config: &PsganConfig,
+    params: &TextureParams,
+    dim: usize,
+    values: &[f32],
+) -> Option<Vec<Tensor<B, 4>>> {
+    if dim >= config.global_dim {
+        return None;
+    }
+    let base = latent(generator, config, params);
+    let device = base.global.device();
+    Some(
+        values
+            .iter()
+            .map(|&value| {
+                let mut latent = base.clone();
+                latent.global = latent
+                    .global
+                    .slice_assign([0..1, dim..dim + 1], Tensor::full([1, 1], value, &device));
+                generator.forward(&latent, params.tileable)
+            })
+            .collect(),
+    )
+}
+
+/// The latent field's inputs for `params`.
+fn latent<B: Backend>(
+    generator: &PsganGenerator<B>,
+    config: &PsganConfig,
+    params: &TextureParams,
+) -> PsganLatent<B> {
+    let device = generator.to_rgb.w.device();
+    let (w, h) = (
+        params.size.x as usize / config.scale(),
+        params.size.y as usize / config.scale(),
+    );
+    // Values from a component or a UI may be anything: NaN counts as 0.
+    let finite = |v: f32| if v.is_finite() { v } else { 0.0 };
+    let phase_shift = finite(params.phase_shift);
+    let sway = 0.15 * (1.0 - phase_shift.cos());
+    let mut latent = PsganLatent::<B>::morph(
+        config,
+        &[params.seed],
+        &[params.morph_seed],
+        (finite(params.morph) + sway).clamp(0.0, 1.0),
+        h.max(1),
+        w.max(1),
+        &device,
+    );
+    if phase_shift != 0.0 {
+        latent.phase = latent.phase.add_scalar(phase_shift);
+    }
+    latent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::CpuBackend;
+
+    /// The sweep changes only the chosen dimension: at the seed's own
+    /// value it is the plain texture, elsewhere another.
+    #[test]
+    fn a_sweep_at_the_seeds_own_value_is_the_plain_texture() {
+        let config = PsganConfig::new(vec![16, 8]);
+        let device = Default::default();
+        let generator = config.init::<CpuBackend>(&device);
+        let params = TextureParams {
+            size: UVec2::splat(32),
+            seed: 3,
+            ..Default::default()
+        };
+        let dim = 1;
+        let own = latent(&generator, &config, &params)
+            .global
+            .into_data()
+            .to_vec::<f32>()
+            .expect("f32")[dim];
+        let sweep = sweep_global(&generator, &config, &params, dim, &[own, own + 1.0])
+            .expect("dimension in range");
+        let values =
+            |t: &Tensor<CpuBackend, 4>| t.clone().into_data().to_vec::<f32>().expect("f32");
+        let plain = values(&generate(&generator, &config, &params));
+        assert_eq!(values(&sweep[0]), plain);
+        assert_ne!(values(&sweep[1]), plain);
+        assert!(sweep_global(&generator, &config, &params, config.global_dim, &[0.0]).is_none());
+    }
+}
