@@ -149,10 +149,7 @@ fn budget(app: &mut App, camera: Entity) {
     let full = costs(app, camera, 10);
     let full = median(full[full.len().saturating_sub(4)..].to_vec());
     let budget = 0.4 * full as f32;
-    app.world_mut()
-        .get_mut::<StyleTransfer>(camera)
-        .expect("filtered camera")
-        .budget = Some(FrameBudget {
+    app.world_mut().entity_mut(camera).insert(FrameBudget {
         gpu_ms: budget,
         min_scale: 0.1,
         max_interval: 4,

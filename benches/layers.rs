@@ -281,10 +281,10 @@ fn networks<B: Backend>(device: &B::Device) -> Vec<(&'static str, Vec<ConvStage<
         device,
     ));
     vec![
-        ("multistyle26", net.stages(style)),
+        ("multistyle26", net.stages_for(style)),
         (
             "Magenta arbitrary transformer",
-            arbitrary.transformer.stages(vector),
+            arbitrary.transformer.stages_for(vector),
         ),
     ]
 }

@@ -370,22 +370,23 @@ fn setup(
             StyleTransfer {
                 model: assets.load(args.model.clone()),
                 style: controls.style(),
-                // Used by arbitrary-style models, ignored by the others.
-                style_images: pictures
-                    .0
-                    .iter()
-                    .map(|name| assets.load(format!("styles/{name}")))
-                    .collect(),
-                style_strength: args.style_strength,
                 resolution_scale: args.scale.clamp(0.1, 1.0),
                 split: args.split.clamp(0.0, 1.0),
-                budget: args.budget.map(FrameBudget::ms),
                 precision: if args.f16 {
                     Precision::F16
                 } else {
                     Precision::F32
                 },
                 ..default()
+            },
+            // Used by arbitrary-style models, ignored by the others.
+            StyleImages {
+                images: pictures
+                    .0
+                    .iter()
+                    .map(|name| assets.load(format!("styles/{name}")))
+                    .collect(),
+                strength: args.style_strength,
             },
             controls,
             Transform::default(),
@@ -397,6 +398,9 @@ fn setup(
             },
         ))
         .id();
+    if let Some(ms) = args.budget {
+        commands.entity(camera).insert(FrameBudget::ms(ms));
+    }
     if let Some(layer) = args.inspect {
         let mut probe = FeatureMapProbe::new(layer);
         probe.request();

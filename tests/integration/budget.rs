@@ -47,7 +47,7 @@ fn a_budget_lowers_the_scale_and_a_generous_one_restores_it() {
     assert_eq!(status.scale, 1.0);
 
     let budget = 0.4 * full;
-    scene.settings().budget = Some(FrameBudget {
+    scene.insert(FrameBudget {
         gpu_ms: budget,
         min_scale: 0.1,
         max_interval: 4,
@@ -65,7 +65,7 @@ fn a_budget_lowers_the_scale_and_a_generous_one_restores_it() {
         "median cost {settled:.1} ms over 1.2 × the budget {budget:.1} ms"
     );
 
-    scene.settings().budget = Some(FrameBudget::ms(50.0 * full));
+    scene.insert(FrameBudget::ms(50.0 * full));
     costs(&mut scene, 30);
     let status = scene.status();
     println!(

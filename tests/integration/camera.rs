@@ -11,7 +11,7 @@ use bevy_gan_style::prelude::*;
 use image::RgbaImage;
 
 use crate::headless;
-use crate::util::root;
+use crate::util::{root, wait_warm};
 
 /// A lit scene with a few objects, seen by one camera rendering into an image.
 pub struct Scene {
@@ -72,6 +72,7 @@ impl Scene {
             camera.insert(bevy::camera::Hdr);
         }
         let camera = camera.id();
+        wait_warm(&mut app, model.id());
         Self {
             app,
             camera,
@@ -288,6 +289,7 @@ fn imported_and_student_networks_filter_the_camera() {
             .world_mut()
             .resource_mut::<Assets<StyleModel>>()
             .add(model);
+        wait_warm(&mut scene.app, model.id());
         scene.insert(StyleTransfer {
             model,
             style: style.clone(),
@@ -564,12 +566,18 @@ fn style_images_restyle_the_camera_live() {
             ))
         })
         .collect();
-    scene.insert(StyleTransfer {
-        model,
-        style_images,
-        style: StyleWeights::single(0),
-        ..default()
-    });
+    wait_warm(&mut scene.app, model.id());
+    scene.insert((
+        StyleTransfer {
+            model,
+            style: StyleWeights::single(0),
+            ..default()
+        },
+        StyleImages {
+            images: style_images,
+            strength: 1.0,
+        },
+    ));
     // Style images are prepared on a background task: the frame stays plain
     // until the first one is ready.
     let mut starry = scene.render(1);
@@ -582,7 +590,15 @@ fn style_images_restyle_the_camera_live() {
     }
     scene.settings().style = StyleWeights::single(1);
     let scream = scene.render(1);
-    scene.settings().style_strength = 0.5;
+    scene.insert(StyleImages {
+        strength: 0.5,
+        ..scene
+            .app
+            .world()
+            .get::<StyleImages>(scene.camera)
+            .expect("images")
+            .clone()
+    });
     let half = scene.render(1);
 
     for (label, got, painting, strength) in [

@@ -69,7 +69,8 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).expect("bundled model file")
 }
 
-/// The network built for `model` on the render device: its name and build.
+/// The network built (and warmed up) for `model` on the render device: its
+/// name and build.
 fn built(scene: &Scene, model: &Handle<StyleModel>) -> Option<(String, u64)> {
     let nets = scene
         .app
@@ -77,6 +78,7 @@ fn built(scene: &Scene, model: &Handle<StyleModel>) -> Option<(String, u64)> {
         .world()
         .resource::<RenderAssets<GpuNet<StyleModel>>>();
     nets.get(model)
+        .filter(|net| net.is_ready())
         .map(|net| (net.model.card().name.clone(), net.revision))
 }
 

@@ -85,7 +85,7 @@ fn settings(
     frame: u32,
     models: &[(Handle<StyleModel>, usize); 3],
     style_images: &[Handle<Image>],
-) -> StyleTransfer {
+) -> (StyleTransfer, StyleImages) {
     // A model for 20 frames each, twice per cycle.
     let (model, styles) = &models[(frame / 20 % 3) as usize];
     let style = match frame % 7 {
@@ -103,16 +103,18 @@ fn settings(
         _ => StyleSchedule::EveryNFrames(0),
     };
     let nonsense = [f32::NAN, -1.0, 7.0, f32::INFINITY];
-    StyleTransfer {
+    let images = StyleImages {
+        images: style_images.to_vec(),
+        strength: if frame.is_multiple_of(13) { -2.0 } else { 0.8 },
+    };
+    let filter = StyleTransfer {
         model: model.clone(),
         style,
-        style_images: style_images.to_vec(),
         strength: if frame % 11 == 5 {
             nonsense[(frame / 11 % 4) as usize]
         } else {
             (frame % 5) as f32 / 4.0
         },
-        style_strength: if frame.is_multiple_of(13) { -2.0 } else { 0.8 },
         resolution_scale: match frame % 9 {
             0 => -0.5,
             4 => f32::NAN,
@@ -121,7 +123,8 @@ fn settings(
         split: if frame.is_multiple_of(17) { -3.0 } else { 0.0 },
         schedule,
         ..default()
-    }
+    };
+    (filter, images)
 }
 
 /// Set for the process that runs the soak alone.
@@ -206,9 +209,10 @@ fn soak_alone() {
             resizes += 1;
         }
         let before = scene.settings().model.id();
-        let wanted = settings(phase, &models, &style_images);
+        let (wanted, images) = settings(phase, &models, &style_images);
         swaps += usize::from(wanted.model.id() != before);
         *scene.settings() = wanted;
+        scene.insert(images);
         if phase.is_multiple_of(4) {
             let camera = scene.camera;
             scene.app.world_mut().trigger(Restylize { entity: camera });
@@ -228,9 +232,13 @@ fn soak_alone() {
         // A second, filtered camera from frame 40 to 70 and 90 to 100.
         if phase == 40 || phase == 90 {
             let (camera, _) = scene.add_camera(40, 32);
-            let mut settings = settings(phase + 3, &models, &style_images);
+            let (mut settings, images) = settings(phase + 3, &models, &style_images);
             settings.schedule = StyleSchedule::EveryFrame;
-            scene.app.world_mut().entity_mut(camera).insert(settings);
+            scene
+                .app
+                .world_mut()
+                .entity_mut(camera)
+                .insert((settings, images));
             second = Some(camera);
             spawned += 1;
         }

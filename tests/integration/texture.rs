@@ -11,7 +11,7 @@ use bevy_gan_style::eval::Seam;
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::generate;
 
-use crate::util::{Gpu, root};
+use crate::util::{Gpu, root, wait_warm};
 
 /// The names of all shipped texture models (`assets/textures/*.texture.ron`).
 fn shipped() -> Vec<String> {
@@ -155,11 +155,13 @@ fn neural_texture_fills_its_image_on_the_gpu() {
     let expected = cpu_texture(&model, &params);
     let world = gpu.app.world_mut();
     let handle = world.resource_mut::<Assets<TextureModel>>().add(model);
+    let handle_id = handle.id();
     let mut images = world.resource_mut::<Assets<Image>>();
     let mut texture = NeuralTexture::new(handle, params.size, &mut images);
     texture.params = params;
     let image = texture.image.clone();
     world.spawn(texture);
+    wait_warm(&mut gpu.app, handle_id);
     for _ in 0..3 {
         gpu.app.update();
     }

@@ -7,6 +7,7 @@ use bevy::ecs::system::SystemState;
 use bevy::prelude::*;
 use bevy::render::RenderApp;
 use bevy::render::renderer::{RenderDevice, RenderQueue};
+use bevy_gan_style::model::WarmNets;
 use bevy_gan_style::prelude::*;
 use burn::backend::wgpu::WgpuDevice;
 use safetensors::SafeTensors;
@@ -56,6 +57,21 @@ impl Gpu {
         let world = self.app.sub_app_mut(RenderApp).world_mut();
         let mut state = SystemState::<TensorBridge>::new(world);
         f(&state.get(world).expect("render world resources"))
+    }
+}
+
+/// Runs frames until `model`'s network is warmed up on the render device
+/// (its kernels compile on a background task when it loads), as a game
+/// waits for `StyleTransferStatus::ready`.
+pub fn wait_warm<M: CardModel + Clone>(app: &mut App, model: AssetId<M>) {
+    let start = std::time::Instant::now();
+    while !app.world().resource::<WarmNets<M>>().is_warm(model) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(600),
+            "the network did not warm up"
+        );
+        app.update();
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 

@@ -4,7 +4,7 @@
 use bevy::prelude::*;
 
 use bevy_gan_style_runtime::model::{StyleModel, StyleWeights};
-use bevy_gan_style_runtime::style_transfer::StyleTransfer;
+use bevy_gan_style_runtime::style_transfer::{StyleImages, StyleTransfer};
 
 /// How the inspector (and an app's shortcuts) steer a [`StyleTransfer`]
 /// camera's style: style A, style B and the blend between them, with a
@@ -136,13 +136,13 @@ pub(crate) fn add_controls(
 pub(crate) fn apply_controls(
     time: Res<Time>,
     models: Res<Assets<StyleModel>>,
-    mut cameras: Query<(&mut StyleControls, &mut StyleTransfer)>,
+    mut cameras: Query<(&mut StyleControls, &mut StyleTransfer, Option<&StyleImages>)>,
 ) {
-    for (mut controls, mut settings) in &mut cameras {
+    for (mut controls, mut settings, images) in &mut cameras {
         let mut clamped = false;
         if let Some(model) = models.get(&settings.model) {
             let styles = if model.card().takes_style_image() {
-                settings.style_images.len()
+                images.map_or(0, |images| images.images.len())
             } else {
                 model.num_styles()
             };

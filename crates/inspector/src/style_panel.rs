@@ -12,8 +12,8 @@ use super::thumbnails::{THUMBNAIL, Thumbnails};
 use bevy_gan_style_nn::Precision;
 use bevy_gan_style_runtime::model::StyleModel;
 use bevy_gan_style_runtime::style_transfer::{
-    FrameBudget, Restylize, STYLE_TRANSFER_SPAN, StyleSchedule, StyleTemporal, StyleTransfer,
-    StyleTransferStatus,
+    FrameBudget, Restylize, STYLE_TRANSFER_SPAN, StyleImages, StyleSchedule, StyleTemporal,
+    StyleTransfer, StyleTransferStatus,
 };
 
 /// What one camera's window shows of its styles.
@@ -27,6 +27,7 @@ struct StyleList {
 impl StyleList {
     fn of(
         settings: &StyleTransfer,
+        images: Option<&StyleImages>,
         model: Option<&StyleModel>,
         thumbnails: &Thumbnails,
         assets: &AssetServer,
@@ -35,8 +36,8 @@ impl StyleList {
         let arbitrary = model.is_some_and(|model| model.card().takes_style_image());
         if arbitrary {
             // The style pictures are their own thumbnails.
-            let names = settings
-                .style_images
+            let pictures = images.map_or(&[][..], |images| &images.images);
+            let names = pictures
                 .iter()
                 .enumerate()
                 .map(|(i, handle)| {
@@ -48,8 +49,7 @@ impl StyleList {
                         .unwrap_or_else(|| format!("picture {i}"))
                 })
                 .collect();
-            let thumbnails = settings
-                .style_images
+            let thumbnails = pictures
                 .iter()
                 .map(|handle| contexts.add_image(EguiTextureHandle::Strong(handle.clone())))
                 .collect();
@@ -86,6 +86,8 @@ type InspectedCamera = (
     &'static mut StyleTransfer,
     &'static mut StyleControls,
     Option<&'static mut StyleTemporal>,
+    Option<&'static mut StyleImages>,
+    Option<&'static mut FrameBudget>,
     Option<&'static Name>,
     Option<&'static StyleTransferStatus>,
 );
@@ -106,9 +108,26 @@ pub(crate) fn style_panel(
         return Ok(());
     }
     let ctx = contexts.ctx_mut()?.clone();
-    for (entity, mut settings, mut controls, mut temporal, name, status) in &mut cameras {
+    for (
+        entity,
+        mut settings,
+        mut controls,
+        mut temporal,
+        mut images,
+        mut budget_settings,
+        name,
+        status,
+    ) in &mut cameras
+    {
         let model = models.get(&settings.model);
-        let list = StyleList::of(&settings, model, &thumbnails, &assets, &mut contexts);
+        let list = StyleList::of(
+            &settings,
+            images.as_deref(),
+            model,
+            &thumbnails,
+            &assets,
+            &mut contexts,
+        );
         let title = match name {
             Some(name) => format!("Style transfer: {name}"),
             None => "Style transfer".to_string(),
@@ -140,10 +159,9 @@ pub(crate) fn style_panel(
                 if ui.checkbox(&mut animate, "animate the blend").changed() {
                     controls.animate_blend = animate;
                 }
-                if list.arbitrary {
+                if let (true, Some(images)) = (list.arbitrary, images.as_deref_mut()) {
                     ui.add(
-                        egui::Slider::new(&mut settings.style_strength, 0.0..=1.0)
-                            .text("style strength"),
+                        egui::Slider::new(&mut images.strength, 0.0..=1.0).text("style strength"),
                     )
                     .on_hover_text("Magenta's strength: style vector a·picture + (1 − a)·frame");
                 }
@@ -178,7 +196,9 @@ pub(crate) fn style_panel(
                              moved with the motion vectors",
                         );
                 }
-                budget(ui, &mut settings, status);
+                precision(ui, &mut settings);
+                budget(ui, entity, budget_settings.as_deref_mut(), &mut commands);
+                report(ui, status);
                 ui.add(
                     egui::Slider::new(&mut settings.split, 0.0..=1.0).text("before | after split"),
                 );
@@ -202,7 +222,7 @@ fn style_picker(ui: &mut egui::Ui, list: &StyleList, controls: &mut Mut<StyleCon
                     ui.label("stylizing thumbnails…");
                 }
                 if list.arbitrary && list.thumbnails.is_empty() {
-                    ui.label("no style pictures (StyleTransfer::style_images)");
+                    ui.label("no style pictures (StyleImages on the camera)");
                 }
                 let size = egui::vec2(THUMBNAIL.x as f32, THUMBNAIL.y as f32) * 0.66;
                 for i in 0..list.names.len().max(list.thumbnails.len()) {
@@ -250,13 +270,8 @@ fn schedule(ui: &mut egui::Ui, schedule: &mut StyleSchedule, restylize: impl FnO
     }
 }
 
-/// The frame budget, the precision, what the filter measured and chose, and
-/// whether its model is missing or its file broken.
-fn budget(
-    ui: &mut egui::Ui,
-    settings: &mut Mut<StyleTransfer>,
-    status: Option<&StyleTransferStatus>,
-) {
+/// The precision of the network's kernels.
+fn precision(ui: &mut egui::Ui, settings: &mut Mut<StyleTransfer>) {
     let mut half = settings.precision == Precision::F16;
     if ui
         .checkbox(&mut half, "half precision (f16)")
@@ -265,23 +280,48 @@ fn budget(
     {
         settings.precision = if half { Precision::F16 } else { Precision::F32 };
     }
-    let mut on = settings.budget.is_some();
+}
+
+/// The camera's frame budget: on or off, and its bounds.
+fn budget(
+    ui: &mut egui::Ui,
+    camera: Entity,
+    budget: Option<&mut FrameBudget>,
+    commands: &mut Commands,
+) {
+    let mut on = budget.is_some();
     if ui.checkbox(&mut on, "frame budget").changed() {
-        settings.budget = on.then(FrameBudget::default);
+        if on {
+            commands.entity(camera).insert(FrameBudget::default());
+        } else {
+            commands.entity(camera).remove::<FrameBudget>();
+        }
     }
-    if let Some(mut budget) = settings.budget {
+    if let Some(budget) = budget {
+        let mut edited = *budget;
         ui.add(
-            egui::Slider::new(&mut budget.gpu_ms, 0.5..=2000.0)
+            egui::Slider::new(&mut edited.gpu_ms, 0.5..=2000.0)
                 .logarithmic(true)
                 .text("budget ms"),
         );
-        ui.add(egui::Slider::new(&mut budget.min_scale, 0.1..=1.0).text("lowest scale"));
-        ui.add(egui::Slider::new(&mut budget.max_interval, 1..=8).text("longest interval"));
-        if settings.budget != Some(budget) {
-            settings.budget = Some(budget);
+        ui.add(egui::Slider::new(&mut edited.min_scale, 0.1..=1.0).text("lowest scale"));
+        ui.add(egui::Slider::new(&mut edited.max_interval, 1..=8).text("longest interval"));
+        if *budget != edited {
+            *budget = edited;
         }
     }
+}
+
+/// What the filter measured and chose, and whether its model is ready,
+/// missing or its file broken.
+fn report(ui: &mut egui::Ui, status: Option<&StyleTransferStatus>) {
     if let Some(status) = status {
+        if !status.ready && !status.model_missing {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("preparing the network's kernels…");
+            });
+        }
         let ms = |cost: Option<f32>| cost.map_or("–".into(), |ms| format!("{ms:.1} ms"));
         ui.label(format!(
             "chosen: scale {:.2}, every {} frame(s); network frames {}, others {} ({})",

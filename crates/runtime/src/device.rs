@@ -80,6 +80,16 @@ pub(crate) fn on_render_stream<T>(f: impl FnOnce() -> T) -> T {
     RENDER_STREAM.executes(f)
 }
 
+/// The burn stream networks are warmed up on, off the render thread (a
+/// fixed one, so that warm-ups share one memory pool).
+const WARM_UP_STREAM: StreamId = StreamId { value: 126 };
+
+/// Runs `f` (a network's warm-up on a background task) on the warm-up
+/// stream.
+pub(crate) fn on_warm_up_stream<T>(f: impl FnOnce() -> T) -> T {
+    WARM_UP_STREAM.executes(f)
+}
+
 /// Puts burn on the wgpu device Bevy renders with: once the renderer exists,
 /// burn is registered on Bevy's `RenderDevice` / `RenderQueue` exactly once
 /// and [`BurnDevice::Gpu`] is inserted into the main and render worlds.

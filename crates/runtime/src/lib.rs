@@ -58,11 +58,11 @@ pub mod prelude {
         TextureModel,
     };
     pub use crate::style_transfer::{
-        DepthBand, FeatureMapProbe, FillMask, FrameBudget, Restylize, StyleMap, StyleMapSource,
-        StyleRegion, StyleRegions, StyleSchedule, StyleTemporal, StyleTransfer,
-        StyleTransferStatus, WarpingError, WarpingErrorProbe,
+        DepthBand, FeatureMapProbe, FillMask, FrameBudget, Restylize, StyleImages, StyleMap,
+        StyleMapSource, StyleRegion, StyleRegions, StyleSchedule, StyleTemporal, StyleTransfer,
+        StyleTransferStatus, StyleTransferSystems, WarpingError, WarpingErrorProbe,
     };
-    pub use crate::texture::{NeuralTexture, TextureParams};
+    pub use crate::texture::{NeuralTexture, NeuralTextureSystems, TextureParams};
     pub use bevy_gan_style_nn::{
         ColorPreservation, Precision, StageBackend, StagedNet, StyleTransformer,
     };

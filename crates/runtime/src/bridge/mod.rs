@@ -4,6 +4,7 @@
 //! through host memory for tools and the CPU backend ([`image_to_tensor`],
 //! [`tensor_to_image`], [`host`]).
 
+mod bindings;
 mod error;
 pub mod host;
 mod passes;
@@ -20,6 +21,7 @@ use bevy::shader::load_shader_library;
 
 use crate::device::BurnDevicePlugin;
 
+pub use bindings::{Bound, CachedBindGroup, TensorPassBindings, write_uniform};
 pub use error::BridgeError;
 pub use passes::{TensorBridge, dispatch_2d};
 pub use pipeline::BridgePipelines;

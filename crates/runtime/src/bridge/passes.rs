@@ -27,10 +27,11 @@ use std::sync::Mutex;
 use bevy::ecs::system::SystemParam;
 use bevy::math::UVec2;
 use bevy::prelude::*;
-use bevy::render::render_resource::{BindGroupEntries, Buffer, PipelineCache};
+use bevy::render::render_resource::{BindGroupEntries, PipelineCache};
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use burn::tensor::Tensor;
 
+use super::bindings::{Bound, TensorPassBindings, write_uniform};
 use super::error::BridgeError;
 use super::pipeline::BridgePipelines;
 use super::tensor::BoundTensor;
@@ -99,7 +100,9 @@ impl TensorBridge<'_> {
         let staging = self.staging(Pass::ToTensor, size, kind);
         let mut encoder = self.encoder();
         staging.copy_from(&mut encoder, texture);
-        self.encode_to_tensor(&mut encoder, &staging, &tensor, range)?;
+        self.with_kept_bindings(Pass::ToTensor, |bindings| {
+            self.encode_to_tensor(&mut encoder, &staging, &tensor, range, bindings)
+        })?;
         // See the module docs: burn's recorded work first, then ours.
         tensor.flush_burn()?;
         self.queue.submit([encoder.finish()]);
@@ -133,14 +136,10 @@ impl TensorBridge<'_> {
         let staging = self.staging(Pass::ToTexels, size, kind);
         let mut encoder = self.encoder();
         let view = TensorView::new(&tensor, &staging, TensorView::from_range(range));
-        self.dispatch(
-            &mut encoder,
-            Pass::ToTexels,
-            tensor.buffer(),
-            staging.buffer(),
-            &view,
-            size,
-        )?;
+        self.with_kept_bindings(Pass::ToTexels, |bindings| {
+            let buffers = (tensor.buffer(), &**staging.buffer());
+            self.dispatch(&mut encoder, Pass::ToTexels, buffers, view, bindings)
+        })?;
         staging.copy_to(&mut encoder, texture);
         tensor.flush_burn()?;
         let submission = self.queue.submit([encoder.finish()]);
@@ -160,27 +159,23 @@ impl TensorBridge<'_> {
         texels: &TexelBuffer,
         tensor: &BoundTensor,
         range: (f32, f32),
+        bindings: &mut TensorPassBindings,
     ) -> Result<(), BridgeError> {
         let view = TensorView::new(tensor, texels, TensorView::into_range(range));
-        self.dispatch(
-            encoder,
-            Pass::ToTensor,
-            texels.buffer(),
-            tensor.buffer(),
-            &view,
-            tensor.size(),
-        )
+        let buffers = (&**texels.buffer(), tensor.buffer());
+        self.dispatch(encoder, Pass::ToTensor, buffers, view, bindings)
     }
 
     /// Records one pass over `size` from `input` to `output`.
+    /// Records `pass` from `input` into `output` (`(input, output)`), the
+    /// uniform `view` and bind group kept in `bindings`.
     fn dispatch(
         &self,
         encoder: &mut wgpu::CommandEncoder,
         pass: Pass,
-        input: &wgpu::Buffer,
-        output: &wgpu::Buffer,
-        view: &TensorView,
-        size: UVec2,
+        (input, output): (&wgpu::Buffer, &wgpu::Buffer),
+        view: TensorView,
+        bindings: &mut TensorPassBindings,
     ) -> Result<(), BridgeError> {
         let pipelines = self.pipelines.as_ref().ok_or(BridgeError::NotReady)?;
         let id = match pass {
@@ -191,18 +186,38 @@ impl TensorBridge<'_> {
             .cache
             .get_compute_pipeline(id)
             .ok_or(BridgeError::NotReady)?;
-        let uniform: Buffer = view.uniform(&self.device)?;
-        let bind_group = self.device.create_bind_group(
-            "gan_style bridge",
-            &self.cache.get_bind_group_layout(&pipelines.layout),
-            &BindGroupEntries::sequential((
-                input.as_entire_binding(),
-                output.as_entire_binding(),
-                uniform.as_entire_binding(),
-            )),
-        );
-        dispatch_2d(encoder, "gan_style bridge", pipeline, &bind_group, size);
+        let size = match pass {
+            Pass::ToTensor => view.tensor_size,
+            Pass::ToTexels => view.image_size,
+        };
+        let uniform = write_uniform(&mut bindings.view, view, (&self.device, &self.queue))?.clone();
+        let key = vec![
+            Bound::buffer(input),
+            Bound::buffer(output),
+            Bound::buffer(&uniform),
+        ];
+        let bind_group = bindings.group.get_or_make(key, || {
+            self.device.create_bind_group(
+                "gan_style bridge",
+                &self.cache.get_bind_group_layout(&pipelines.layout),
+                &BindGroupEntries::sequential((
+                    input.as_entire_binding(),
+                    output.as_entire_binding(),
+                    uniform.as_entire_binding(),
+                )),
+            )
+        });
+        dispatch_2d(encoder, "gan_style bridge", pipeline, bind_group, size);
         Ok(())
+    }
+
+    /// Runs `f` with the bindings the bridge keeps for `pass` between the
+    /// calls of its one-shot conversions.
+    fn with_kept_bindings<R>(&self, pass: Pass, f: impl FnOnce(&mut TensorPassBindings) -> R) -> R {
+        match &self.pipelines {
+            Some(pipelines) => f(&mut lock(&pipelines.bindings[pass as usize])),
+            None => f(&mut TensorPassBindings::default()),
+        }
     }
 
     fn encoder(&self) -> wgpu::CommandEncoder {

@@ -13,6 +13,7 @@ use bevy::render::render_resource::{
     ComputePipelineDescriptor, PipelineCache, ShaderStages,
 };
 
+use super::bindings::TensorPassBindings;
 use super::texels::TexelBuffer;
 use super::view::TensorView;
 
@@ -29,6 +30,9 @@ pub struct BridgePipelines {
     /// per direction, grown on demand (wgpu orders submissions on the one
     /// queue, and each submission both fills and drains its buffer).
     pub(crate) staging: [Mutex<Option<TexelBuffer>>; 2],
+    /// Per direction, the uniform and bind group of the one-shot
+    /// conversions, kept between calls.
+    pub(crate) bindings: [Mutex<TensorPassBindings>; 2],
 }
 
 /// Queues the pipelines (`RenderStartup`).
@@ -69,5 +73,6 @@ pub(crate) fn init_bridge_pipelines(
         to_tensor,
         to_texels,
         staging: [Mutex::new(None), Mutex::new(None)],
+        bindings: Default::default(),
     });
 }

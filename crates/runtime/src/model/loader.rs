@@ -11,6 +11,8 @@ use burn::prelude::Backend;
 use serde::de::DeserializeOwned;
 
 use super::error::ModelError;
+use crate::device::GpuBackend;
+use burn::backend::wgpu::WgpuDevice;
 
 /// A model asset made of a RON card and the safetensors weights it names
 /// (relative to the card).
@@ -25,9 +27,11 @@ pub trait CardModel: Asset + Sized {
     /// Builds the network on `device` with the model's weights.
     fn build<B: Backend>(&self, device: &B::Device) -> Result<Self::Net<B>, ModelError>;
 
-    /// Runs the network once on `device` where that moves one-time costs
-    /// (shader compilation, autotuning) from a later frame to load time.
-    fn warm_up<B: Backend>(&self, _net: &Self::Net<B>, _device: &B::Device) {}
+    /// Runs the network once on the render device, on a background task
+    /// when the model loads, so that its one-time costs (shader
+    /// compilation, autotuning) are paid before its first frame; returns
+    /// once the GPU is done.
+    fn warm_up(&self, net: &Self::Net<GpuBackend>, device: &WgpuDevice);
 
     /// The model's name, for messages.
     fn name(&self) -> &str;

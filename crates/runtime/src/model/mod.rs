@@ -22,7 +22,7 @@ mod texture_model;
 pub use error::ModelError;
 pub use export::{export_model, export_texture_model};
 pub use files::write_atomic;
-pub use gpu_net::GpuNet;
+pub use gpu_net::{GpuNet, GpuNetPlugin, WarmNets};
 pub use layer_mix::{LayerMix, MapStyles};
 pub use loader::{CardModel, CardModelLoader};
 pub use net::StyleNet;

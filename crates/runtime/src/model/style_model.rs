@@ -14,7 +14,11 @@ use super::style_card::{StyleArchitecture, StyleModelCard};
 use super::style_codes::StyleCodes;
 use super::style_image::STYLE_IMAGE_SIZE;
 use super::style_weights::{StyleError, StyleWeights};
-use bevy_gan_style_nn::{import_arbitrary_weights, import_ml5_weights, load_safetensors};
+use crate::device::GpuBackend;
+use bevy_gan_style_nn::{
+    StyleTransformer, import_arbitrary_weights, import_ml5_weights, load_safetensors,
+};
+use burn::backend::wgpu::WgpuDevice;
 
 /// The asset loader of style models (`*.style.ron`).
 pub type StyleModelLoader = CardModelLoader<StyleModel>;
@@ -75,14 +79,27 @@ impl CardModel for StyleModel {
         &self.card.name
     }
 
-    /// Arbitrary-style models predict once from a blank style image, so
-    /// that the first real style image (picked mid-game) does not wait for
-    /// the predictor's shaders.
-    fn warm_up<B: Backend>(&self, net: &StyleNet<B>, device: &B::Device) {
-        if let StyleNet::Arbitrary(net) = net {
-            let size = STYLE_IMAGE_SIZE as usize;
-            drop(net.predict(Tensor::zeros([1, 3, size, size], device)));
-        }
+    /// One stylization of a small blank image in f32 (every kernel the
+    /// network uses at any size); arbitrary-style models also predict once
+    /// from a blank style image, so that the first real style image (picked
+    /// mid-game) does not wait for the predictor's shaders.
+    fn warm_up(&self, net: &StyleNet<GpuBackend>, device: &WgpuDevice) {
+        let multiple = self.card.size_multiple();
+        let side = self
+            .card
+            .min_input_size()
+            .max(32)
+            .next_multiple_of(multiple);
+        let style = match net {
+            StyleNet::Arbitrary(net) => {
+                let size = STYLE_IMAGE_SIZE as usize;
+                net.predict(Tensor::zeros([1, 3, size, size], device))
+            }
+            _ => Tensor::zeros([1, self.card.num_styles().max(1)], device),
+        };
+        let image = Tensor::zeros([1, 3, side, side], device);
+        // Reading the result back waits for the GPU.
+        drop(net.forward(image, style).into_data());
     }
 
     fn largest_activation(&self, width: u32, height: u32) -> usize {

@@ -10,7 +10,9 @@ use burn::prelude::*;
 use super::error::ModelError;
 use super::loader::{CardModel, CardModelLoader};
 use super::texture_card::TextureModelCard;
-use bevy_gan_style_nn::{PsganGenerator, load_safetensors};
+use crate::device::GpuBackend;
+use bevy_gan_style_nn::{PsganGenerator, PsganLatent, load_safetensors};
+use burn::backend::wgpu::WgpuDevice;
 
 /// The largest side of a generated texture (wgpu's default limit on a 2D
 /// texture's side).
@@ -78,6 +80,13 @@ impl CardModel for TextureModel {
 
     fn name(&self) -> &str {
         &self.card.name
+    }
+
+    /// One small tileable texture (a 2 × 2 latent field).
+    fn warm_up(&self, net: &PsganGenerator<GpuBackend>, device: &WgpuDevice) {
+        let latent = PsganLatent::sample(&self.card.generator, &[0], 2, 2, device);
+        // Reading the result back waits for the GPU.
+        drop(net.forward(&latent, true).into_data());
     }
 
     fn largest_activation(&self, width: u32, height: u32) -> usize {

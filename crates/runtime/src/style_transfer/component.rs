@@ -1,18 +1,22 @@
-//! The components a game puts on its camera, and their render-world copies.
+//! The core filter's components: what a game puts on its camera, and what
+//! the filter reports back.
 
 use bevy::camera::CameraMainTextureUsages;
-use bevy::core_pipeline::prepass::{DepthPrepass, DepthPrepassDoubleBuffer, MotionVectorPrepass};
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureUsages;
 
-use super::budget::{FrameBudget, StyleTransferStatus};
-use crate::model::{LayerMix, StyleModel, StyleWeights};
+use super::view::FilterRate;
+use crate::model::{LayerMix, StyleModel, StyleWeights, WarmNets};
 use bevy_gan_style_nn::{ColorPreservation, Precision};
 
 /// Renders a 3D camera in a painting's style: the style network runs on the
 /// view target after tonemapping, on Bevy's render device, every frame (or
 /// as [`StyleSchedule`] says). UI drawn after post-processing (e.g. egui)
-/// stays crisp.
+/// stays crisp. Companions add features: [`StyleTemporal`](super::StyleTemporal)
+/// (stabilisation and amortized runs), [`FrameBudget`](super::FrameBudget),
+/// [`StyleImages`](super::StyleImages) (arbitrary-style models),
+/// [`StyleMap`](super::StyleMap) / [`StyleRegions`](super::StyleRegions)
+/// (styles per region), [`FeatureMapProbe`](super::FeatureMapProbe).
 ///
 /// ```no_run
 /// use bevy::prelude::*;
@@ -29,28 +33,6 @@ use bevy_gan_style_nn::{ColorPreservation, Precision};
 ///     ));
 /// }
 /// ```
-///
-/// An arbitrary-style model takes its style from any `Image` instead: a
-/// painting, a texture, a screenshot. `style` then blends `style_images`
-/// (indices into it), and each image's style vector is predicted once.
-///
-/// ```no_run
-/// use bevy::prelude::*;
-/// use bevy_gan_style_runtime::prelude::*;
-/// fn setup(mut commands: Commands, assets: Res<AssetServer>) {
-///     commands.spawn((
-///         Camera3d::default(),
-///         StyleTransfer {
-///             model: assets.load("models/magenta_arbitrary.style.ron"),
-///             style_images: vec![assets.load("styles/starry_night.jpg"), assets.load("styles/the_scream.jpg")],
-///             // Halfway through a transition from the first image to the second.
-///             style: StyleWeights::single(0).lerp(&StyleWeights::single(1), 0.5),
-///             style_strength: 0.8,
-///             ..default()
-///         },
-///     ));
-/// }
-/// ```
 #[derive(Component, Reflect, Clone, Debug)]
 #[reflect(Component, Default, Clone)]
 #[require(Camera3d, RestylizeRequests, StyleTransferStatus)]
@@ -59,25 +41,16 @@ pub struct StyleTransfer {
     pub model: Handle<StyleModel>,
     /// Which style, or blend of styles; interpolate it (see
     /// [`StyleWeights::lerp`]) for smooth transitions. For arbitrary-style
-    /// models the indices are into `style_images`.
+    /// models the indices are into the camera's
+    /// [`StyleImages`](super::StyleImages).
     pub style: StyleWeights,
-    /// Style images, for arbitrary-style models (others ignore them): any
-    /// `Image` with CPU-side pixels (loaded images have them by default).
-    pub style_images: Vec<Handle<Image>>,
     /// Output blend: 0 shows the frame as rendered, 1 fully stylized.
     pub strength: f32,
-    /// Magenta's strength, for arbitrary-style models: the style vector is
-    /// `a·s_style + (1 − a)·s_frame`, `s_frame` predicted from the frame
-    /// each time the network runs (when `a` < 1). 1 = full style.
-    pub style_strength: f32,
     /// The network runs at this fraction of the view size (rounded to
     /// multiples of 4) and its output is upsampled bilinearly. Under a
-    /// `budget`, the highest scale the budget may choose.
+    /// [`FrameBudget`](super::FrameBudget), the highest scale the budget
+    /// may choose.
     pub resolution_scale: f32,
-    /// Hold the filter to a GPU time per frame by lowering the internal
-    /// scale and then the run interval ([`StyleTransferStatus`] shows the
-    /// choice). `None`: the filter costs what the network costs.
-    pub budget: Option<FrameBudget>,
     /// Precision of the network's GPU kernels; `F16` needs the adapter's
     /// `SHADER_F16` (f32 is used without it).
     pub precision: Precision,
@@ -110,11 +83,8 @@ impl Default for StyleTransfer {
         Self {
             model: Handle::default(),
             style: StyleWeights::default(),
-            style_images: Vec::new(),
             strength: 1.0,
-            style_strength: 1.0,
             resolution_scale: 1.0,
-            budget: None,
             precision: Precision::F32,
             schedule: StyleSchedule::EveryFrame,
             enabled: true,
@@ -161,44 +131,83 @@ pub struct Restylize {
 #[reflect(Component, Default, Clone)]
 pub struct RestylizeRequests(pub u32);
 
-/// Temporal stabilisation for a [`StyleTransfer`] camera: the previous
-/// stylized frame is reprojected with the motion vectors and blended in,
-/// except where the depth says a surface was not visible before. With
-/// `amortize`, frames in which the network does not run (its schedule, or
-/// a [`FrameBudget`](super::FrameBudget)'s interval) show the previous
-/// stylized frame reprojected to the current view, and the pixels it did
-/// not see show the rendered frame with the stylized output's colours: a
-/// slow network gives a steady, fully covered picture at the full frame
-/// rate. Adds the depth and motion-vector prepasses and turns MSAA off
-/// (the prepass textures are read per pixel).
+/// What a [`StyleTransfer`] camera's filter is doing, written by the
+/// filter and its features (required by [`StyleTransfer`]).
 ///
 /// ```no_run
 /// # use bevy::prelude::*;
 /// use bevy_gan_style_runtime::prelude::*;
-/// # fn setup(mut commands: Commands) {
-/// commands.spawn((Camera3d::default(), StyleTransfer::default(), StyleTemporal::default()));
-/// # }
+/// fn report(cameras: Query<&StyleTransferStatus, Changed<StyleTransferStatus>>) {
+///     for status in &cameras {
+///         if status.ready {
+///             info!("stylized at scale {:.2}, {:?} ms", status.scale, status.cost_ms);
+///         }
+///     }
+/// }
 /// ```
-#[derive(Component, Reflect, Clone, Copy, Debug, PartialEq)]
+#[derive(Component, Reflect, Clone, Debug, PartialEq)]
 #[reflect(Component, Default, Clone)]
-#[require(DepthPrepass, MotionVectorPrepass, DepthPrepassDoubleBuffer, Msaa = Msaa::Off)]
-pub struct StyleTemporal {
-    /// Weight of the reprojected previous frame (0 = off, 0.9 = very stable).
-    pub history_weight: f32,
-    /// Relative depth difference beyond which a pixel counts as newly
-    /// visible (disoccluded) and takes no history.
-    pub depth_tolerance: f32,
-    /// Reproject the last stylized frame in frames where the network does
-    /// not run (else they show its last output as it was).
-    pub amortize: bool,
+pub struct StyleTransferStatus {
+    /// The camera's network is built on the device and its kernels are
+    /// compiled (off the frame, when the model loaded): frames from now on
+    /// are stylized. Until then the camera renders unfiltered.
+    pub ready: bool,
+    /// The internal resolution scale in use (the camera's own, or what its
+    /// [`FrameBudget`](super::FrameBudget) chose).
+    pub scale: f32,
+    /// The network runs every `interval` frames (1 without a budget).
+    pub interval: u32,
+    /// The filter's cost in the last measured frame (ms; GPU time where the
+    /// device has timestamps inside encoders, else CPU recording time).
+    pub cost_ms: Option<f32>,
+    /// Median cost of recent frames in which the network ran.
+    pub run_cost_ms: Option<f32>,
+    /// Median cost of recent frames that reused the last output.
+    pub skip_cost_ms: Option<f32>,
+    /// Whether the costs are GPU timestamps.
+    pub gpu_timestamps: bool,
+    /// The camera's style model is not available (removed from
+    /// `Assets<StyleModel>`, or it failed to load): the camera renders
+    /// unfiltered, with one warning.
+    pub model_missing: bool,
+    /// Why the model (or its latest edit) failed to load, while it does.
+    pub model_load_error: Option<String>,
 }
 
-impl Default for StyleTemporal {
+impl Default for StyleTransferStatus {
     fn default() -> Self {
         Self {
-            history_weight: 0.7,
-            depth_tolerance: 0.05,
-            amortize: true,
+            ready: false,
+            scale: 1.0,
+            interval: 1,
+            cost_ms: None,
+            run_cost_ms: None,
+            skip_cost_ms: None,
+            gpu_timestamps: false,
+            model_missing: false,
+            model_load_error: None,
+        }
+    }
+}
+
+/// Keeps each camera's status in step with its model's network and its
+/// rate (`StyleTransferSystems::Update`).
+pub(crate) fn update_status(
+    mut cameras: Query<(
+        &StyleTransfer,
+        Option<&FilterRate>,
+        &mut StyleTransferStatus,
+    )>,
+    warm: Res<WarmNets<StyleModel>>,
+) {
+    for (settings, rate, mut status) in &mut cameras {
+        let max_scale = settings.max_scale();
+        let ready = warm.is_warm(settings.model.id());
+        let scale = rate.map_or(max_scale, |rate| rate.scale.clamp(0.05, max_scale));
+        let interval = rate.map_or(1, |rate| rate.interval.max(1));
+        if (status.ready, status.scale, status.interval) != (ready, scale, interval) {
+            let status = status.as_mut();
+            (status.ready, status.scale, status.interval) = (ready, scale, interval);
         }
     }
 }
@@ -219,11 +228,6 @@ pub(crate) fn add_copy_usages(
                 .insert(CameraMainTextureUsages::default().with(needed));
         }
     }
-}
-
-/// Temporal stabilisation reads the prepass textures per pixel: no MSAA.
-pub(crate) fn disable_msaa(add: On<Add, StyleTemporal>, mut commands: Commands) {
-    commands.entity(add.entity).insert(Msaa::Off);
 }
 
 /// Counts [`Restylize`] requests on the camera.

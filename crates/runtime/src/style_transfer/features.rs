@@ -4,8 +4,46 @@
 
 use std::sync::{Arc, Mutex};
 
+use bevy::core_pipeline::Core3d;
 use bevy::prelude::*;
+use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::renderer::ViewQuery;
+use bevy::render::sync_component::SyncComponent;
+use bevy::render::{Render, RenderApp};
 use image::RgbImage;
+
+use super::extract::ExtractedStyleTransfer;
+use super::record::run_network;
+use super::sets::StyleTransferSystems;
+use super::view::FramePlan;
+use crate::bridge::tensor_to_image;
+use crate::device::on_render_stream;
+use crate::model::{GpuNet, StyleModel};
+use bevy_gan_style_nn::StyleCondition;
+
+/// Feature maps of [`StyleTransfer`](super::StyleTransfer) cameras with a
+/// [`FeatureMapProbe`]. Added by
+/// [`StyleTransferPlugin`](super::StyleTransferPlugin).
+#[derive(Default)]
+pub struct FeatureMapProbePlugin;
+
+impl Plugin for FeatureMapProbePlugin {
+    fn build(&self, app: &mut App) {
+        app.add_plugins(ExtractComponentPlugin::<FeatureMapProbe>::default());
+        let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+            return;
+        };
+        render_app
+            .add_systems(Render, run_when_asked.in_set(StyleTransferSystems::Prepare))
+            .add_systems(
+                Core3d,
+                read_feature_maps
+                    .in_set(StyleTransferSystems::Network)
+                    .after(run_network),
+            );
+    }
+}
 
 /// Reads back one layer's activations of a
 /// [`StyleTransfer`](super::StyleTransfer) camera's network on the current
@@ -53,34 +91,133 @@ impl FeatureMapProbe {
     pub fn take(&self) -> Option<FeatureMaps> {
         self.result.lock().ok()?.take()
     }
+}
 
-    /// What the render world needs: the layer, the request count and where
-    /// to put the result.
-    pub(crate) fn extract(&self) -> ExtractedProbe {
-        ExtractedProbe {
-            layer: self.layer,
-            requests: self.requests,
-            result: self.result.clone(),
+impl SyncComponent for FeatureMapProbe {
+    type Target = ExtractedProbe;
+}
+
+impl ExtractComponent for FeatureMapProbe {
+    type QueryData = &'static FeatureMapProbe;
+    type QueryFilter = ();
+    type Out = ExtractedProbe;
+
+    fn extract_component(probe: &FeatureMapProbe) -> Option<ExtractedProbe> {
+        Some(ExtractedProbe {
+            layer: probe.layer,
+            requests: probe.requests,
+            result: probe.result.clone(),
+        })
+    }
+}
+
+/// Render-world copy of a [`FeatureMapProbe`]: the layer, the request count
+/// and where to put the result.
+#[derive(Component, Clone, Debug)]
+pub struct ExtractedProbe {
+    layer: usize,
+    requests: u32,
+    result: Arc<Mutex<Option<FeatureMaps>>>,
+}
+
+/// Requests a view's probe has served.
+#[derive(Component, Default)]
+pub(crate) struct ProbeServed(u32);
+
+/// Runs the network of views whose probe has an unserved request: feature
+/// maps are read from a run of their own frame
+/// (`StyleTransferSystems::Prepare`).
+fn run_when_asked(
+    mut views: Query<(
+        Entity,
+        &ExtractedProbe,
+        &mut FramePlan,
+        Option<&ProbeServed>,
+    )>,
+    mut commands: Commands,
+) {
+    for (entity, probe, mut plan, served) in &mut views {
+        match served {
+            Some(served) if served.0 != probe.requests => plan.force_run(),
+            Some(_) => {}
+            None => {
+                commands.entity(entity).insert(ProbeServed(probe.requests));
+            }
         }
     }
 }
 
-/// Render-world copy of a [`FeatureMapProbe`].
-#[derive(Clone, Debug)]
-pub struct ExtractedProbe {
-    /// The layer to read.
-    pub layer: usize,
-    /// Requests so far.
-    pub requests: u32,
-    result: Arc<Mutex<Option<FeatureMaps>>>,
-}
-
-impl ExtractedProbe {
-    /// Hands `maps` to the main world.
-    pub(crate) fn deliver(&self, maps: FeatureMaps) {
-        if let Ok(mut slot) = self.result.lock() {
-            *slot = Some(maps);
-        }
+/// Reads the requested layer's activations of this frame's run, and the
+/// run's style map, back to the main world (waits for the GPU: only on
+/// request; `StyleTransferSystems::Network`).
+fn read_feature_maps(
+    view: ViewQuery<(
+        &ExtractedProbe,
+        &mut ProbeServed,
+        &ExtractedStyleTransfer,
+        &FramePlan,
+    )>,
+    nets: Res<RenderAssets<GpuNet<StyleModel>>>,
+) {
+    let (probe, mut served, settings, plan) = view.into_inner();
+    let (Some(run), Some(gpu_net)) = (&plan.ran, nets.get(settings.model)) else {
+        return;
+    };
+    let Some(net) = gpu_net.net.as_deref() else {
+        return;
+    };
+    if served.0 == probe.requests {
+        return;
+    }
+    served.0 = probe.requests;
+    let input_range = gpu_net.model.card().input_range;
+    let maps = on_render_stream(|| {
+        let activation = net.activation(
+            run.input.clone(),
+            &run.styles,
+            settings.precision,
+            probe.layer,
+        )?;
+        let [_, channels, height, width] = activation.dims();
+        // Half-precision runs hand back f16 data.
+        let values = activation
+            .into_data()
+            .convert::<f32>()
+            .into_vec::<f32>()
+            .ok()?;
+        let style_map = match &run.styles.decoder {
+            StyleCondition::Map { map, .. } => {
+                let [_, styles, height, width] = map.dims();
+                let values = map
+                    .clone()
+                    .into_data()
+                    .convert::<f32>()
+                    .into_vec::<f32>()
+                    .ok()?;
+                Some(StyleMapValues {
+                    styles,
+                    height,
+                    width,
+                    values,
+                })
+            }
+            StyleCondition::Global(_) => None,
+        };
+        let layer_names = net.layer_names();
+        Some(FeatureMaps {
+            layer: probe.layer,
+            name: layer_names.get(probe.layer).cloned().unwrap_or_default(),
+            layer_names,
+            channels,
+            height,
+            width,
+            values,
+            style_map,
+            frame: tensor_to_image(run.input.clone(), input_range),
+        })
+    });
+    if let (Some(maps), Ok(mut slot)) = (maps, probe.result.lock()) {
+        *slot = Some(maps);
     }
 }
 

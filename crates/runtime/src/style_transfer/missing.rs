@@ -5,12 +5,37 @@
 //! the camera's status until a version loads again. Runs every frame, so
 //! text is only made when something changes.
 
-use bevy::asset::LoadState;
+use std::sync::Arc;
+
+use bevy::asset::{AssetLoadError, LoadState};
 use bevy::prelude::*;
 
-use super::budget::StyleTransferStatus;
-use super::component::StyleTransfer;
+use super::component::{StyleTransfer, StyleTransferStatus};
+use super::sets::StyleTransferSystems;
 use crate::model::StyleModel;
+
+/// Reports [`StyleTransfer`] cameras whose style model is missing or
+/// broken (in [`StyleTransferStatus`], and one warning per loss), and
+/// leaves them unfiltered. Added by
+/// [`StyleTransferPlugin`](super::StyleTransferPlugin).
+#[derive(Default)]
+pub struct MissingModelPlugin;
+
+impl Plugin for MissingModelPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(
+            PostUpdate,
+            report_missing_models
+                .run_if(resource_exists::<AssetServer>)
+                .in_set(StyleTransferSystems::Update),
+        );
+    }
+}
+
+/// The load error a camera's status was last written from, so that the
+/// text is only made again when the error changes.
+#[derive(Component, Default)]
+pub(crate) struct ReportedLoadError(Option<Arc<AssetLoadError>>);
 
 /// Whether a model that is not in `Assets<StyleModel>` counts as missing:
 /// not while it is still loading.
@@ -30,25 +55,34 @@ fn missing_reason(load_state: Option<&LoadState>) -> String {
 /// Updates [`StyleTransferStatus::model_missing`] and
 /// [`StyleTransferStatus::model_load_error`], and warns when a camera loses
 /// its model.
-pub(crate) fn report_missing_models(
-    mut cameras: Query<(Entity, &StyleTransfer, &mut StyleTransferStatus)>,
+fn report_missing_models(
+    mut cameras: Query<(
+        Entity,
+        &StyleTransfer,
+        &mut StyleTransferStatus,
+        Option<&mut ReportedLoadError>,
+    )>,
     models: Res<Assets<StyleModel>>,
     server: Res<AssetServer>,
+    mut commands: Commands,
 ) {
-    for (entity, settings, mut status) in &mut cameras {
+    for (entity, settings, mut status, reported) in &mut cameras {
         let load_state = server.get_load_state(&settings.model);
         let error = match &load_state {
             Some(LoadState::Failed(error)) => Some(error),
             _ => None,
         };
-        let same_error = match (error, &status.load_error_source) {
-            (Some(new), Some(old)) => std::sync::Arc::ptr_eq(new, old),
+        let Some(mut reported) = reported else {
+            commands.entity(entity).insert(ReportedLoadError::default());
+            continue;
+        };
+        let same_error = match (error, &reported.0) {
+            (Some(new), Some(old)) => Arc::ptr_eq(new, old),
             (None, None) => true,
             _ => false,
         };
         if !same_error {
-            let status = status.as_mut();
-            status.load_error_source = error.cloned();
+            reported.0 = error.cloned();
             status.model_load_error = error.map(ToString::to_string);
         }
         let missing = is_missing(models.contains(&settings.model), load_state.as_ref());

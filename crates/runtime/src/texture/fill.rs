@@ -54,7 +54,8 @@ pub(crate) fn generate_textures(
             else {
                 continue;
             };
-            let Some(net) = gpu_net.net.as_ref() else {
+            // Not built, or still warming up off the frame.
+            let Some(net) = gpu_net.net.as_deref().filter(|_| gpu_net.is_ready()) else {
                 continue;
             };
             let now = Generated {

@@ -9,7 +9,6 @@ mod generate;
 use bevy::prelude::*;
 use bevy::render::RenderApp;
 use bevy::render::extract_component::ExtractComponentPlugin;
-use bevy::render::render_asset::RenderAssetPlugin;
 use bevy::render::renderer::{RenderGraph, RenderGraphSystems};
 
 pub use component::{ExtractedNeuralTexture, NeuralTexture, neural_texture_image};
@@ -17,7 +16,30 @@ pub use fill::NEURAL_TEXTURE_SPAN;
 pub use generate::{TextureParams, generate, sweep_global};
 
 use crate::bridge::TensorBridgePlugin;
-use crate::model::{GpuNet, TextureModel, TextureModelLoader};
+
+/// System sets of procedural textures, public so that a game can order its
+/// own systems against them.
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style_runtime::prelude::*;
+/// fn animate(mut textures: Query<&mut NeuralTexture>) {}
+/// App::new()
+///     .add_plugins((DefaultPlugins, GanStylePlugin))
+///     // Settings changed this frame reach this frame's generation.
+///     .add_systems(PostUpdate, animate.before(NeuralTextureSystems::Update))
+///     .run();
+/// ```
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NeuralTextureSystems {
+    /// Main world, `PostUpdate`: sizes, seeds and animation turned into what
+    /// the render world extracts (images resized where needed).
+    Update,
+    /// Render world, in Bevy's `RenderGraph` schedule before the cameras
+    /// render: the textures that changed are generated into their images.
+    Generate,
+}
+use crate::model::{GpuNetPlugin, TextureModel, TextureModelLoader};
 
 /// Procedural textures: the [`TextureModel`] asset and its loader,
 /// [`NeuralTexture`], and the render-world system that generates the
@@ -48,10 +70,13 @@ impl Plugin for NeuralTexturePlugin {
         app.init_asset::<TextureModel>()
             .init_asset_loader::<TextureModelLoader>()
             .register_type::<NeuralTexture>()
-            .add_systems(PostUpdate, component::update_textures)
+            .add_systems(
+                PostUpdate,
+                component::update_textures.in_set(NeuralTextureSystems::Update),
+            )
             .add_plugins((
                 ExtractComponentPlugin::<NeuralTexture>::default(),
-                RenderAssetPlugin::<GpuNet<TextureModel>>::default(),
+                GpuNetPlugin::<TextureModel>::default(),
             ));
         let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
             return;
@@ -64,6 +89,7 @@ impl Plugin for NeuralTexturePlugin {
                 // the queue before the passes that sample the images.
                 RenderGraph,
                 fill::generate_textures
+                    .in_set(NeuralTextureSystems::Generate)
                     .after(RenderGraphSystems::Begin)
                     .before(RenderGraphSystems::Render),
             );

@@ -10,12 +10,12 @@ use bevy::render::render_resource::binding_types::{
 use bevy::render::render_resource::{
     BindGroupEntries, BindGroupLayoutDescriptor, BindGroupLayoutEntries, CachedComputePipelineId,
     ComputePipelineDescriptor, PipelineCache, ShaderStages, ShaderType, TextureFormat,
-    TextureSampleType, TextureView,
+    TextureSampleType, TextureView, UniformBuffer,
 };
-use bevy::render::renderer::RenderDevice;
+use bevy::render::renderer::{RenderDevice, RenderQueue};
 
-use super::pipeline::placeholder_texture;
-use crate::bridge::{BoundTensor, BridgeError, dispatch_2d, uniform_buffer};
+use crate::bridge::{Bound, BoundTensor, BridgeError, CachedBindGroup, dispatch_2d, write_uniform};
+use crate::style_transfer::compose::placeholder_texture;
 
 /// Uniforms of the map pass (`MapParams` in `style_map.wgsl`).
 #[derive(ShaderType, Clone, Copy, Debug, Default)]
@@ -47,6 +47,13 @@ pub(crate) enum MapInput<'a> {
 }
 
 /// The map pipeline and the placeholder bound for a missing region pass.
+/// A view's map-pass uniform and bind group, kept between frames.
+#[derive(Default)]
+pub(crate) struct MapBindings {
+    params: UniformBuffer<MapParams>,
+    group: CachedBindGroup,
+}
+
 #[derive(Resource)]
 pub(crate) struct MapPipeline {
     layout: BindGroupLayoutDescriptor,
@@ -94,11 +101,12 @@ impl MapPipeline {
     }
 
     /// Records the pass writing `map` (`[1, 1 + regions, H, W]`, contiguous
-    /// per channel) from the view's `depth` prepass.
+    /// per channel) from the view's `depth` prepass, with the view's kept
+    /// `bindings`.
     pub fn encode(
         &self,
-        (cache, device): (&PipelineCache, &RenderDevice),
-        encoder: &mut wgpu::CommandEncoder,
+        (cache, device, queue): (&PipelineCache, &RenderDevice, &RenderQueue),
+        (encoder, bindings): (&mut wgpu::CommandEncoder, &mut MapBindings),
         (depth, view_from_clip): (&TextureView, Mat4),
         input: MapInput,
         map: &BoundTensor,
@@ -129,22 +137,30 @@ impl MapPipeline {
                 pass
             }
         };
-        let uniform = uniform_buffer(device, "gan_style style map", &params)?;
-        let bind_group = device.create_bind_group(
-            "gan_style style map",
-            &cache.get_bind_group_layout(&self.layout),
-            &BindGroupEntries::sequential((
-                depth,
-                regions,
-                uniform.as_entire_binding(),
-                map.buffer().as_entire_binding(),
-            )),
-        );
+        let uniform = write_uniform(&mut bindings.params, params, (device, queue))?.clone();
+        let key = vec![
+            Bound::view(depth),
+            Bound::view(regions),
+            Bound::buffer(&uniform),
+            Bound::buffer(map.buffer()),
+        ];
+        let bind_group = bindings.group.get_or_make(key, || {
+            device.create_bind_group(
+                "gan_style style map",
+                &cache.get_bind_group_layout(&self.layout),
+                &BindGroupEntries::sequential((
+                    depth,
+                    regions,
+                    uniform.as_entire_binding(),
+                    map.buffer().as_entire_binding(),
+                )),
+            )
+        });
         dispatch_2d(
             encoder,
             "gan_style style map",
             pipeline,
-            &bind_group,
+            bind_group,
             map.size(),
         );
         Ok(())

@@ -3,9 +3,11 @@
 //! asynchronously.
 
 use bevy::prelude::*;
+use bevy::render::extract_component::ExtractComponent;
 use bevy::render::gpu_readback::{Readback, ReadbackComplete};
 use bevy::render::render_resource::BufferUsages;
 use bevy::render::storage::ShaderBuffer;
+use bevy::render::sync_component::SyncComponent;
 
 use super::component::StyleTemporal;
 
@@ -15,7 +17,7 @@ const PROBE_BINS: usize = 4096;
 /// Fixed-point scale of the probe's error sums (`PROBE_SCALE`).
 const PROBE_SCALE: f64 = 65536.0;
 
-/// Measures how stable a [`StyleTransfer`](super::StyleTransfer) camera is from frame to
+/// Measures how stable a [`StyleTransfer`](crate::style_transfer::StyleTransfer) camera is from frame to
 /// frame: the engine warping error
 /// `E = mean over non-occluded pixels of |S_t − warp(S_{t−1})|²`, with `S`
 /// the stylized frame in `[0, 1]` (squared difference averaged over RGB),
@@ -163,4 +165,42 @@ pub(crate) fn start_mask(
                 }
             },
         );
+}
+
+/// Render-world copy of a [`WarpingErrorProbe`]: where the compose pass
+/// accumulates the error.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct ProbeBuffer(pub(crate) AssetId<ShaderBuffer>);
+
+impl SyncComponent for WarpingErrorProbe {
+    type Target = ProbeBuffer;
+}
+
+impl ExtractComponent for WarpingErrorProbe {
+    type QueryData = &'static WarpingErrorProbe;
+    type QueryFilter = ();
+    type Out = ProbeBuffer;
+
+    fn extract_component(probe: &WarpingErrorProbe) -> Option<ProbeBuffer> {
+        Some(ProbeBuffer(probe.buffer.id()))
+    }
+}
+
+/// Render-world copy of a [`FillMask`]: where the compose pass writes it,
+/// and the view size it is for.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct MaskBuffer(pub(crate) AssetId<ShaderBuffer>, pub(crate) UVec2);
+
+impl SyncComponent for FillMask {
+    type Target = MaskBuffer;
+}
+
+impl ExtractComponent for FillMask {
+    type QueryData = &'static FillMask;
+    type QueryFilter = ();
+    type Out = MaskBuffer;
+
+    fn extract_component(mask: &FillMask) -> Option<MaskBuffer> {
+        Some(MaskBuffer(mask.buffer.id(), mask.size))
+    }
 }

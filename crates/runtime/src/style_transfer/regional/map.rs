@@ -14,9 +14,9 @@ use bevy::render::extract_resource::ExtractResource;
 use crate::model::StyleWeights;
 
 /// Paints `style` where the map is 1 and the camera's
-/// [`StyleTransfer::style`](super::StyleTransfer::style) where it is 0,
+/// [`StyleTransfer::style`](crate::style_transfer::StyleTransfer::style) where it is 0,
 /// blending in between, in one network pass. Goes on a
-/// [`StyleTransfer`](super::StyleTransfer) camera; works with every
+/// [`StyleTransfer`](crate::style_transfer::StyleTransfer) camera; works with every
 /// style-conditioned model (for arbitrary-style models `style` indexes the
 /// camera's `style_images`).
 ///

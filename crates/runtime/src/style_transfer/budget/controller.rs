@@ -2,29 +2,32 @@
 //! network's internal resolution (within the camera's bounds) and then its
 //! run interval, and raises them again when there is room.
 
-use std::sync::Arc;
-
-use bevy::asset::AssetLoadError;
 use bevy::prelude::*;
 use bevy::render::storage::ShaderBuffer;
 
-/// A GPU-time budget for a [`StyleTransfer`](super::StyleTransfer) camera
-/// ([`StyleTransfer::budget`](super::StyleTransfer::budget)): the filter measures its own cost (GPU
-/// timestamps, or the CPU time of recording where the adapter has none),
-/// lowers `resolution_scale` down to `min_scale` first, then runs the
-/// network every 2, 3 … up to `max_interval` frames, and goes back when
-/// the cost leaves room. [`StyleTransferStatus`] shows what it chose.
+/// A GPU-time budget for a [`StyleTransfer`](crate::style_transfer::StyleTransfer)
+/// camera: the filter measures its own cost (GPU timestamps, or the CPU
+/// time of recording where the adapter has none), lowers the internal
+/// resolution down to `min_scale` first, then runs the network every 2, 3 …
+/// up to `max_interval` frames, and goes back when the cost leaves room.
+/// [`StyleTransferStatus`](crate::style_transfer::StyleTransferStatus) shows
+/// what it chose.
 ///
-/// ```
+/// ```no_run
+/// # use bevy::prelude::*;
 /// use bevy_gan_style_runtime::prelude::*;
-/// let filter = StyleTransfer {
-///     budget: Some(FrameBudget { min_scale: 0.5, ..FrameBudget::ms(4.0) }),
-///     ..Default::default()
-/// };
-/// assert_eq!(filter.budget.unwrap().max_interval, 4);
+/// fn setup(mut commands: Commands, assets: Res<AssetServer>) {
+///     commands.spawn((
+///         StyleTransfer {
+///             model: assets.load("models/multistyle26.style.ron"),
+///             ..default()
+///         },
+///         FrameBudget { min_scale: 0.5, ..FrameBudget::ms(4.0) },
+///     ));
+/// }
 /// ```
-#[derive(Reflect, Clone, Copy, Debug, PartialEq)]
-#[reflect(Default, Clone)]
+#[derive(Component, Reflect, Clone, Copy, Debug, PartialEq)]
+#[reflect(Component, Default, Clone)]
 pub struct FrameBudget {
     /// Milliseconds of GPU time per frame the filter may take on average.
     pub gpu_ms: f32,
@@ -32,7 +35,7 @@ pub struct FrameBudget {
     /// the highest).
     pub min_scale: f32,
     /// Longest run interval in frames (frames in between reuse, or with
-    /// [`StyleTemporal`](super::StyleTemporal) reproject, the last output).
+    /// [`StyleTemporal`](crate::style_transfer::StyleTemporal) reproject, the last output).
     pub max_interval: u32,
 }
 
@@ -57,88 +60,47 @@ impl Default for FrameBudget {
     }
 }
 
-/// What the camera filter measured and chose for its camera (added with
-/// [`StyleTransfer`](super::StyleTransfer), read-only for games): the cost of its frames and,
-/// under a [`FrameBudget`], the internal scale and run interval in use.
-///
-/// ```no_run
-/// # use bevy::prelude::*;
-/// use bevy_gan_style_runtime::prelude::*;
-/// fn report(cameras: Query<&StyleTransferStatus>) {
-///     for status in &cameras {
-///         info!("filter: {:?} ms at scale {}", status.cost_ms, status.scale);
-///     }
-/// }
-/// ```
-#[derive(Component, Reflect, Clone, Debug)]
-#[reflect(Component, Default, Clone)]
-pub struct StyleTransferStatus {
-    /// The last frame's cost in milliseconds, once measured.
-    pub cost_ms: Option<f32>,
-    /// Median cost of recent frames in which the network ran.
-    pub run_cost_ms: Option<f32>,
-    /// Median cost of recent frames that reused the last output.
-    pub skip_cost_ms: Option<f32>,
-    /// `true` when costs are GPU timestamps, `false` for CPU recording time.
-    pub gpu_timestamps: bool,
+/// A camera's measured costs and what its budget chose: the filter's state
+/// for the budget, on every [`StyleTransfer`](crate::style_transfer::StyleTransfer)
+/// camera (costs are measured with or without a budget).
+#[derive(Component, Debug)]
+pub(crate) struct FrameCost {
+    /// Where the filter writes its timestamps (read back every frame).
+    pub buffer: Handle<ShaderBuffer>,
     /// Internal resolution scale in use.
     pub scale: f32,
-    /// The budget's run interval in frames (1: every frame the schedule
-    /// allows).
+    /// Run interval in use.
     pub interval: u32,
-    /// `true` while the camera's model is not available (removed from
-    /// `Assets<StyleModel>`, or failed to load with no earlier version): the
-    /// camera renders unfiltered, and a warning was logged when it began.
-    pub model_missing: bool,
-    /// The load error of the model file's latest version, while it fails to
-    /// load (a broken edit under hot reload): the camera keeps the last
-    /// version that loaded, if any. Bevy logs the error itself.
-    pub model_load_error: Option<String>,
-    /// The error [`Self::model_load_error`] was written from, so that it is
-    /// formatted once, not every frame.
-    #[reflect(ignore)]
-    pub(crate) load_error_source: Option<Arc<AssetLoadError>>,
-    /// Settings changes so far; costs are only compared within one.
-    #[reflect(ignore)]
-    pub(crate) generation: u32,
-    #[reflect(ignore)]
+    /// Bumped by every change of `scale` or `interval`; costs measured under
+    /// an older generation are not the current settings' costs.
+    pub generation: u32,
+    /// The latest measurement, until reported.
+    pub latest: Option<CostSample>,
     run_costs: Vec<f32>,
-    #[reflect(ignore)]
     skip_costs: Vec<f32>,
-    /// The GPU buffer the filter writes its cost into (read back every
-    /// frame by an entity of its own).
-    #[reflect(ignore)]
-    pub(crate) cost_buffer: Option<Handle<ShaderBuffer>>,
 }
 
-impl Default for StyleTransferStatus {
-    fn default() -> Self {
-        Self {
-            cost_ms: None,
-            run_cost_ms: None,
-            skip_cost_ms: None,
-            gpu_timestamps: false,
-            scale: 1.0,
-            interval: 1,
-            model_missing: false,
-            model_load_error: None,
-            load_error_source: None,
-            generation: 0,
-            run_costs: Vec::new(),
-            skip_costs: Vec::new(),
-            cost_buffer: None,
-        }
-    }
+/// The medians of a camera's recent costs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct CostMedians {
+    /// Frames in which the network ran.
+    pub run_ms: Option<f32>,
+    /// Frames that reused the last output.
+    pub skip_ms: Option<f32>,
 }
 
-/// One frame's measured cost.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct CostSample {
     /// The settings generation it was measured under.
     pub generation: u32,
     /// The network ran in that frame.
     pub ran: bool,
+    /// The cost: GPU time where there are timestamps, else `cpu_ms`.
     pub ms: f32,
+    /// The CPU time of recording the filter.
+    pub cpu_ms: f32,
+    /// `ms` is GPU time.
+    pub gpu: bool,
 }
 
 /// Samples per decision (median of them).
@@ -150,17 +112,30 @@ const UNDER: f32 = 0.6;
 /// Where a change aims, as a fraction of the budget.
 const AIM: f32 = 0.85;
 
-impl StyleTransferStatus {
+impl FrameCost {
+    /// A camera's state before any measurement: `max_scale`, every frame.
+    pub fn new(buffer: Handle<ShaderBuffer>, max_scale: f32) -> Self {
+        Self {
+            buffer,
+            scale: max_scale,
+            interval: 1,
+            generation: 0,
+            latest: None,
+            run_costs: Vec::new(),
+            skip_costs: Vec::new(),
+        }
+    }
+
     /// Records `sample` and, under `budget`, adapts scale and interval
     /// (`max_scale`: the camera's own `resolution_scale`). Without a budget
     /// the scale is `max_scale` and the interval 1.
-    pub(crate) fn record(
+    pub fn record(
         &mut self,
         sample: CostSample,
         budget: Option<&FrameBudget>,
         max_scale: f32,
-    ) {
-        self.cost_ms = Some(sample.ms);
+    ) -> CostMedians {
+        self.latest = Some(sample);
         if sample.generation == self.generation {
             let costs = if sample.ran {
                 &mut self.run_costs
@@ -172,17 +147,20 @@ impl StyleTransferStatus {
                 costs.remove(0);
             }
         }
-        self.run_cost_ms = median(&self.run_costs);
-        self.skip_cost_ms = median(&self.skip_costs);
+        let medians = CostMedians {
+            run_ms: median(&self.run_costs),
+            skip_ms: median(&self.skip_costs),
+        };
         match budget {
-            Some(budget) => self.adapt(budget, max_scale),
+            Some(budget) => self.adapt(budget, max_scale, medians.skip_ms),
             None => self.set(max_scale, 1),
         }
+        medians
     }
 
     /// Keeps the settings within the bounds (e.g. after the camera's own
     /// scale changed).
-    pub(crate) fn clamp_to(&mut self, budget: Option<&FrameBudget>, max_scale: f32) {
+    pub fn clamp_to(&mut self, budget: Option<&FrameBudget>, max_scale: f32) {
         let (scale, interval) = match budget {
             Some(budget) => (
                 self.scale.clamp(budget.min_scale.min(max_scale), max_scale),
@@ -193,7 +171,7 @@ impl StyleTransferStatus {
         self.set(scale, interval);
     }
 
-    fn adapt(&mut self, budget: &FrameBudget, max_scale: f32) {
+    fn adapt(&mut self, budget: &FrameBudget, max_scale: f32, skip: Option<f32>) {
         let min_scale = budget.min_scale.clamp(0.05, max_scale);
         let max_interval = budget.max_interval.max(1);
         let run: Vec<f32> = self.run_costs.iter().rev().take(SAMPLES).copied().collect();
@@ -203,7 +181,7 @@ impl StyleTransferStatus {
         let Some(run) = median(&run) else {
             return;
         };
-        let skip = self.skip_cost_ms.unwrap_or(0.0);
+        let skip = skip.unwrap_or(0.0);
         let n = self.interval;
         let per_frame = |n: u32| (run + (n - 1) as f32 * skip) / n as f32;
         let target = budget.gpu_ms.max(0.01);
@@ -256,7 +234,7 @@ mod tests {
     /// A filter whose run costs `fixed + per_pixel · scale²` ms and whose
     /// skipped frames cost `skip` ms, run until settled.
     fn settle(
-        status: &mut StyleTransferStatus,
+        status: &mut FrameCost,
         budget: &FrameBudget,
         cost: impl Fn(f32) -> f32,
         skip: f32,
@@ -270,6 +248,8 @@ mod tests {
                 generation: status.generation,
                 ran,
                 ms,
+                cpu_ms: ms,
+                gpu: true,
             };
             status.record(sample, Some(budget), 1.0);
         }
@@ -279,7 +259,7 @@ mod tests {
     #[test]
     fn a_tight_budget_lowers_the_scale_and_a_generous_one_restores_it() {
         let cost = |scale: f32| 2.0 + 48.0 * scale * scale;
-        let mut status = StyleTransferStatus::default();
+        let mut status = FrameCost::new(Handle::default(), 1.0);
         let budget = FrameBudget::ms(0.4 * cost(1.0));
         let costs = settle(&mut status, &budget, cost, 1.0);
         let settled = median(&costs[150..]).unwrap();
@@ -297,7 +277,7 @@ mod tests {
     #[test]
     fn below_the_lowest_scale_the_interval_grows_and_shrinks_back() {
         let cost = |scale: f32| 30.0 + 10.0 * scale * scale;
-        let mut status = StyleTransferStatus::default();
+        let mut status = FrameCost::new(Handle::default(), 1.0);
         let budget = FrameBudget {
             gpu_ms: 12.0,
             min_scale: 0.5,

@@ -56,7 +56,7 @@ impl StyleRegion {
     }
 }
 
-/// On a [`StyleTransfer`](super::StyleTransfer) camera: paints
+/// On a [`StyleTransfer`](crate::style_transfer::StyleTransfer) camera: paints
 /// [`StyleRegion`] entities in their styles, everything else in the
 /// camera's own. Gives the camera a depth prepass and a region camera (a
 /// child, rendered just before it).
