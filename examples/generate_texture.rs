@@ -18,7 +18,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use bevy_gan_style::bridge::tensor_to_image;
-use bevy_gan_style::device::gpu_adapter_available;
 use bevy_gan_style::nn::TEXTURE_RANGE;
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::generate;
@@ -59,6 +58,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    headless::quiet_display_probe();
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -82,13 +82,11 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         tileable: !args.no_tile,
         phase_shift: 0.0,
     };
-    let gpu = !args.cpu && gpu_adapter_available(headless::BACKENDS);
-    let mut app = headless::headless_app(gpu);
-    headless::finish_setup(&mut app);
+    let (app, burn_device) = headless::tool_device(args.cpu);
     let config = &model.card().generator;
     // The first run compiles kernels; the second is timed.
-    let (image, device, ms) = match app.world().resource::<BurnDevice>().clone() {
-        BurnDevice::Gpu(device) => {
+    let (image, device, ms) = match (burn_device, app) {
+        (BurnDevice::Gpu(device), Some(app)) => {
             let limits = app
                 .world()
                 .resource::<bevy::render::renderer::RenderDevice>()
@@ -104,7 +102,8 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             let image = tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
             (image, "GPU (Bevy's render device)", start.elapsed())
         }
-        BurnDevice::Cpu(device) => {
+        (BurnDevice::Gpu(_), None) => return Err("a GPU device without its app".into()),
+        (BurnDevice::Cpu(device), _) => {
             let net = model.build::<CpuBackend>(&device)?;
             tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
             let start = Instant::now();

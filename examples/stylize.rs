@@ -26,7 +26,6 @@ use bevy::ecs::system::SystemState;
 use bevy::render::RenderApp;
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy_gan_style::bridge::{host, image_to_tensor, open_image, tensor_to_image};
-use bevy_gan_style::device::gpu_adapter_available;
 use bevy_gan_style::model::StyleNet;
 use bevy_gan_style::nn::LayerStyles;
 use bevy_gan_style::prelude::*;
@@ -92,6 +91,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    headless::quiet_display_probe();
     match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -106,13 +106,10 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     let input = load_input(&args.input, &model)?;
     let (width, height) = input.dimensions();
 
-    let gpu = !args.cpu && gpu_adapter_available(headless::BACKENDS);
-    let mut app = headless::headless_app(gpu);
-    headless::finish_setup(&mut app);
-    let burn_device = app.world().resource::<BurnDevice>().clone();
+    let (app, burn_device) = headless::tool_device(args.cpu);
 
-    let (stylized, device_name, times) = match burn_device {
-        BurnDevice::Gpu(burn) => {
+    let (stylized, device_name, times) = match (burn_device, app) {
+        (BurnDevice::Gpu(burn), Some(mut app)) => {
             // The bridge is a system parameter of the render world.
             let world = app.sub_app_mut(RenderApp).world_mut();
             let mut bridge_state = SystemState::<TensorBridge>::new(world);
@@ -166,7 +163,8 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             let image = RgbaImage::from_raw(width, height, rgba).ok_or("readback size mismatch")?;
             (image::DynamicImage::from(image).to_rgb8(), name, times)
         }
-        BurnDevice::Cpu(cpu) => {
+        (BurnDevice::Gpu(_), None) => return Err("a GPU device without its app".into()),
+        (BurnDevice::Cpu(cpu), _) => {
             let net = model.build::<CpuBackend>(&cpu)?;
             let styles = layer_styles(&model, &net, &args, &input, &cpu)?;
             let card = model.card();

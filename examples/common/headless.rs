@@ -13,6 +13,7 @@ use bevy::window::ExitCondition;
 use bevy::winit::WinitPlugin;
 use bevy_gan_style::GanStylePlugin;
 use bevy_gan_style::bridge::BridgePipelines;
+use bevy_gan_style::device::BurnDevice;
 
 /// Graphics APIs the headless apps try.
 pub const BACKENDS: Backends = Backends::PRIMARY;
@@ -20,13 +21,60 @@ pub const BACKENDS: Backends = Backends::PRIMARY;
 /// `DefaultPlugins` without a window plus [`GanStylePlugin`]; the renderer is
 /// created only when `renderer` is true. Pipelined rendering is off so that
 /// the render world stays reachable from `app`.
+#[allow(dead_code, reason = "the tools use `tool_device` instead")]
 pub fn headless_app(renderer: bool) -> App {
     headless_app_with_assets(renderer, AssetPlugin::default())
 }
 
 /// [`headless_app`] reading assets as `assets` says (another folder, file
 /// watching for hot reload).
+#[allow(dead_code, reason = "the tools use `tool_device` instead")]
 pub fn headless_app_with_assets(renderer: bool, assets: AssetPlugin) -> App {
+    // burn's autotuner logs every kernel it tunes.
+    let filter = format!("{},cubecl_runtime=warn", bevy::log::DEFAULT_FILTER);
+    app_with(renderer, assets, filter)
+}
+
+/// What a command-line tool runs networks on: Bevy's render device when an
+/// adapter exists and `cpu` is false (with the app that holds it), else
+/// burn's CPU backend with no Bevy app at all, so that nothing of a renderer
+/// is set up (and warns) for nothing. The app logs warnings and errors only,
+/// and not Bevy's warning that the adapter is a software one: tools print
+/// their device themselves. Call [`quiet_display_probe`] first.
+#[allow(
+    dead_code,
+    reason = "used by the tools, not by every includer of this file"
+)]
+pub fn tool_device(cpu: bool) -> (Option<App>, BurnDevice) {
+    if cpu || !bevy_gan_style::device::gpu_adapter_available(BACKENDS) {
+        return (None, BurnDevice::Cpu(Default::default()));
+    }
+    let filter = "warn,bevy_render::renderer=error,cubecl_runtime=warn".to_string();
+    let mut app = app_with(true, AssetPlugin::default(), filter);
+    finish_setup(&mut app);
+    let device = app.world().resource::<BurnDevice>().clone();
+    (Some(app), device)
+}
+
+/// Mesa's Vulkan drivers look for a Wayland display when a device opens, and
+/// on a machine without a session (no `XDG_RUNTIME_DIR`: servers, CI) each
+/// look prints an `error:` line. A headless tool has no display to find;
+/// with the variable pointing at the temporary folder the look fails
+/// quietly. Call it first in `main`, before any thread exists.
+#[allow(
+    dead_code,
+    reason = "used by the tools, not by every includer of this file"
+)]
+pub fn quiet_display_probe() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // SAFETY: called at the start of `main`, before the process has
+        // other threads that could read the environment concurrently.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
+    }
+}
+
+/// The headless app with the log `filter`.
+fn app_with(renderer: bool, assets: AssetPlugin, filter: String) -> App {
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
@@ -41,8 +89,7 @@ pub fn headless_app_with_assets(renderer: bool, assets: AssetPlugin) -> App {
                 ..default()
             })
             .set(LogPlugin {
-                // burn's autotuner logs every kernel it tunes.
-                filter: format!("{},cubecl_runtime=warn", bevy::log::DEFAULT_FILTER),
+                filter,
                 ..default()
             })
             .set(RenderPlugin {

@@ -14,10 +14,12 @@ mod tensor;
 mod texels;
 mod view;
 
-use bevy::asset::embedded_asset;
+use std::path::{Path, PathBuf};
+
+use bevy::asset::io::embedded::EmbeddedAssetRegistry;
+use bevy::asset::{AssetPath, embedded_asset};
 use bevy::prelude::*;
 use bevy::render::{RenderApp, RenderStartup};
-use bevy::shader::load_shader_library;
 
 use crate::device::BurnDevicePlugin;
 
@@ -51,15 +53,60 @@ impl TensorBridgePlugin {
     }
 }
 
+/// The shared WGSL libraries (`#import bevy_gan_style::texels`,
+/// `bevy_gan_style::tensor_view`), in `shaders/` at the workspace root: the
+/// shader code games read and import in passes of their own that address
+/// tensors or texel buffers.
+const LIBRARIES: [(&str, &[u8]); 2] = [
+    (
+        "texels.wgsl",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shaders/texels.wgsl"
+        )),
+    ),
+    (
+        "tensor_view.wgsl",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shaders/tensor_view.wgsl"
+        )),
+    ),
+];
+
+/// Handles that keep the libraries loaded, so that Bevy's preprocessor
+/// resolves their `#import` paths in the crate's and games' shaders.
+#[derive(Resource)]
+struct ShaderLibraries(
+    #[expect(dead_code, reason = "held to keep them loaded")] Vec<Handle<Shader>>,
+);
+
+/// Embeds the libraries (`embedded://bevy_gan_style_runtime/shaders/…`)
+/// and loads them.
+fn load_libraries(app: &mut App) {
+    let registry = app.world().resource::<EmbeddedAssetRegistry>();
+    let paths: Vec<PathBuf> = LIBRARIES
+        .iter()
+        .map(|(name, bytes)| {
+            let path = Path::new("bevy_gan_style_runtime/shaders").join(name);
+            registry.insert_asset(PathBuf::new(), &path, *bytes);
+            path
+        })
+        .collect();
+    let server = app.world().resource::<AssetServer>();
+    let handles = paths
+        .into_iter()
+        .map(|path| server.load(AssetPath::from_path_buf(path).with_source("embedded")))
+        .collect();
+    app.insert_resource(ShaderLibraries(handles));
+}
+
 impl Plugin for TensorBridgePlugin {
     fn build(&self, app: &mut App) {
         if app.get_sub_app(RenderApp).is_none() {
             return;
         }
-        // Libraries stay loaded so that Bevy's preprocessor resolves their
-        // `#import` paths in the crate's and users' shaders.
-        load_shader_library!(app, "texels.wgsl");
-        load_shader_library!(app, "tensor_view.wgsl");
+        load_libraries(app);
         embedded_asset!(app, "texture_to_tensor.wgsl");
         embedded_asset!(app, "tensor_to_texture.wgsl");
         app.sub_app_mut(RenderApp)

@@ -9,7 +9,7 @@ use bevy::render::renderer::RenderDevice;
 use super::error::BridgeError;
 
 /// How the shaders read and write a texture format's texels (the `KIND_*`
-/// constants of `texels.wgsl`).
+/// constants of `shaders/texels.wgsl`).
 ///
 /// ```
 /// use bevy_gan_style_runtime::bridge::TexelKind;

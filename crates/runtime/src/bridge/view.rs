@@ -1,5 +1,5 @@
 //! The uniform every tensor ↔ texel pass is addressed with: one Rust
-//! mirror of `TensorView` in `tensor_view.wgsl`.
+//! mirror of `TensorView` in `shaders/tensor_view.wgsl`.
 
 use bevy::math::UVec2;
 use bevy::render::render_resource::encase::UniformBuffer;

@@ -1,5 +1,6 @@
 // How a compute pass sees a burn tensor [1, 3, H, W] and the texels of an
-// image next to it (mirrored by `TensorView` in src/bridge/view.rs).
+// image next to it (mirrored by `TensorView` in
+// crates/runtime/src/bridge/view.rs).
 
 #define_import_path bevy_gan_style::tensor_view
 
