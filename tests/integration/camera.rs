@@ -81,12 +81,35 @@ impl Scene {
         }
     }
 
-    /// Renders `frames` frames and reads the last one back.
+    /// Renders `frames` frames and reads the last one back; first, when the
+    /// camera's filter is on, frames until its network is warmed up at the
+    /// camera's size (as a game shows `StyleTransferStatus::ready`).
     pub fn render(&mut self, frames: usize) -> RgbaImage {
+        self.wait_ready();
         for _ in 0..frames {
             self.app.update();
         }
         self.read()
+    }
+
+    /// Runs frames until the camera's filter, when it is on, is ready (two
+    /// frames at least: the status reports the previous frame's plan, so a
+    /// change made before this call shows in it a frame later).
+    pub fn wait_ready(&mut self) {
+        self.app.update();
+        self.app.update();
+        let on = |scene: &Self| {
+            let world = scene.app.world();
+            let settings = world.get::<StyleTransfer>(scene.camera);
+            let status = world.get::<StyleTransferStatus>(scene.camera);
+            settings.is_some_and(|s| s.enabled && s.strength > 0.0)
+                && status.is_some_and(|s| !s.ready && !s.model_missing)
+        };
+        let start = std::time::Instant::now();
+        while on(self) && start.elapsed() < std::time::Duration::from_secs(300) {
+            self.app.update();
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
     }
 
     /// The camera's target image as rendered by the last frame.
@@ -456,6 +479,7 @@ fn hdr_cameras_are_filtered_too() {
 /// radians per frame; returns the warping errors measured along the way and
 /// the last frame.
 fn orbit(scene: &mut Scene, frames: usize, step: f32) -> (Vec<f64>, RgbaImage) {
+    scene.wait_ready();
     let mut errors = Vec::new();
     for frame in 0..frames {
         let angle = frame as f32 * step;

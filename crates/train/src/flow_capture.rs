@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use bevy::asset::{embedded_asset, load_embedded_asset};
 use bevy::core_pipeline::prepass::{DepthPrepass, MotionVectorPrepass, ViewPrepassTextures};
 use bevy::core_pipeline::{Core3d, Core3dSystems, tonemapping::tonemapping};
+use bevy::ecs::entity::EntityHashMap;
 use bevy::prelude::*;
 use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
 use bevy::render::gpu_readback::{Readback, ReadbackComplete};
@@ -19,16 +20,18 @@ use bevy::render::render_resource::binding_types::{
 use bevy::render::render_resource::{
     BindGroupEntries, BindGroupLayoutDescriptor, BindGroupLayoutEntries, BufferUsages,
     CachedComputePipelineId, ComputePipelineDescriptor, PipelineCache, ShaderStages, ShaderType,
-    TextureSampleType,
+    TextureSampleType, UniformBuffer,
 };
-use bevy::render::renderer::{RenderContext, ViewQuery};
+use bevy::render::renderer::{RenderContext, RenderQueue, ViewQuery};
 use bevy::render::storage::{GpuShaderBuffer, ShaderBuffer};
 use bevy::render::sync_component::SyncComponent;
 use bevy::render::view::ViewTarget;
 use bevy::render::{RenderApp, RenderStartup};
 
 use super::flow::{FlowFrame, HEADER_WORDS, PIXEL_WORDS};
-use bevy_gan_style_runtime::bridge::{TensorBridgePlugin, dispatch_2d, uniform_buffer as uniform};
+use bevy_gan_style_runtime::bridge::{
+    Bound, CachedBindGroup, TensorBridgePlugin, dispatch_2d, write_uniform,
+};
 
 /// Records `count` consecutive frames of this camera (after `warm_up`
 /// frames) with Bevy's motion vectors and depth, as [`FlowFrame`]s: saved
@@ -200,7 +203,7 @@ pub struct ExtractedCaptureFlow {
 
 /// Uniforms of the capture pass (`CaptureParams` in
 /// `capture_flow.wgsl`).
-#[derive(ShaderType, Clone, Copy, Debug)]
+#[derive(ShaderType, Clone, Copy, Debug, Default)]
 struct CaptureParams {
     frame: u32,
     sequence: u32,
@@ -263,13 +266,19 @@ fn init_pipeline(mut commands: Commands, cache: Res<PipelineCache>, assets: Res<
 /// Records the capture pass of the current view, in Bevy's own command
 /// stream (after the scene and tonemapping).
 fn capture_flow(
-    view: ViewQuery<(&ViewTarget, &ExtractedCaptureFlow, &ViewPrepassTextures)>,
+    view: ViewQuery<(
+        Entity,
+        &ViewTarget,
+        &ExtractedCaptureFlow,
+        &ViewPrepassTextures,
+    )>,
     buffers: Res<RenderAssets<GpuShaderBuffer>>,
     pipeline: Option<Res<CapturePipeline>>,
-    cache: Res<PipelineCache>,
+    (cache, queue): (Res<PipelineCache>, Res<RenderQueue>),
+    mut views: Local<EntityHashMap<CaptureBindings>>,
     mut ctx: RenderContext,
 ) {
-    let (target, capture, prepass) = view.into_inner();
+    let (entity, target, capture, prepass) = view.into_inner();
     let (Some(pipeline), Some(buffer)) = (pipeline, buffers.get(capture.buffer)) else {
         return;
     };
@@ -292,25 +301,43 @@ fn capture_flow(
         return;
     }
     let device = ctx.render_device().clone();
-    let Ok(params) = uniform(&device, "gan_style capture flow", &capture.params) else {
+    let bindings = views.entry(entity).or_default();
+    let Ok(params) = write_uniform(&mut bindings.params, capture.params, (&device, &queue)) else {
         return;
     };
-    let bind_group = device.create_bind_group(
-        "gan_style capture flow",
-        &cache.get_bind_group_layout(&pipeline.layout),
-        &BindGroupEntries::sequential((
-            target.main_texture_view(),
-            &motion.texture.default_view,
-            depth,
-            params.as_entire_binding(),
-            buffer.buffer.as_entire_binding(),
-        )),
-    );
+    let params = params.clone();
+    let key = vec![
+        Bound::view(target.main_texture_view()),
+        Bound::view(&motion.texture.default_view),
+        Bound::view(depth),
+        Bound::buffer(&params),
+        Bound::buffer(&buffer.buffer),
+    ];
+    let bind_group = bindings.group.get_or_make(key, || {
+        device.create_bind_group(
+            "gan_style capture flow",
+            &cache.get_bind_group_layout(&pipeline.layout),
+            &BindGroupEntries::sequential((
+                target.main_texture_view(),
+                &motion.texture.default_view,
+                depth,
+                params.as_entire_binding(),
+                buffer.buffer.as_entire_binding(),
+            )),
+        )
+    });
     dispatch_2d(
         ctx.command_encoder(),
         "gan_style capture flow",
         compute,
-        &bind_group,
+        bind_group,
         size,
     );
+}
+
+/// A view's capture uniform and bind group, kept between frames.
+#[derive(Default)]
+struct CaptureBindings {
+    params: UniformBuffer<CaptureParams>,
+    group: CachedBindGroup,
 }

@@ -30,7 +30,7 @@ pub use pipeline::BridgePipelines;
 pub use pixels::{MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, image_to_tensor, open_image, tensor_to_image};
 pub use tensor::BoundTensor;
 pub use texels::{TexelBuffer, TexelKind};
-pub use view::{TensorView, uniform_buffer};
+pub use view::TensorView;
 
 /// Sets up [`TensorBridge`] in the render world: embeds the crate's shared
 /// WGSL (`bevy_gan_style::texels`, `bevy_gan_style::tensor_view`) and

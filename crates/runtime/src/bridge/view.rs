@@ -2,12 +2,8 @@
 //! mirror of `TensorView` in `shaders/tensor_view.wgsl`.
 
 use bevy::math::UVec2;
-use bevy::render::render_resource::encase::UniformBuffer;
-use bevy::render::render_resource::{Buffer, BufferUsages, ShaderType};
-use bevy::render::renderer::RenderDevice;
-use wgpu::util::BufferInitDescriptor;
+use bevy::render::render_resource::ShaderType;
 
-use super::error::BridgeError;
 use super::tensor::BoundTensor;
 use super::texels::TexelBuffer;
 
@@ -77,28 +73,4 @@ impl TensorView {
         let scale = 1.0 / (range.1 - range.0);
         (scale, -range.0 * scale)
     }
-
-    /// A uniform buffer holding the view.
-    pub fn uniform(&self, device: &RenderDevice) -> Result<Buffer, BridgeError> {
-        uniform_buffer(device, "gan_style tensor view", self)
-    }
-}
-
-/// A uniform buffer holding `value`, laid out by its [`ShaderType`].
-pub fn uniform_buffer<
-    T: ShaderType + bevy::render::render_resource::encase::internal::WriteInto,
->(
-    device: &RenderDevice,
-    label: &str,
-    value: &T,
-) -> Result<Buffer, BridgeError> {
-    let mut bytes = UniformBuffer::new(Vec::<u8>::new());
-    bytes
-        .write(value)
-        .map_err(|e| BridgeError::Runtime(e.to_string()))?;
-    Ok(device.create_buffer_with_data(&BufferInitDescriptor {
-        label: Some(label),
-        contents: bytes.as_ref(),
-        usage: BufferUsages::UNIFORM,
-    }))
 }

@@ -1,8 +1,8 @@
 //! Model assets built on the render device, as render assets: every kind of
 //! [`CardModel`] (style models, texture models) the same way. A network is
 //! warmed up (its kernels compiled and autotuned) on a background task when
-//! its model loads, so that no frame waits for it; until then it is not
-//! [`ready`](GpuNet::is_ready).
+//! its model loads, and again at each new input size a view asks for
+//! ([`GpuNet::ready_at`]), so that no frame waits for it.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -14,6 +14,7 @@ use bevy::prelude::*;
 use bevy::render::RenderApp;
 use bevy::render::render_asset::{PrepareAssetError, RenderAsset, RenderAssetPlugin};
 use bevy::tasks::AsyncComputeTaskPool;
+use burn::backend::wgpu::WgpuDevice;
 
 use super::loader::CardModel;
 use crate::device::{BurnDevice, GpuBackend, on_render_stream, on_warm_up_stream};
@@ -30,13 +31,41 @@ pub struct GpuNet<M: CardModel> {
     /// a hot-reloaded model is told apart from the one it replaced.
     pub revision: u64,
     warm: Arc<AtomicBool>,
+    /// Warm-ups at input sizes, started or done.
+    sizes: Mutex<HashMap<UVec2, Arc<AtomicBool>>>,
+    device: Option<WgpuDevice>,
 }
 
-impl<M: CardModel> GpuNet<M> {
+impl<M: CardModel + Clone> GpuNet<M> {
     /// Whether the network is warmed up: its first run on the device (shader
     /// compilation, autotuning) is done, off the frame.
     pub fn is_ready(&self) -> bool {
         self.warm.load(Ordering::Acquire)
+    }
+
+    /// Whether the network is warmed up at input `size` too (some kernels
+    /// are specialised by size); the first call for a size starts its
+    /// warm-up on a background task, once the model's own one is done.
+    pub fn ready_at(&self, size: UVec2) -> bool {
+        let (Some(net), Some(device)) = (&self.net, &self.device) else {
+            return false;
+        };
+        if !self.is_ready() {
+            return false;
+        }
+        let mut sizes = self
+            .sizes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match sizes.get(&size) {
+            Some(warm) => warm.load(Ordering::Acquire),
+            None => {
+                let warm = Arc::new(AtomicBool::new(false));
+                sizes.insert(size, warm.clone());
+                warm_up(&self.model, net, device, Some(size), &warm);
+                false
+            }
+        }
     }
 }
 
@@ -120,8 +149,12 @@ impl<M: CardModel + Clone> RenderAsset for GpuNet<M> {
     ) -> Result<Self, PrepareAssetError<M>> {
         let warm = Arc::new(AtomicBool::new(false));
         warm_nets.lock().insert(id, warm.clone());
-        let net = match &**burn {
-            BurnDevice::Gpu(device) => on_render_stream(|| {
+        let device = match &**burn {
+            BurnDevice::Gpu(device) => Some(device.clone()),
+            BurnDevice::Cpu(_) => None,
+        };
+        let net = match &device {
+            Some(device) => on_render_stream(|| {
                 model
                     .build::<GpuBackend>(device)
                     .inspect_err(|e| {
@@ -132,9 +165,9 @@ impl<M: CardModel + Clone> RenderAsset for GpuNet<M> {
                     })
                     .ok()
                     .map(Arc::new)
-                    .inspect(|net| warm_up(&model, net, device, &warm))
+                    .inspect(|net| warm_up(&model, net, device, None, &warm))
             }),
-            BurnDevice::Cpu(_) => None,
+            None => None,
         };
         let revision = BUILDS.fetch_add(1, Ordering::Relaxed);
         Ok(Self {
@@ -142,24 +175,27 @@ impl<M: CardModel + Clone> RenderAsset for GpuNet<M> {
             model,
             revision,
             warm,
+            sizes: Mutex::default(),
+            device,
         })
     }
 }
 
-/// Runs `net` once on a background task (its own burn stream), then sets
-/// `warm`. A failure is logged and the network counted as warm: its
-/// errors then show where it is used.
+/// Runs `net` once (at input `size`, or a small one) on a background task
+/// (its own burn stream), then sets `warm`. A failure is logged and the
+/// network counted as warm: its errors then show where it is used.
 fn warm_up<M: CardModel + Clone>(
     model: &M,
     net: &Arc<M::Net<GpuBackend>>,
-    device: &burn::backend::wgpu::WgpuDevice,
+    device: &WgpuDevice,
+    size: Option<UVec2>,
     warm: &Arc<AtomicBool>,
 ) {
     let (model, net, device, warm) = (model.clone(), net.clone(), device.clone(), warm.clone());
     AsyncComputeTaskPool::get()
         .spawn(async move {
             let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                on_warm_up_stream(|| model.warm_up(&net, &device));
+                on_warm_up_stream(|| model.warm_up(&net, &device, size));
             }));
             if run.is_err() {
                 error!("bevy_gan_style: warming up `{}` failed", model.name());

@@ -27,11 +27,12 @@ pub trait CardModel: Asset + Sized {
     /// Builds the network on `device` with the model's weights.
     fn build<B: Backend>(&self, device: &B::Device) -> Result<Self::Net<B>, ModelError>;
 
-    /// Runs the network once on the render device, on a background task
-    /// when the model loads, so that its one-time costs (shader
-    /// compilation, autotuning) are paid before its first frame; returns
-    /// once the GPU is done.
-    fn warm_up(&self, net: &Self::Net<GpuBackend>, device: &WgpuDevice);
+    /// Runs the network once on the render device, on a background task,
+    /// so that its one-time costs (shader compilation, autotuning) are paid
+    /// before a frame needs it: when the model loads (`size` `None`: a small
+    /// input) and, for networks that run on views, at each new input `size`
+    /// (some kernels are specialised by size). Returns once the GPU is done.
+    fn warm_up(&self, net: &Self::Net<GpuBackend>, device: &WgpuDevice, size: Option<UVec2>);
 
     /// The model's name, for messages.
     fn name(&self) -> &str;

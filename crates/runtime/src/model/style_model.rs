@@ -79,17 +79,18 @@ impl CardModel for StyleModel {
         &self.card.name
     }
 
-    /// One stylization of a small blank image in f32 (every kernel the
-    /// network uses at any size); arbitrary-style models also predict once
-    /// from a blank style image, so that the first real style image (picked
-    /// mid-game) does not wait for the predictor's shaders.
-    fn warm_up(&self, net: &StyleNet<GpuBackend>, device: &WgpuDevice) {
+    /// One stylization of a blank image in f32, small or of `size`;
+    /// arbitrary-style models also predict once from a blank style image,
+    /// so that the first real style image (picked mid-game) does not wait
+    /// for the predictor's shaders.
+    fn warm_up(&self, net: &StyleNet<GpuBackend>, device: &WgpuDevice, size: Option<UVec2>) {
         let multiple = self.card.size_multiple();
-        let side = self
+        let small = self
             .card
             .min_input_size()
             .max(32)
-            .next_multiple_of(multiple);
+            .next_multiple_of(multiple) as u32;
+        let size = size.unwrap_or(UVec2::splat(small));
         let style = match net {
             StyleNet::Arbitrary(net) => {
                 let size = STYLE_IMAGE_SIZE as usize;
@@ -97,7 +98,7 @@ impl CardModel for StyleModel {
             }
             _ => Tensor::zeros([1, self.card.num_styles().max(1)], device),
         };
-        let image = Tensor::zeros([1, 3, side, side], device);
+        let image = Tensor::zeros([1, 3, size.y as usize, size.x as usize], device);
         // Reading the result back waits for the GPU.
         drop(net.forward(image, style).into_data());
     }

@@ -82,8 +82,9 @@ impl CardModel for TextureModel {
         &self.card.name
     }
 
-    /// One small tileable texture (a 2 × 2 latent field).
-    fn warm_up(&self, net: &PsganGenerator<GpuBackend>, device: &WgpuDevice) {
+    /// One small tileable texture (a 2 × 2 latent field; textures are made
+    /// on demand, so no size is warmed up on its own).
+    fn warm_up(&self, net: &PsganGenerator<GpuBackend>, device: &WgpuDevice, _: Option<UVec2>) {
         let latent = PsganLatent::sample(&self.card.generator, &[0], 2, 2, device);
         // Reading the result back waits for the GPU.
         drop(net.forward(&latent, true).into_data());

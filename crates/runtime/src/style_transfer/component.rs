@@ -1,12 +1,15 @@
 //! The core filter's components: what a game puts on its camera, and what
 //! the filter reports back.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use bevy::camera::CameraMainTextureUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureUsages;
 
 use super::view::FilterRate;
-use crate::model::{LayerMix, StyleModel, StyleWeights, WarmNets};
+use crate::model::{LayerMix, StyleModel, StyleWeights};
 use bevy_gan_style_nn::{ColorPreservation, Precision};
 
 /// Renders a 3D camera in a painting's style: the style network runs on the
@@ -35,7 +38,7 @@ use bevy_gan_style_nn::{ColorPreservation, Precision};
 /// ```
 #[derive(Component, Reflect, Clone, Debug)]
 #[reflect(Component, Default, Clone)]
-#[require(Camera3d, RestylizeRequests, StyleTransferStatus)]
+#[require(Camera3d, RestylizeRequests, StyleTransferStatus, ReadyFlag)]
 pub struct StyleTransfer {
     /// The style model (a `*.style.ron` card).
     pub model: Handle<StyleModel>,
@@ -148,9 +151,11 @@ pub struct RestylizeRequests(pub u32);
 #[derive(Component, Reflect, Clone, Debug, PartialEq)]
 #[reflect(Component, Default, Clone)]
 pub struct StyleTransferStatus {
-    /// The camera's network is built on the device and its kernels are
-    /// compiled (off the frame, when the model loaded): frames from now on
-    /// are stylized. Until then the camera renders unfiltered.
+    /// The camera's network is built on the device and warmed up at the
+    /// camera's size (its kernels compiled off the frame, when the model
+    /// loaded and when the size first came up): the camera's frames are
+    /// stylized. Until then it renders unfiltered, or with the previous
+    /// model's last output after a model swap or a hot reload.
     pub ready: bool,
     /// The internal resolution scale in use (the camera's own, or what its
     /// [`FrameBudget`](super::FrameBudget) chose).
@@ -190,19 +195,26 @@ impl Default for StyleTransferStatus {
     }
 }
 
-/// Keeps each camera's status in step with its model's network and its
-/// rate (`StyleTransferSystems::Update`).
+/// Whether the render world found a camera's network ready at the camera's
+/// size in the last frame (shared with the render world).
+#[derive(Component, Clone, Default, Debug)]
+pub struct ReadyFlag(pub(crate) Arc<AtomicBool>);
+
+/// Keeps each camera's status in step with its network and its rate
+/// (`StyleTransferSystems::Update`).
 pub(crate) fn update_status(
     mut cameras: Query<(
         &StyleTransfer,
+        &ReadyFlag,
         Option<&FilterRate>,
         &mut StyleTransferStatus,
     )>,
-    warm: Res<WarmNets<StyleModel>>,
 ) {
-    for (settings, rate, mut status) in &mut cameras {
+    for (settings, ready, rate, mut status) in &mut cameras {
         let max_scale = settings.max_scale();
-        let ready = warm.is_warm(settings.model.id());
+        // Taken, not read: a frame that does not plan the view (e.g. its
+        // new target not on the GPU yet) leaves it false.
+        let ready = settings.enabled && ready.0.swap(false, Ordering::Relaxed);
         let scale = rate.map_or(max_scale, |rate| rate.scale.clamp(0.05, max_scale));
         let interval = rate.map_or(1, |rate| rate.interval.max(1));
         if (status.ready, status.scale, status.interval) != (ready, scale, interval) {

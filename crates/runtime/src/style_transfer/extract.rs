@@ -6,7 +6,7 @@ use bevy::render::extract_component::ExtractComponent;
 use bevy::render::sync_component::SyncComponent;
 
 use super::component::{
-    RestylizeRequests, StyleSchedule, StyleTransfer, StyleTransferStatus, finite_or,
+    ReadyFlag, RestylizeRequests, StyleSchedule, StyleTransfer, StyleTransferStatus, finite_or,
 };
 use crate::model::{LayerMix, StyleModel, StyleWeights};
 use bevy_gan_style_nn::{ColorPreservation, Precision};
@@ -35,6 +35,8 @@ pub struct ExtractedStyleTransfer {
     pub layers: LayerMix,
     /// Colour preservation.
     pub preserve_color: ColorPreservation,
+    /// Where the plan says whether the network is ready at the view's size.
+    pub(crate) ready: ReadyFlag,
 }
 
 impl SyncComponent for StyleTransfer {
@@ -46,15 +48,17 @@ impl ExtractComponent for StyleTransfer {
         &'static StyleTransfer,
         Option<&'static RestylizeRequests>,
         Option<&'static StyleTransferStatus>,
+        Option<&'static ReadyFlag>,
     );
     type QueryFilter = ();
     type Out = ExtractedStyleTransfer;
 
     fn extract_component(
-        (settings, requests, status): (
+        (settings, requests, status, ready): (
             &StyleTransfer,
             Option<&RestylizeRequests>,
             Option<&StyleTransferStatus>,
+            Option<&ReadyFlag>,
         ),
     ) -> Option<ExtractedStyleTransfer> {
         // Disabled, zero strength or a model gone from `Assets` (its network
@@ -72,6 +76,7 @@ impl ExtractComponent for StyleTransfer {
             requests: requests.map_or(0, |r| r.0),
             layers: settings.layers.clone(),
             preserve_color: settings.preserve_color,
+            ready: ready.cloned().unwrap_or_default(),
         })
     }
 }

@@ -2,6 +2,8 @@
 //! size, whether the network is due), the style a run uses once the
 //! features added their inputs, and the end of the frame.
 
+use std::sync::atomic::Ordering;
+
 use bevy::ecs::system::SystemParam;
 use bevy::math::UVec2;
 use bevy::prelude::*;
@@ -89,6 +91,10 @@ pub(crate) fn plan_views(
         };
         let view = (size, kind, context.frame.0);
         let plan = plan_frame(state, view, settings, rate, gpu_net, &context.device);
+        // The main world takes the flag every frame (a view not planned
+        // counts as not ready).
+        let ready = plan.as_ref().is_some_and(|plan| plan.ready);
+        settings.ready.0.store(ready, Ordering::Relaxed);
         let mut entity = commands.entity(entity);
         if let Some(fresh) = fresh {
             entity.insert((fresh, ComposeBindings::default()));
@@ -135,21 +141,20 @@ fn plan_frame(
         model: settings.model,
         revision: gpu_net.revision,
         net_size,
+        output_range: gpu_net.model.card().output_range,
     };
     let reusable = state
         .output
         .as_ref()
         .is_some_and(|(_, last)| *last == produced);
-    if !gpu_net.is_ready() {
+    if !gpu_net.ready_at(net_size) {
         // Its kernels still compile off the frame: keep showing the last
-        // output (of the model's previous version, or of another model)
-        // where it fits, else the frame as rendered.
-        let fits = state
-            .output
-            .as_ref()
-            .is_some_and(|(_, last)| last.net_size == net_size);
-        return fits.then_some(FramePlan {
+        // output (of another size, of the model's previous version, or of
+        // another model; the compose pass scales it to the view), else the
+        // frame as rendered.
+        return state.output.is_some().then_some(FramePlan {
             step: Step::Reuse,
+            ready: false,
             ..FramePlan::new(net_size, history_valid, true)
         });
     }

@@ -104,6 +104,7 @@ pub(crate) fn run_network(
             model: settings.model,
             revision: gpu_net.revision,
             net_size: plan.net_size,
+            output_range: card.output_range,
         };
         state.output = Some((output.clone(), produced));
         plan.ran = Some(NetworkRun {
@@ -136,14 +137,12 @@ fn with_strength(
 /// (`StyleTransferSystems::Compose`).
 pub(crate) fn record_compose(
     view: ViewQuery<(&ViewTarget, &mut ComposeBindings, FilteredView)>,
-    nets: Res<RenderAssets<GpuNet<StyleModel>>>,
     compose: Res<ComposePipeline>,
     (cache, device, queue): (Res<PipelineCache>, Res<RenderDevice>, Res<RenderQueue>),
     mut context: RenderContext,
 ) {
     let (target, mut bindings, (settings, mut plan, mut state)) = view.into_inner();
-    let (Some(gpu_net), Some((output, _))) = (nets.get(settings.model), state.output.clone())
-    else {
+    let Some((output, produced)) = state.output.clone() else {
         return;
     };
     if plan.step == Step::Unfiltered {
@@ -153,7 +152,7 @@ pub(crate) fn record_compose(
         strength: settings.strength,
         split: settings.split,
         plan: &plan,
-        output_range: gpu_net.model.card().output_range,
+        output_range: produced.output_range,
     };
     let encoder = context.command_encoder();
     let result = on_render_stream(|| {

@@ -72,6 +72,8 @@ pub(crate) struct Produced {
     /// The build of the model's network (a hot reload makes a new one).
     pub revision: u64,
     pub net_size: UVec2,
+    /// The range of its values (the model's output range).
+    pub output_range: (f32, f32),
 }
 
 /// Style rows kept per view: the dense weights uploaded, and their tensor.
@@ -185,6 +187,9 @@ pub(crate) struct FramePlan {
     pub step: Step,
     /// The last output fits this frame (same model build and size).
     pub reusable: bool,
+    /// The network is warmed up at this size (else the plan shows an older
+    /// output while it is).
+    pub ready: bool,
     /// Style vectors (arbitrary-style networks), from the style images.
     pub vectors: Option<PlanVectors>,
     /// A style map, from the camera's regional styles.
@@ -207,6 +212,7 @@ impl FramePlan {
             history_valid,
             step: Step::Run,
             reusable,
+            ready: true,
             vectors: None,
             map: None,
             history: None,
