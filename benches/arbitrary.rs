@@ -32,7 +32,7 @@ const SIZES: [(usize, usize); 3] = [(256, 256), (640, 360), (1280, 720)];
 const RUNS: usize = 3;
 
 /// Predictor, then transformer at each size.
-fn time_backend<B: Backend>(model: &StyleModel, device: &B::Device) -> Vec<f64> {
+fn time_backend<B: StageBackend>(model: &StyleModel, device: &B::Device) -> Vec<f64> {
     let StyleNet::Arbitrary(net) = model.build::<B>(device).expect("weights load") else {
         panic!("the card is not an arbitrary-style model");
     };

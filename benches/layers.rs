@@ -181,7 +181,7 @@ fn profile_fused(
         let [_, _, h, w] = x.meta.shape().dims::<4>();
         let macs = stage.macs(w, h);
         let (out_w, out_h) = stage.output_size(w, h);
-        let gpu = GpuStage::new(stage, out_h, out_w).expect("a wgpu stage");
+        let gpu = GpuStage::new(stage, out_h, out_w);
         if stage.skip == Skip::Save {
             saved = Some(x.clone());
         }
@@ -257,7 +257,7 @@ fn print_table<B: Backend>(title: &str, stages: &[ConvStage<B>], ops: &[Op], pea
 }
 
 /// The stages of both networks on `B`: (name, stages).
-fn networks<B: Backend>(device: &B::Device) -> Vec<(&'static str, Vec<ConvStage<B>>)> {
+fn networks<B: StageBackend>(device: &B::Device) -> Vec<(&'static str, Vec<ConvStage<B>>)> {
     let load = |card: &str| {
         StyleModel::load_file(format!("{}/assets/models/{card}.style.ron", root::root()))
             .expect("model")

@@ -7,11 +7,14 @@ use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy_gan_style::prelude::*;
 
 /// View size of the scripted orbit.
+#[allow(dead_code, reason = "for the orbiting benches, not every includer")]
 pub const ORBIT_SIZE: (u32, u32) = (256, 256);
 /// Frames of the orbit.
+#[allow(dead_code, reason = "for the orbiting benches, not every includer")]
 pub const ORBIT_FRAMES: usize = 54;
 /// Frames at the start of the orbit left out of measurements (pipeline
 /// creation, autotuning, the first frame without a previous one).
+#[allow(dead_code, reason = "for the orbiting benches, not every includer")]
 pub const ORBIT_WARM: usize = 6;
 
 /// Points `camera` at a new `size` image target; returns it.

@@ -25,7 +25,7 @@ pub fn median_ms<B: Backend>(device: &B::Device, runs: usize, mut f: impl FnMut(
 /// Median milliseconds of `runs` forward passes of a style network (after
 /// one warm-up) at each `(width, height)`, in stored style 0.
 #[allow(dead_code, reason = "not every bench times style networks")]
-pub fn forward_ms<B: Backend>(
+pub fn forward_ms<B: StageBackend>(
     model: &StyleModel,
     device: &B::Device,
     sizes: &[(usize, usize)],

@@ -10,14 +10,15 @@
 //! its own component, taking part through the view's plan
 //! ([`StyleTransferSystems`] orders them):
 //!
-//! * [`StyleTemporalPlugin`]: stabilisation and amortized runs
-//!   ([`StyleTemporal`]), [`WarpingErrorProbe`], [`FillMask`];
-//! * [`FrameBudgetPlugin`]: the filter's cost, and [`FrameBudget`];
-//! * [`StyleImagesPlugin`]: [`StyleImages`] for arbitrary-style models;
-//! * [`StyleMapPlugin`]: [`StyleMap`] (masks, depth bands) and
+//! * [`StyleTemporalPlugin`] adds stabilisation and amortized runs
+//!   ([`StyleTemporal`]), [`WarpingErrorProbe`] and [`FillMask`];
+//! * [`FrameBudgetPlugin`] measures the filter's cost and holds
+//!   [`FrameBudget`]s;
+//! * [`StyleImagesPlugin`] adds [`StyleImages`] for arbitrary-style models;
+//! * [`StyleMapPlugin`] adds [`StyleMap`] (masks, depth bands) and
 //!   [`StyleRegions`] with [`StyleRegion`] entities;
-//! * [`FeatureMapProbePlugin`]: [`FeatureMapProbe`];
-//! * [`MissingModelPlugin`]: cameras whose model is gone or broken.
+//! * [`FeatureMapProbePlugin`] adds [`FeatureMapProbe`];
+//! * [`MissingModelPlugin`] reports cameras whose model is gone or broken.
 
 mod budget;
 mod component;

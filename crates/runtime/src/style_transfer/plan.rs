@@ -51,16 +51,19 @@ impl PlanContext<'_> {
     }
 }
 
+/// A filtered view as its plan sees it.
+type PlannedView = (
+    Entity,
+    &'static ViewTarget,
+    &'static ExtractedStyleTransfer,
+    Option<&'static FilterRate>,
+    Option<&'static mut ViewFilter>,
+);
+
 /// Plans every filtered view's frame (`StyleTransferSystems::Plan`).
 pub(crate) fn plan_views(
     mut commands: Commands,
-    mut views: Query<(
-        Entity,
-        &ViewTarget,
-        &ExtractedStyleTransfer,
-        Option<&FilterRate>,
-        Option<&mut ViewFilter>,
-    )>,
+    mut views: Query<PlannedView>,
     context: PlanContext,
 ) {
     if !context.passes_ready() {

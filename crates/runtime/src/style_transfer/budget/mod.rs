@@ -137,17 +137,20 @@ fn start_cost_readback(
         );
 }
 
+/// A filtered camera as its cost sees it.
+type MeasuredCamera = (
+    Entity,
+    &'static StyleTransfer,
+    &'static mut FrameCost,
+    Option<&'static FrameBudget>,
+    Option<&'static mut FilterRate>,
+);
+
 /// Keeps each camera's rate within its bounds (after a change of its scale
 /// or budget) and in its [`FilterRate`] under a budget, and reports the
 /// latest cost to Bevy's diagnostics (`StyleTransferSystems::Update`).
 fn follow_costs(
-    mut cameras: Query<(
-        Entity,
-        &StyleTransfer,
-        &mut FrameCost,
-        Option<&FrameBudget>,
-        Option<&mut FilterRate>,
-    )>,
+    mut cameras: Query<MeasuredCamera>,
     mut diagnostics: Diagnostics,
     mut commands: Commands,
 ) {

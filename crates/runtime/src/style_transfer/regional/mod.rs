@@ -110,19 +110,17 @@ enum MapSource {
     },
 }
 
+/// A filtered camera's regional settings, as extraction sees them.
+type MappedCamera = (
+    RenderEntity,
+    Option<&'static StyleMap>,
+    Option<(&'static StyleRegions, &'static RegionPass)>,
+);
+
 /// Copies each filtered camera's style map to the render world: its
 /// [`StyleRegions`] once a region style is in use, else its [`StyleMap`].
 fn extract_style_maps(
-    cameras: Extract<
-        Query<
-            (
-                RenderEntity,
-                Option<&StyleMap>,
-                Option<(&StyleRegions, &RegionPass)>,
-            ),
-            With<StyleTransfer>,
-        >,
-    >,
+    cameras: Extract<Query<MappedCamera, With<StyleTransfer>>>,
     mut commands: Commands,
 ) {
     for (entity, map, regions) in &cameras {

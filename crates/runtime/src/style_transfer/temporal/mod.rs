@@ -71,20 +71,20 @@ fn disable_msaa(add: On<Add, StyleTemporal>, mut commands: Commands) {
 #[derive(Component)]
 pub(crate) struct RunColours(Tensor<GpuBackend, 4>);
 
+/// A view with stabilisation, as [`add_history`] sees it.
+type StabilisedView = (
+    &'static StyleTemporal,
+    &'static mut FramePlan,
+    &'static ViewFilter,
+    Option<&'static ViewPrepassTextures>,
+    Option<&'static ProbeBuffer>,
+    Option<&'static MaskBuffer>,
+    Option<&'static RunColours>,
+);
+
 /// Adds stabilisation to the plans of views with [`StyleTemporal`] and
 /// single-sampled prepass textures (`StyleTransferSystems::Prepare`).
-fn add_history(
-    mut views: Query<(
-        &StyleTemporal,
-        &mut FramePlan,
-        &ViewFilter,
-        Option<&ViewPrepassTextures>,
-        Option<&ProbeBuffer>,
-        Option<&MaskBuffer>,
-        Option<&RunColours>,
-    )>,
-    buffers: Res<RenderAssets<GpuShaderBuffer>>,
-) {
+fn add_history(mut views: Query<StabilisedView>, buffers: Res<RenderAssets<GpuShaderBuffer>>) {
     for (settings, mut plan, state, prepass, probe, mask, colours) in &mut views {
         let textures = prepass.and_then(|prepass| {
             let single_sampled = prepass
