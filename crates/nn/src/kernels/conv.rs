@@ -1,5 +1,7 @@
 //! The convolution of a stage (`conv2d*.wgsl` beside this file).
 
+use std::sync::OnceLock;
+
 use burn::prelude::*;
 use burn::tensor::DType;
 use burn::tensor::TensorPrimitive;
@@ -24,10 +26,11 @@ pub fn conv_stage(x: &GpuTensor, stage: &GpuStage) -> GpuTensor {
     // The narrowest variant that covers the channels in one block (two
     // blocks of 4 for 8 channels, as fast as one of 16 and half the waste),
     // the widest beyond (its blocks run in parallel).
-    let per_block = VARIANTS
-        .into_iter()
-        .find(|&per_block| cout <= per_block.max(8))
-        .unwrap_or(VARIANTS[2]);
+    let variant = VARIANTS
+        .iter()
+        .position(|&per_block| cout <= per_block.max(8))
+        .unwrap_or(VARIANTS.len() - 1);
+    let per_block = VARIANTS[variant];
     let blocks = cout.div_ceil(per_block);
     let weight = block_weights(&stage.weight, per_block, blocks, x.dtype);
 
@@ -51,10 +54,8 @@ pub fn conv_stage(x: &GpuTensor, stage: &GpuStage) -> GpuTensor {
             ("upsample", up as u32),
             ("c4", (per_block / 4) as u32),
         ],
-        texts: float_values(x.dtype)
-            .into_iter()
-            .chain(accumulators(per_block / 4))
-            .collect(),
+        texts: float_values(x.dtype).to_vec(),
+        generated: accumulators(variant),
         workgroup: [GROUP as u32, GROUP as u32, 1],
     }
     .launch(
@@ -71,9 +72,17 @@ pub fn conv_stage(x: &GpuTensor, stage: &GpuStage) -> GpuTensor {
 }
 
 /// The lines of the kernel's `main` that declare, update and store its
-/// accumulators `a{pixel}{vec4}`: four pixels times `c4` vec4s of output
-/// channels, written out as named variables.
-fn accumulators(c4: usize) -> [(&'static str, String); 3] {
+/// accumulators `a{pixel}{vec4}` for the output channels of
+/// `VARIANTS[variant]`, generated once per variant.
+fn accumulators(variant: usize) -> &'static [(&'static str, String); 3] {
+    static GENERATED: [OnceLock<[(&str, String); 3]>; VARIANTS.len()] =
+        [const { OnceLock::new() }; VARIANTS.len()];
+    GENERATED[variant].get_or_init(|| accumulator_lines(VARIANTS[variant] / 4))
+}
+
+/// Four pixels times `c4` vec4s of output channels, written out as named
+/// variables: their declarations, updates and stores.
+fn accumulator_lines(c4: usize) -> [(&'static str, String); 3] {
     let mut declare = String::new();
     let mut accumulate = String::new();
     let mut store = String::new();

@@ -16,8 +16,11 @@ pub(super) struct Wgsl {
     pub sources: Vec<&'static str>,
     /// `{{placeholder}}` values.
     pub values: Vec<(&'static str, u32)>,
-    /// `{{placeholder}}` texts (types, directives, generated lines).
+    /// `{{placeholder}}` texts (types, directives).
     pub texts: Vec<(&'static str, String)>,
+    /// `{{placeholder}}` lines generated from `values` (so not part of the
+    /// kernel's identity).
+    pub generated: &'static [(&'static str, String)],
     pub workgroup: [u32; 3],
 }
 
@@ -28,7 +31,8 @@ impl KernelSource for Wgsl {
         let template = sources.fold(SourceTemplate::new(first), |template, source| {
             template.add_template(*source)
         });
-        let template = self.texts.iter().fold(template, |template, (name, text)| {
+        let texts = self.texts.iter().chain(self.generated);
+        let template = texts.fold(template, |template, (name, text)| {
             template.register(*name, text.clone())
         });
         self.values

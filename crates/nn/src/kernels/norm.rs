@@ -57,6 +57,7 @@ pub fn finish_stage(y: GpuTensor, stage: &GpuStage, residual: Option<&GpuTensor>
             ("styles", map.as_ref().map_or(0, |(_, styles)| *styles)),
         ],
         texts: float_values(y.dtype).to_vec(),
+        generated: &[],
         workgroup: [256, 1, 1],
     }
     .launch(
@@ -97,6 +98,7 @@ fn channel_affine(
         sources: vec![shader!("channel_affine.wgsl")],
         values: vec![("weighted", u32::from(weights.is_some()))],
         texts: float_values(y.dtype).to_vec(),
+        generated: &[],
         workgroup: [64, 1, 1],
     }
     .launch(
