@@ -467,13 +467,12 @@ fn animate_scene(
     }
 }
 
-/// The screenshot waits for the model.
+/// The screenshot waits for the camera's network to be ready.
 fn mark_ready(
-    camera: Single<&StyleTransfer>,
-    models: Res<Assets<StyleModel>>,
+    camera: Single<&StyleTransferStatus, With<StyleTransfer>>,
     mut ready: ResMut<screenshot::ScreenshotReady>,
 ) {
-    ready.0 = models.contains(&camera.model);
+    ready.0 = camera.ready;
 }
 
 /// Keyboard shortcuts for the main toggles (listed in the keys window).

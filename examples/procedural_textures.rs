@@ -19,6 +19,7 @@ use bevy::math::Affine2;
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
 use bevy_gan_style::inspector::{GanStyleInspector, GanStyleInspectorPlugin};
+use bevy_gan_style::model::WarmNets;
 use bevy_gan_style::prelude::*;
 use clap::Parser;
 
@@ -178,11 +179,12 @@ fn orbit_camera(time: Res<Time>, mut camera: Single<&mut Transform, With<Camera3
     **camera = Transform::from_translation(eye).looking_at(Vec3::new(0.0, 0.5, 0.0), Vec3::Y);
 }
 
-/// The screenshot waits for the models.
+/// The screenshot waits for the models' networks (warmed up when they
+/// load, then generating).
 fn mark_ready(
     textures: Query<&NeuralTexture>,
-    models: Res<Assets<TextureModel>>,
+    warm: Res<WarmNets<TextureModel>>,
     mut ready: ResMut<screenshot::ScreenshotReady>,
 ) {
-    ready.0 = textures.iter().all(|t| models.contains(&t.model));
+    ready.0 = textures.iter().all(|t| warm.is_warm(t.model.id()));
 }

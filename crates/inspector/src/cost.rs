@@ -27,5 +27,5 @@ pub(crate) fn cost(ui: &mut egui::Ui, diagnostics: Option<&DiagnosticsStore>, sp
             1000.0 / frame
         ));
     }
-    ui.small(format!("(render diagnostic span \"{span}\")"));
+    ui.small(format!("(diagnostics render/{span}/…)"));
 }
