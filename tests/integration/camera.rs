@@ -97,6 +97,12 @@ impl Scene {
     /// change made before this call shows in it a frame later).
     pub fn wait_ready(&mut self) {
         self.app.update();
+        self.wait_ready_within(std::time::Duration::from_secs(300));
+    }
+
+    /// Runs one frame, then frames until the camera's filter, when it is
+    /// on, is ready or `limit` has passed; returns how many frames it waited.
+    pub fn wait_ready_within(&mut self, limit: std::time::Duration) -> u32 {
         self.app.update();
         let on = |scene: &Self| {
             let world = scene.app.world();
@@ -106,10 +112,13 @@ impl Scene {
                 && status.is_some_and(|s| !s.ready && !s.model_missing)
         };
         let start = std::time::Instant::now();
-        while on(self) && start.elapsed() < std::time::Duration::from_secs(300) {
+        let mut waited = 0;
+        while on(self) && start.elapsed() < limit {
             self.app.update();
+            waited += 1;
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
+        waited
     }
 
     /// The camera's target image as rendered by the last frame.
