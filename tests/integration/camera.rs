@@ -92,19 +92,18 @@ impl Scene {
         self.read()
     }
 
-    /// Runs frames until the camera's filter, when it is on, is ready (two
-    /// frames at least: the status reports the previous frame's plan, so a
-    /// change made before this call shows in it a frame later).
+    /// Runs frames until the camera's filter, when it is on, is ready.
     pub fn wait_ready(&mut self) {
-        self.app.update();
         self.wait_ready_within(std::time::Duration::from_secs(300));
     }
 
-    /// Runs one frame, then frames until the camera's filter, when it is
-    /// on, is ready or `limit` has passed; returns how many frames it waited.
+    /// Runs frames until the camera's filter, when it is on, has been ready
+    /// in three frames in a row, or `limit` has passed; returns how many
+    /// frames it ran. Three: the status reports the previous frame's plan,
+    /// and a new render target reaches the render world a frame after it
+    /// is set, so two reports after a change can still be of the old state.
     pub fn wait_ready_within(&mut self, limit: std::time::Duration) -> u32 {
-        self.app.update();
-        let on = |scene: &Self| {
+        let waiting = |scene: &Self| {
             let world = scene.app.world();
             let settings = world.get::<StyleTransfer>(scene.camera);
             let status = world.get::<StyleTransferStatus>(scene.camera);
@@ -112,13 +111,14 @@ impl Scene {
                 && status.is_some_and(|s| !s.ready && !s.model_missing)
         };
         let start = std::time::Instant::now();
-        let mut waited = 0;
-        while on(self) && start.elapsed() < limit {
+        let (mut frames, mut ready_in_a_row) = (0, 0);
+        while ready_in_a_row < 3 && start.elapsed() < limit {
             self.app.update();
-            waited += 1;
+            frames += 1;
+            ready_in_a_row = if waiting(self) { 0 } else { ready_in_a_row + 1 };
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
-        waited
+        frames
     }
 
     /// The camera's target image as rendered by the last frame.

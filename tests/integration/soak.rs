@@ -273,9 +273,10 @@ fn soak_alone() {
             };
             texture.animate = phase % 40 < 20;
         }
-        scene.app.update();
         if frame < CYCLE && filtered(phase) {
-            waited += scene.wait_ready_within(std::time::Duration::from_secs(20));
+            waited += scene.wait_ready_within(std::time::Duration::from_secs(20)) - 1;
+        } else {
+            scene.app.update();
         }
         if (frame + 1) % CYCLE == 0 {
             let now = snapshot(&scene.app, frame + 1);
