@@ -43,7 +43,7 @@
 #[cfg(feature = "egui")]
 pub use bevy_gan_style_inspector as inspector;
 pub use bevy_gan_style_runtime::{
-    GanStylePlugin, bridge, device, model, nn, prelude, style_transfer, texture,
+    GanStylePlugin, bridge, device, model, nn, prelude, style_transfer, texture, upscale,
 };
 #[cfg(feature = "train")]
 pub use bevy_gan_style_train as train;

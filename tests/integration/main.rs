@@ -31,4 +31,5 @@ mod temporal;
 mod texture;
 #[cfg(feature = "train")]
 mod texture_training;
+mod upscale;
 mod util;

@@ -31,8 +31,8 @@
 //!   on the host.
 //! * [`model`]: style and texture models as assets (RON card + safetensors),
 //!   their import, export and render-device networks.
-//! * [`style_transfer`] (the camera filter) and [`texture`] (procedural
-//!   textures): one plugin each.
+//! * [`style_transfer`] (the camera filter), [`texture`] (procedural
+//!   textures) and [`upscale`] (super-resolution): one plugin each.
 //! * [`GanStylePlugin`]: the one-line entry adding them all.
 //!
 //! Training and evaluation (`bevy_gan_style_train`) and the egui inspector
@@ -44,6 +44,7 @@ pub mod model;
 mod plugin;
 pub mod style_transfer;
 pub mod texture;
+pub mod upscale;
 
 pub use bevy_gan_style_nn as nn;
 pub use plugin::GanStylePlugin;
@@ -55,7 +56,7 @@ pub mod prelude {
     pub use crate::device::{BurnDevice, CpuBackend, GpuBackend};
     pub use crate::model::{
         CardModel, LayerMix, MapStyles, StyleCodes, StyleModel, StyleVector, StyleWeights,
-        TextureModel,
+        TextureModel, UpscaleModel,
     };
     pub use crate::style_transfer::{
         DepthBand, FeatureMapProbe, FillMask, FrameBudget, Restylize, StyleImages, StyleMap,
@@ -63,6 +64,7 @@ pub mod prelude {
         StyleTransferStatus, StyleTransferSystems, WarpingError, WarpingErrorProbe,
     };
     pub use crate::texture::{NeuralTexture, NeuralTextureSystems, TextureParams};
+    pub use crate::upscale::{Edges, NeuralUpscalePlugin};
     pub use bevy_gan_style_nn::{
         ColorPreservation, Precision, StageBackend, StagedNet, StyleTransformer,
     };

@@ -7,13 +7,15 @@ use crate::bridge::TensorBridgePlugin;
 use crate::device::BurnDevicePlugin;
 use crate::style_transfer::StyleTransferPlugin;
 use crate::texture::NeuralTexturePlugin;
+use crate::upscale::NeuralUpscalePlugin;
 
 /// Runs the crate's networks on the wgpu device Bevy renders with: sets up
 /// the device ([`BurnDevicePlugin`]: Bevy's `RenderDevice`, or burn's CPU
 /// backend without a renderer) and the texture ↔ tensor bridge
 /// ([`TensorBridgePlugin`]), and adds the stylized camera filter
-/// ([`StyleTransferPlugin`]) and procedural textures
-/// ([`NeuralTexturePlugin`]). Add it after `DefaultPlugins`.
+/// ([`StyleTransferPlugin`]), procedural textures
+/// ([`NeuralTexturePlugin`]) and upscaling models
+/// ([`NeuralUpscalePlugin`]). Add it after `DefaultPlugins`.
 ///
 /// ```no_run
 /// use bevy::prelude::*;
@@ -32,6 +34,7 @@ impl Plugin for GanStylePlugin {
             TensorBridgePlugin,
             StyleTransferPlugin,
             NeuralTexturePlugin,
+            NeuralUpscalePlugin,
         ));
     }
 }

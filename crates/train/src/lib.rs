@@ -23,6 +23,7 @@ mod style;
 mod teacher;
 mod temporal;
 mod texture;
+mod upscaler;
 
 pub use adversarial::{AdversarialLoss, lipschitz_penalty};
 pub use discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
@@ -43,3 +44,4 @@ pub use style::{StyleTrainBackend, StyleTrainConfig, StyleTrainer};
 pub use teacher::{Teacher, TeacherConfig};
 pub use temporal::temporal_loss;
 pub use texture::{TextureTrainConfig, TextureTrainer};
+pub use upscaler::{UpscaleTrainConfig, UpscaleTrainer, downscale, upscale_images};

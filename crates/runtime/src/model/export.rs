@@ -12,7 +12,9 @@ use super::files::write_atomic;
 use super::loader::CardModel;
 use super::texture_card::TextureModelCard;
 use super::texture_model::TextureModel;
-use bevy_gan_style_nn::PsganGenerator;
+use super::upscale_card::UpscaleModelCard;
+use super::upscale_model::UpscaleModel;
+use bevy_gan_style_nn::{PsganGenerator, Upscaler};
 
 /// Writes `net` as `<dir>/<name>.safetensors` and `card` as
 /// `<dir>/<name>.<extension>` (both atomically, the card last); returns the
@@ -53,4 +55,17 @@ pub fn export_texture_model<B: Backend>(
     card.weights = format!("{}.safetensors", card.name);
     let name = card.name.clone();
     export_model(generator, &card, &name, TextureModel::EXTENSION, dir)
+}
+
+/// Writes `net` as `<dir>/<card.name>.safetensors` and its card as
+/// `<dir>/<card.name>.upscale.ron` (both atomically); returns the card's
+/// path. `card.weights` is set to the weights' file name.
+pub fn export_upscale_model<B: Backend>(
+    net: &Upscaler<B>,
+    mut card: UpscaleModelCard,
+    dir: &Path,
+) -> Result<PathBuf, ModelError> {
+    card.weights = format!("{}.safetensors", card.name);
+    let name = card.name.clone();
+    export_model(net, &card, &name, UpscaleModel::EXTENSION, dir)
 }

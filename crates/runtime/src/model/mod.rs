@@ -1,5 +1,6 @@
 //! Models as Bevy assets: a RON card next to safetensors weights, for style
-//! networks ([`StyleModel`]) and texture generators ([`TextureModel`]);
+//! networks ([`StyleModel`]), texture generators ([`TextureModel`]) and
+//! upscalers ([`UpscaleModel`]);
 //! their loaders, weight import and export, crash-safe file writes, and the
 //! networks built from them on the render device ([`GpuNet`]).
 
@@ -18,9 +19,11 @@ mod style_vector;
 mod style_weights;
 mod texture_card;
 mod texture_model;
+mod upscale_card;
+mod upscale_model;
 
 pub use error::ModelError;
-pub use export::{export_model, export_texture_model};
+pub use export::{export_model, export_texture_model, export_upscale_model};
 pub use files::write_atomic;
 pub use gpu_net::{GpuNet, GpuNetPlugin, WarmNets};
 pub use layer_mix::{LayerMix, MapStyles};
@@ -34,3 +37,5 @@ pub use style_vector::StyleVector;
 pub use style_weights::{StyleError, StyleWeights};
 pub use texture_card::TextureModelCard;
 pub use texture_model::{MAX_TEXTURE_SIDE, TextureModel, TextureModelLoader};
+pub use upscale_card::UpscaleModelCard;
+pub use upscale_model::{UpscaleModel, UpscaleModelLoader};

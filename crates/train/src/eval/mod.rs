@@ -1,6 +1,7 @@
 //! Evaluating style networks and texture GANs: content distance, Gram
 //! style distance and LPIPS, all on VGG16 features; FID, KID and SIFID;
-//! diversity between samples; how visible a tiling's seam is.
+//! diversity between samples; how visible a tiling's seam is; PSNR, SSIM
+//! and the baselines of upscalers.
 
 mod distribution;
 mod linalg;
@@ -8,6 +9,7 @@ mod lpips;
 mod seam;
 mod style;
 mod texture;
+mod upscale;
 
 pub use distribution::{frechet_distance, kernel_distance};
 pub use linalg::Features;
@@ -17,3 +19,4 @@ pub use style::{STYLE_LAYERS, content_distance, style_distance, style_layer_dist
 pub use texture::{
     POOLED_LAYERS, SIFID_LAYER, TextureJudge, TextureReference, TextureScores, position_features,
 };
+pub use upscale::{bicubic, psnr, sharpen_cas, ssim};

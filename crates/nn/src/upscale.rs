@@ -1,0 +1,210 @@
+//! A compact super-resolution network in the family of ESPCN / FSRCNN and
+//! Real-ESRGAN's compact net: a few 3×3 convolutions at the low resolution,
+//! a last one with `3·f²` outputs rearranged into an `f`-times larger image
+//! (depth to space, "pixel shuffle"), added to a bilinear upsampling of the
+//! input. The network only predicts the detail bilinear filtering loses, so
+//! a small one learns quickly and never does worse than a blur by much.
+//!
+//! Its convolutions are [`ConvStage`]s: on burn's wgpu backend the crate's
+//! GPU kernels run them ([`StageBackend`]), elsewhere burn's ops (and
+//! autodiff, for training).
+
+use burn::module::Param;
+use burn::nn::Initializer;
+use burn::prelude::*;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+
+use super::init::conv_weight;
+use super::macs::MacReport;
+use super::ops::BlockActivation;
+use super::run::StageBackend;
+use super::stage::{ConvStage, Precision, Skip, StagePost, stage_macs};
+
+/// Architecture of an [`Upscaler`].
+///
+/// ```
+/// use bevy_gan_style_nn::UpscalerConfig;
+/// let config = UpscalerConfig::new();
+/// assert_eq!(config.factor, 2);
+/// // 3→16, three 16→16 and 16→12 3×3 convolutions per input pixel,
+/// // shared by the 4 output pixels it becomes.
+/// assert_eq!(config.macs_per_output_pixel(), 2268.0);
+/// assert_eq!(config.halo(), 5);
+/// ```
+#[derive(Config, Debug, PartialEq)]
+pub struct UpscalerConfig {
+    /// How many times larger the output is on each side (2 or 4).
+    #[config(default = 2)]
+    pub factor: usize,
+    /// Feature channels at the low resolution.
+    #[config(default = 16)]
+    pub channels: usize,
+    /// 3×3 convolutions between the first and the last.
+    #[config(default = 3)]
+    pub blocks: usize,
+}
+
+impl UpscalerConfig {
+    /// Creates the network with freshly initialised weights (the last
+    /// convolution's scaled down, so that an untrained network is nearly
+    /// the bilinear upsampling).
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Upscaler<B> {
+        let conv = |cin, cout| UpscaleConv {
+            weight: conv_weight([cin, cout], 3, device),
+            bias: Initializer::Zeros.init([cout], device),
+        };
+        let out = 3 * self.factor * self.factor;
+        let tail = conv(self.channels, out);
+        let tail = UpscaleConv {
+            weight: tail.weight.map(|w| w.mul_scalar(0.01)),
+            ..tail
+        };
+        Upscaler {
+            head: conv(3, self.channels),
+            body: (0..self.blocks)
+                .map(|_| conv(self.channels, self.channels))
+                .collect(),
+            tail,
+            factor: self.factor,
+        }
+    }
+
+    /// Input pixels on each side an output pixel depends on beyond its own
+    /// (one per 3×3 convolution): how much context a tile needs.
+    pub fn halo(&self) -> usize {
+        self.blocks + 2
+    }
+
+    /// Multiply-accumulates per output pixel.
+    pub fn macs_per_output_pixel(&self) -> f64 {
+        let c = self.channels;
+        let per_input = 9 * (3 * c + self.blocks * c * c + c * 3 * self.factor * self.factor);
+        per_input as f64 / (self.factor * self.factor) as f64
+    }
+
+    /// Upper bound, in elements, of the largest activation for a
+    /// `width × height` input: a padded feature map, or the output.
+    pub fn largest_activation(&self, width: usize, height: usize) -> usize {
+        let f = self.factor;
+        let features = self.channels.max(3 * f * f) * (width + 2) * (height + 2);
+        features.max(3 * width * f * height * f)
+    }
+}
+
+/// One 3×3 convolution of an [`Upscaler`]; `weight` `[out, in, 3, 3]` and
+/// `bias` `[out]` are its safetensors names.
+#[derive(Module, Debug)]
+pub struct UpscaleConv<B: Backend> {
+    /// Weight `[out, in, 3, 3]`.
+    pub weight: Param<Tensor<B, 4>>,
+    /// Bias `[out]`.
+    pub bias: Param<Tensor<B, 1>>,
+}
+
+impl<B: Backend> UpscaleConv<B> {
+    fn stage(&self, activation: BlockActivation) -> ConvStage<B> {
+        ConvStage {
+            weight: self.weight.val(),
+            stride: 1,
+            upsample: false,
+            post: StagePost::Bias(self.bias.val()),
+            activation,
+            skip: Skip::None,
+        }
+    }
+}
+
+/// The upscaling network: RGB in `[0, 1]` at `H × W` to RGB at
+/// `f·H × f·W` (not clamped).
+///
+/// Parameter names (`head.weight`, `body.0.bias`, `tail.weight`, …) are the
+/// names in its safetensors files.
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use burn::backend::Flex as CpuBackend;
+/// use bevy_gan_style_nn::UpscalerConfig;
+/// let device = Default::default();
+/// let net = UpscalerConfig::new().init::<CpuBackend>(&device);
+/// let image = Tensor::<CpuBackend, 4>::full([1, 3, 8, 12], 0.5, &device);
+/// let large = net.forward(image);
+/// assert_eq!(large.dims(), [1, 3, 16, 24]);
+/// // Untrained, it is (nearly) the bilinear upsampling.
+/// let error = large.sub_scalar(0.5).abs().max().into_scalar();
+/// assert!(error < 0.05, "{error}");
+/// ```
+#[derive(Module, Debug)]
+pub struct Upscaler<B: Backend> {
+    /// First convolution, RGB to features (ReLU).
+    pub head: UpscaleConv<B>,
+    /// Feature convolutions (ReLU).
+    pub body: Vec<UpscaleConv<B>>,
+    /// Last convolution, features to `3·f²` detail planes.
+    pub tail: UpscaleConv<B>,
+    /// The upscaling factor.
+    #[module(skip)]
+    pub factor: usize,
+}
+
+impl<B: StageBackend> Upscaler<B> {
+    /// The convolutions as stages (what the backend runs).
+    pub fn stages(&self) -> Vec<ConvStage<B>> {
+        std::iter::once(self.head.stage(BlockActivation::Relu))
+            .chain(self.body.iter().map(|c| c.stage(BlockActivation::Relu)))
+            .chain(std::iter::once(self.tail.stage(BlockActivation::Identity)))
+            .collect()
+    }
+
+    /// Upscales `image` (`[N, 3, H, W]`), the GPU kernels in `precision`.
+    pub fn forward_with(&self, image: Tensor<B, 4>, precision: Precision) -> Tensor<B, 4> {
+        let detail = B::run_stages(&self.stages(), image.clone(), precision);
+        upsample_bilinear(image, self.factor) + depth_to_space(detail, self.factor)
+    }
+
+    /// Upscales `image` (`[N, 3, H, W]`) in f32.
+    pub fn forward(&self, image: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.forward_with(image, Precision::F32)
+    }
+
+    /// Multiply-accumulates per convolution for a `width × height` input.
+    pub fn macs(&self, width: usize, height: usize) -> MacReport {
+        let names = std::iter::once("head".to_string())
+            .chain((0..self.body.len()).map(|i| format!("body.{i}")))
+            .chain(std::iter::once("tail".to_string()));
+        stage_macs(&self.stages(), names, width, height)
+    }
+}
+
+/// Bilinear upsampling by `factor` with half-pixel centres (what a GPU
+/// sampler does).
+pub fn upsample_bilinear<B: Backend>(x: Tensor<B, 4>, factor: usize) -> Tensor<B, 4> {
+    let [_, _, h, w] = x.dims();
+    interpolate(
+        x,
+        [h * factor, w * factor],
+        InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false),
+    )
+}
+
+/// Depth to space ("pixel shuffle"): `[N, C·f², H, W]` to `[N, C, f·H,
+/// f·W]`, channel `c·f² + i·f + j` becoming the pixel at offset `(i, j)` of
+/// each `f × f` block (PyTorch's `pixel_shuffle` order).
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use burn::backend::Flex as CpuBackend;
+/// use bevy_gan_style_nn::depth_to_space;
+/// let x = Tensor::<CpuBackend, 1>::from_floats([1.0, 2.0, 3.0, 4.0], &Default::default())
+///     .reshape([1, 4, 1, 1]);
+/// let y = depth_to_space(x, 2);
+/// assert_eq!(y.dims(), [1, 1, 2, 2]);
+/// assert_eq!(y.into_data().to_vec::<f32>().unwrap(), [1.0, 2.0, 3.0, 4.0]);
+/// ```
+pub fn depth_to_space<B: Backend>(x: Tensor<B, 4>, factor: usize) -> Tensor<B, 4> {
+    let [n, c, h, w] = x.dims();
+    let out = c / (factor * factor);
+    x.reshape([n, out, factor, factor, h, w])
+        .permute([0, 1, 4, 2, 5, 3])
+        .reshape([n, out, h * factor, w * factor])
+}

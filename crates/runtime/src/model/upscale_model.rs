@@ -1,0 +1,112 @@
+//! Upscaling models as Bevy assets: a RON card and the weights of an
+//! [`Upscaler`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use burn::prelude::*;
+
+use super::error::ModelError;
+use super::loader::{CardModel, CardModelLoader};
+use super::upscale_card::UpscaleModelCard;
+use crate::device::GpuBackend;
+use bevy_gan_style_nn::{Upscaler, load_safetensors};
+use burn::backend::wgpu::WgpuDevice;
+
+/// The asset loader of upscaling models (`*.upscale.ron`).
+pub type UpscaleModelLoader = CardModelLoader<UpscaleModel>;
+
+/// An upscaling model: its card and validated network weights. Load it
+/// with the asset server (`upscalers/<name>.upscale.ron`) or with
+/// [`CardModel::load_file`].
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style_runtime::model::UpscaleModel;
+/// fn setup(assets: Res<AssetServer>) {
+///     let model: Handle<UpscaleModel> = assets.load("upscalers/photo_x2.upscale.ron");
+/// }
+/// ```
+#[derive(Asset, TypePath, Debug, Clone)]
+pub struct UpscaleModel {
+    card: UpscaleModelCard,
+    weights: Arc<Vec<u8>>,
+}
+
+impl CardModel for UpscaleModel {
+    type Card = UpscaleModelCard;
+    const EXTENSION: &'static str = "upscale.ron";
+    type Net<B: Backend> = Upscaler<B>;
+
+    fn weights_file(card: &UpscaleModelCard) -> &str {
+        &card.weights
+    }
+
+    fn from_parts(
+        card: UpscaleModelCard,
+        weights: Vec<u8>,
+        card_path: &Path,
+    ) -> Result<Self, ModelError> {
+        let network = &card.network;
+        let invalid = |message: &str| ModelError::Invalid {
+            path: card_path.to_path_buf(),
+            message: message.into(),
+        };
+        if !matches!(network.factor, 2 | 4) {
+            return Err(invalid("`network.factor` must be 2 or 4"));
+        }
+        if !(1..=256).contains(&network.channels) || network.blocks > 32 {
+            return Err(invalid(
+                "`network.channels` must be 1 to 256 and `network.blocks` at most 32",
+            ));
+        }
+        let weights_file = card.weights.clone();
+        Self {
+            card,
+            weights: Arc::new(weights),
+        }
+        .validated(card_path, &weights_file)
+    }
+
+    fn build<B: Backend>(&self, device: &B::Device) -> Result<Upscaler<B>, ModelError> {
+        load_safetensors(
+            self.card.network.init::<B>(device),
+            self.weights.as_ref().clone(),
+        )
+        .map_err(|source| ModelError::Weights {
+            path: self.card.weights.clone().into(),
+            source,
+        })
+    }
+
+    fn name(&self) -> &str {
+        &self.card.name
+    }
+
+    /// One upscaling of a blank image, small or of `size`.
+    fn warm_up(&self, net: &Upscaler<GpuBackend>, device: &WgpuDevice, size: Option<UVec2>) {
+        let size = size.unwrap_or(UVec2::splat(32));
+        let image = Tensor::zeros([1, 3, size.y as usize, size.x as usize], device);
+        // Reading the result back waits for the GPU.
+        drop(net.forward(image).into_data());
+    }
+
+    fn largest_activation(&self, width: u32, height: u32) -> usize {
+        self.card
+            .network
+            .largest_activation(width as usize, height as usize)
+    }
+}
+
+impl UpscaleModel {
+    /// The model's card.
+    pub fn card(&self) -> &UpscaleModelCard {
+        &self.card
+    }
+
+    /// How many times larger one pass makes an image on each side.
+    pub fn factor(&self) -> u32 {
+        self.card.network.factor as u32
+    }
+}

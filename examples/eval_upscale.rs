@@ -1,0 +1,191 @@
+//! Evaluate an upscaling model on photos it was not trained on: PSNR, SSIM
+//! and LPIPS of its reconstruction against the original, next to bicubic
+//! interpolation and to bilinear upsampling plus Bevy's contrast-adaptive
+//! sharpening (what a game has without a neural upscaler). Writes a
+//! Markdown report and a grid of crops.
+//!
+//! ```text
+//! cargo run --release --example eval_upscale -- --model assets/upscalers/photo_x2.upscale.ron
+//! ```
+//!
+//! Each photo is cut to a multiple of the factor, downscaled with the
+//! antialiased filter the trainer uses, and brought back to full size by
+//! each method. Everything runs on the CPU backend.
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bevy_gan_style::bridge::{image_to_tensor, open_image, tensor_to_image};
+use bevy_gan_style::eval::{Lpips, bicubic, psnr, sharpen_cas, ssim};
+use bevy_gan_style::model::write_atomic;
+use bevy_gan_style::nn::upsample_bilinear;
+use bevy_gan_style::prelude::*;
+use bevy_gan_style::train::downscale;
+use clap::Parser;
+use image::{Rgb, RgbImage};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+#[derive(Parser)]
+struct Args {
+    /// Upscaling model card.
+    #[arg(long, default_value_t = format!("{ROOT}/assets/upscalers/photo_x2.upscale.ron"))]
+    model: String,
+    /// Photos to judge on (none of them in the model's training set).
+    #[arg(long, num_args = 1.., default_values_t = [
+        format!("{ROOT}/assets/images/chelsea_cat.png"),
+        format!("{ROOT}/assets/images/content/astronaut.png"),
+        format!("{ROOT}/assets/images/content/coffee.png"),
+    ])]
+    images: Vec<String>,
+    /// Strength of the sharpening after bilinear upsampling (Bevy's
+    /// `ContrastAdaptiveSharpening` default: 0.6).
+    #[arg(long, default_value_t = 0.6)]
+    sharpening: f32,
+    /// VGG16 and LPIPS weights.
+    #[arg(long, default_value_t = format!("{ROOT}/assets/training"))]
+    metric_weights: String,
+    /// Where to write `report.md` and `crops.png`.
+    #[arg(long, default_value = "out/eval_upscale")]
+    out: PathBuf,
+}
+
+/// The methods compared, in report order.
+const METHODS: [&str; 3] = ["bicubic", "bilinear + CAS", "network"];
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), Box<dyn Error>> {
+    let device = Default::default();
+    let model = UpscaleModel::load_file(&args.model)?;
+    let net = model.build::<CpuBackend>(&device)?;
+    let factor = model.factor() as usize;
+    let weights = PathBuf::from(&args.metric_weights);
+    let lpips = Lpips::<CpuBackend>::load(
+        &weights.join("vgg16_features.safetensors"),
+        &weights.join("lpips_vgg_lin.safetensors"),
+        &device,
+    )?;
+    let mut report = format!(
+        "# `{}` (×{factor}) on {} photos\n\n| photo | method | PSNR (dB) | SSIM | LPIPS |\n|---|---|---|---|---|\n",
+        model.card().name,
+        args.images.len()
+    );
+    let mut sums = [[0.0f64; 3]; 3];
+    let mut rows = Vec::new();
+    for path in &args.images {
+        let photo = open_image(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let (w, h) = (photo.width() as usize, photo.height() as usize);
+        let (w, h) = (w - w % factor, h - h % factor);
+        if w < 16 * factor || h < 16 * factor {
+            return Err(format!("{path} is too small to judge an upscaler on").into());
+        }
+        let photo = photo.crop_imm(0, 0, w as u32, h as u32).to_rgba8();
+        let original = image_to_tensor::<CpuBackend>(&photo, (0.0, 1.0), &device);
+        let low = downscale(original.clone(), factor);
+        let results = [
+            bicubic(low.clone(), factor),
+            sharpen_cas(upsample_bilinear(low.clone(), factor), args.sharpening),
+            net.forward(low),
+        ];
+        let name = std::path::Path::new(path)
+            .file_name()
+            .map_or(path.clone(), |n| n.to_string_lossy().into_owned());
+        let mut row = Vec::new();
+        for (i, result) in results.iter().enumerate() {
+            let result = result.clone().clamp(0.0, 1.0);
+            let scores = [
+                psnr(result.clone(), original.clone()),
+                ssim(result.clone(), original.clone()),
+                f64::from(lpips.distance(result.clone(), original.clone())),
+            ];
+            for (sum, score) in sums[i].iter_mut().zip(scores) {
+                *sum += score;
+            }
+            writeln!(
+                report,
+                "| {name} | {} | {:.2} | {:.4} | {:.4} |",
+                METHODS[i], scores[0], scores[1], scores[2]
+            )?;
+            row.push(tensor_to_image(result, (0.0, 1.0)));
+        }
+        row.push(tensor_to_image(original, (0.0, 1.0)));
+        rows.push(row);
+    }
+    let n = args.images.len() as f64;
+    writeln!(report)?;
+    writeln!(
+        report,
+        "| mean | PSNR (dB) | SSIM | LPIPS |\n|---|---|---|---|"
+    )?;
+    for (i, method) in METHODS.iter().enumerate() {
+        writeln!(
+            report,
+            "| {method} | {:.2} | {:.4} | {:.4} |",
+            sums[i][0] / n,
+            sums[i][1] / n,
+            sums[i][2] / n
+        )?;
+    }
+    let gain = (sums[2][0] - sums[0][0]) / n;
+    let lpips_ratio = sums[2][2] / sums[0][2];
+    writeln!(
+        report,
+        "\nThe network against bicubic: {gain:+.2} dB PSNR, LPIPS ×{lpips_ratio:.2}."
+    )?;
+    std::fs::create_dir_all(&args.out)?;
+    write_atomic(&args.out.join("report.md"), report.as_bytes())?;
+    let grid = crop_grid(&rows, 96, 2);
+    let mut png = Vec::new();
+    grid.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)?;
+    write_atomic(&args.out.join("crops.png"), &png)?;
+    print!("{report}");
+    println!(
+        "wrote {} and {} (columns: {}, original)",
+        args.out.join("report.md").display(),
+        args.out.join("crops.png").display(),
+        METHODS.join(", ")
+    );
+    Ok(())
+}
+
+/// One row per photo: the same `side`-pixel crop (from the middle) of each
+/// picture, enlarged `zoom` times with nearest-neighbour so that pixels show.
+fn crop_grid(rows: &[Vec<RgbImage>], side: u32, zoom: u32) -> RgbImage {
+    let cell = side * zoom;
+    let columns = rows.first().map_or(0, Vec::len) as u32;
+    let mut grid = RgbImage::from_pixel(columns * cell, rows.len() as u32 * cell, Rgb([255; 3]));
+    for (r, row) in rows.iter().enumerate() {
+        for (c, picture) in row.iter().enumerate() {
+            let (x0, y0) = (
+                picture.width().saturating_sub(side) / 2,
+                picture.height().saturating_sub(side) / 2,
+            );
+            let crop = image::imageops::crop_imm(picture, x0, y0, side, side).to_image();
+            let large = image::imageops::resize(
+                &crop,
+                crop.width() * zoom,
+                crop.height() * zoom,
+                image::imageops::FilterType::Nearest,
+            );
+            image::imageops::replace(
+                &mut grid,
+                &large,
+                i64::from(c as u32 * cell),
+                i64::from(r as u32 * cell),
+            );
+        }
+    }
+    grid
+}

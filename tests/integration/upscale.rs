@@ -1,0 +1,253 @@
+//! The super-resolution upscaler: the network on Bevy's device against the
+//! CPU, tiles, tileable textures, model cards, training (feature `train`)
+//! and the `upscale` tool.
+
+use bevy_gan_style::model::{UpscaleModelCard, export_upscale_model};
+use bevy_gan_style::nn::{UpscalerConfig, upsample_bilinear};
+use bevy_gan_style::prelude::*;
+use bevy_gan_style::upscale::{tile_side, upscale};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+
+use crate::example_binary::example_binary;
+use crate::util::{Gpu, max_abs_diff, root};
+
+/// A small untrained network with a visible residual (its last
+/// convolution's weights scaled up), written as a model card.
+fn model_in(dir: &std::path::Path) -> UpscaleModel {
+    let device = Default::default();
+    let net = UpscalerConfig::new().init::<CpuBackend>(&device);
+    let net = bevy_gan_style::nn::Upscaler {
+        tail: bevy_gan_style::nn::UpscaleConv {
+            weight: net.tail.weight.map(|w| w.mul_scalar(100.0)),
+            ..net.tail
+        },
+        ..net
+    };
+    let card = UpscaleModelCard {
+        name: "test_x2".into(),
+        description: String::new(),
+        network: UpscalerConfig::new(),
+        weights: String::new(),
+        training: String::new(),
+    };
+    let path = export_upscale_model(&net, card, dir).expect("export");
+    UpscaleModel::load_file(path).expect("load the exported card")
+}
+
+fn image(height: usize, width: usize, seed: u64) -> Tensor<CpuBackend, 4> {
+    let device = Default::default();
+    CpuBackend::seed(&device, seed);
+    Tensor::random([1, 3, height, width], Distribution::Default, &device)
+}
+
+#[test]
+fn the_gpu_kernels_match_the_cpu_network() {
+    let dir = root().join("target/test-output/upscale_parity");
+    let model = model_in(&dir);
+    let gpu = Gpu::new();
+    let cpu_net = model.build::<CpuBackend>(&Default::default()).expect("cpu");
+    let gpu_net = model.build::<GpuBackend>(&gpu.burn).expect("gpu");
+    let input = image(40, 56, 3);
+    let data = input.to_data();
+    let cpu = cpu_net.forward(input.clone());
+    let gpu_out = gpu_net.forward(Tensor::<GpuBackend, 4>::from_data(data, &gpu.burn));
+    assert_eq!(gpu_out.dims(), [1, 3, 80, 112]);
+    let (cpu, gpu_out) = (
+        cpu.into_data().to_vec::<f32>().expect("f32"),
+        gpu_out.into_data().to_vec::<f32>().expect("f32"),
+    );
+    let gap = max_abs_diff(&cpu, &gpu_out);
+    assert!(gap < 1e-4, "GPU and CPU differ by {gap}");
+    // The residual is there: not just the bilinear upsampling.
+    let bilinear = upsample_bilinear(input, 2)
+        .into_data()
+        .to_vec::<f32>()
+        .expect("f32");
+    assert!(max_abs_diff(&cpu, &bilinear) > 0.01);
+}
+
+#[test]
+fn tiles_join_exactly_and_wrapped_textures_stay_tileable() {
+    let dir = root().join("target/test-output/upscale_tiles");
+    let model = model_in(&dir);
+    let net = model.build::<CpuBackend>(&Default::default()).expect("cpu");
+    let texture = image(24, 32, 5);
+    for edges in [Edges::Mirror, Edges::Wrap] {
+        let whole = upscale(&net, texture.clone(), 2, edges, None);
+        assert_eq!(whole.dims(), [1, 3, 96, 128]);
+        for tile in [5, 11, 16] {
+            let tiled = upscale(&net, texture.clone(), 2, edges, Some(tile));
+            let gap = (whole.clone() - tiled).abs().max().into_scalar();
+            assert!(gap < 1e-5, "{edges:?}, tiles of {tile}: {gap}");
+        }
+    }
+    // Wrapping commutes with a circular shift: the output of a shifted
+    // texture is the shifted output, so the wrap-around is like any other
+    // place in it.
+    let whole = upscale(&net, texture.clone(), 1, Edges::Wrap, None);
+    let shifted = upscale(&net, texture.roll(&[7, 11], &[2, 3]), 1, Edges::Wrap, None);
+    let gap = (whole.roll(&[14, 22], &[2, 3]) - shifted)
+        .abs()
+        .max()
+        .into_scalar();
+    assert!(gap < 1e-5, "not shift-equivariant on the torus: {gap}");
+}
+
+#[test]
+fn tiles_fit_the_devices_binding_limit() {
+    let config = UpscalerConfig::new();
+    // lavapipe's and most GPUs' 128 MiB.
+    let side = tile_side(&config, 128 << 20).expect("fits");
+    assert!((1000..2000).contains(&side), "{side}");
+    assert_eq!(tile_side(&config, 64), None);
+}
+
+#[test]
+fn bad_upscale_cards_are_clear_errors() {
+    let dir = root().join("target/test-output/upscale_bad_cards");
+    let model = model_in(&dir);
+    let card_path = dir.join("test_x2.upscale.ron");
+    let text = std::fs::read_to_string(&card_path).expect("card");
+    for (change, expected) in [
+        (("factor: 2", "factor: 3"), "factor"),
+        (("channels: 16", "channels: 0"), "channels"),
+        (("channels: 16", "channels: 8"), "do not fit"),
+    ] {
+        let bad = dir.join("bad.upscale.ron");
+        std::fs::write(&bad, text.replace(change.0, change.1)).expect("write");
+        let error = UpscaleModel::load_file(&bad)
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains(expected), "{change:?}: {error}");
+    }
+    drop(model);
+}
+
+#[test]
+fn the_upscale_tool_writes_a_larger_picture() {
+    let dir = root().join("target/test-output/upscale_tool");
+    model_in(&dir);
+    let output = dir.join("out.png");
+    let _ = std::fs::remove_file(&output);
+    let run = std::process::Command::new(example_binary("upscale"))
+        .args([
+            "--model",
+            &dir.join("test_x2.upscale.ron").to_string_lossy(),
+        ])
+        .args([
+            "--input",
+            &root()
+                .join("assets/images/chelsea_256x168.png")
+                .to_string_lossy(),
+        ])
+        .args([
+            "--output",
+            &output.to_string_lossy(),
+            "--scale",
+            "4",
+            "--runs",
+            "0",
+        ])
+        .output()
+        .expect("run upscale");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("device:") && stdout.contains("256×168 → 1024×672"),
+        "{stdout}"
+    );
+    let written = image::open(&output).expect("a PNG");
+    assert_eq!((written.width(), written.height()), (1024, 672));
+    // A scale the model cannot make is refused, and nothing is written.
+    let _ = std::fs::remove_file(&output);
+    let run = std::process::Command::new(example_binary("upscale"))
+        .args([
+            "--model",
+            &dir.join("test_x2.upscale.ron").to_string_lossy(),
+        ])
+        .args([
+            "--output",
+            &output.to_string_lossy(),
+            "--scale",
+            "3",
+            "--cpu",
+        ])
+        .output()
+        .expect("run upscale");
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--scale 3"));
+    assert!(!output.exists());
+}
+
+#[cfg(feature = "train")]
+#[test]
+fn a_short_upscaler_run_learns_reports_and_resumes() {
+    use bevy_gan_style::train::{
+        RunEvent, Trainer, TrainingRun, UpscaleTrainConfig, UpscaleTrainer, upscale_images,
+    };
+    type B = burn::backend::Autodiff<CpuBackend>;
+    let out = root().join("target/test-output/train_upscaler");
+    let _ = std::fs::remove_dir_all(&out);
+    let images =
+        || upscale_images(&[root().join("assets/images/content")], 128, 32).expect("images");
+    let config = UpscaleTrainConfig::new(UpscalerConfig::new().with_channels(8).with_blocks(1))
+        .with_size(32)
+        .with_batch(4)
+        .with_learning_rate(5e-3);
+    let device = Default::default();
+    let trainer = UpscaleTrainer::<B>::new(config, images(), &device).expect("start");
+    let mut run = TrainingRun::new(trainer, &out, 300).expect("run");
+    let mut rows = Vec::new();
+    run.run(600, |event| {
+        if let RunEvent::Step(row) = event {
+            rows.push(row.values.clone());
+        }
+    })
+    .expect("train");
+    assert_eq!(rows.len(), 600);
+    // The network pulls ahead of its own starting point, the bilinear
+    // upsampling, on the training batches (PSNR gain over the last 100).
+    let gain: f32 = rows[500..].iter().map(|r| r[1] - r[2]).sum::<f32>() / 100.0;
+    assert!(gain > 0.15, "PSNR gain over bilinear {gain} dB");
+    for file in [
+        "losses.csv",
+        "losses.png",
+        "samples-000300.png",
+        "checkpoint/state.ron",
+    ] {
+        assert!(out.join(file).exists(), "{file} missing");
+    }
+    let resumed =
+        UpscaleTrainer::<B>::resume(&out.join("checkpoint"), images(), &device).expect("resume");
+    assert_eq!(resumed.iteration(), 600);
+    // Bad settings are clear errors.
+    for (config, expected) in [
+        (
+            UpscaleTrainConfig::new(UpscalerConfig::new()).with_size(33),
+            "multiple",
+        ),
+        (
+            UpscaleTrainConfig::new(UpscalerConfig::new()).with_batch(0),
+            "batch",
+        ),
+        (
+            UpscaleTrainConfig::new(UpscalerConfig::new().with_factor(3)),
+            "factor",
+        ),
+        (
+            UpscaleTrainConfig::new(UpscalerConfig::new()).with_size(4096),
+            "at least",
+        ),
+    ] {
+        let error = UpscaleTrainer::<B>::new(config, images(), &device)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(error.contains(expected), "{error}");
+    }
+}
