@@ -19,9 +19,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bevy_gan_style::bridge::{image_to_tensor, open_image, tensor_to_image};
-use bevy_gan_style::eval::{Lpips, bicubic, psnr, sharpen_cas, ssim};
+use bevy_gan_style::eval::{Lpips, psnr, sharpen_cas, ssim};
 use bevy_gan_style::model::write_atomic;
-use bevy_gan_style::nn::upsample_bilinear;
+use bevy_gan_style::nn::{upsample_bicubic, upsample_bilinear};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::downscale;
 use clap::Parser;
@@ -95,7 +95,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         let original = image_to_tensor::<CpuBackend>(&photo, (0.0, 1.0), &device);
         let low = downscale(original.clone(), factor);
         let results = [
-            bicubic(low.clone(), factor),
+            upsample_bicubic(low.clone(), factor),
             sharpen_cas(upsample_bilinear(low.clone(), factor), args.sharpening),
             net.forward(low),
         ];

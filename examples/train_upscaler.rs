@@ -12,7 +12,7 @@
 //! antialiasing and trains the network to restore them (L1 loss; the
 //! PSNR-oriented model). Writes into `--out`: `losses.csv`, `losses.png`
 //! (the loss, log scale), `samples-<iteration>.png` (rows of input |
-//! bilinear | network | original), `checkpoint/` (atomic; `--resume`
+//! bilinear | bicubic | network | original), `checkpoint/` (atomic; `--resume`
 //! continues from it) and the model `<name>.upscale.ron` +
 //! `<name>.safetensors`.
 
@@ -131,8 +131,8 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
     let start = Instant::now();
     run.run(args.iters, |event| {
         training::show(&bar, event, |values| match values {
-            [l1, psnr, bilinear] => {
-                format!("L1 {l1:.4} · PSNR {psnr:.2} dB (bilinear {bilinear:.2} dB)")
+            [l1, psnr, bicubic] => {
+                format!("L1 {l1:.4} · PSNR {psnr:.2} dB (bicubic {bicubic:.2} dB)")
             }
             _ => String::new(),
         })

@@ -3,7 +3,7 @@
 //! and the `upscale` tool.
 
 use bevy_gan_style::model::{UpscaleModelCard, export_upscale_model};
-use bevy_gan_style::nn::{UpscalerConfig, upsample_bilinear};
+use bevy_gan_style::nn::{UpscalerConfig, upsample_bicubic};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::upscale::{tile_side, upscale};
 use burn::prelude::*;
@@ -59,12 +59,12 @@ fn the_gpu_kernels_match_the_cpu_network() {
     );
     let gap = max_abs_diff(&cpu, &gpu_out);
     assert!(gap < 1e-4, "GPU and CPU differ by {gap}");
-    // The residual is there: not just the bilinear upsampling.
-    let bilinear = upsample_bilinear(input, 2)
+    // The residual is there: not just the bicubic upsampling.
+    let bicubic = upsample_bicubic(input, 2)
         .into_data()
         .to_vec::<f32>()
         .expect("f32");
-    assert!(max_abs_diff(&cpu, &bilinear) > 0.01);
+    assert!(max_abs_diff(&cpu, &bicubic) > 0.01);
 }
 
 #[test]
@@ -193,9 +193,12 @@ fn a_short_upscaler_run_learns_reports_and_resumes() {
     type B = burn::backend::Autodiff<CpuBackend>;
     let out = root().join("target/test-output/train_upscaler");
     let _ = std::fs::remove_dir_all(&out);
-    let images =
-        || upscale_images(&[root().join("assets/images/content")], 128, 32).expect("images");
-    let config = UpscaleTrainConfig::new(UpscalerConfig::new().with_channels(8).with_blocks(1))
+    // One photo, so that a few hundred steps are enough to see learning.
+    let images = || {
+        upscale_images(&[root().join("assets/images/chelsea_256x168.png")], 256, 32)
+            .expect("images")
+    };
+    let config = UpscaleTrainConfig::new(UpscalerConfig::new().with_blocks(1))
         .with_size(32)
         .with_batch(4)
         .with_learning_rate(5e-3);
@@ -210,10 +213,10 @@ fn a_short_upscaler_run_learns_reports_and_resumes() {
     })
     .expect("train");
     assert_eq!(rows.len(), 600);
-    // The network pulls ahead of its own starting point, the bilinear
+    // The network pulls ahead of its own starting point, the bicubic
     // upsampling, on the training batches (PSNR gain over the last 100).
     let gain: f32 = rows[500..].iter().map(|r| r[1] - r[2]).sum::<f32>() / 100.0;
-    assert!(gain > 0.15, "PSNR gain over bilinear {gain} dB");
+    assert!(gain > 0.08, "PSNR gain over bicubic {gain} dB");
     for file in [
         "losses.csv",
         "losses.png",

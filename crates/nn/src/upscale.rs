@@ -1,9 +1,9 @@
 //! A compact super-resolution network in the family of ESPCN / FSRCNN and
 //! Real-ESRGAN's compact net: a few 3×3 convolutions at the low resolution,
 //! a last one with `3·f²` outputs rearranged into an `f`-times larger image
-//! (depth to space, "pixel shuffle"), added to a bilinear upsampling of the
-//! input. The network only predicts the detail bilinear filtering loses, so
-//! a small one learns quickly and never does worse than a blur by much.
+//! (depth to space, "pixel shuffle"), added to a bicubic upsampling of the
+//! input. The network only predicts the detail interpolation loses, so a
+//! small one starts where bicubic interpolation is and learns from there.
 //!
 //! Its convolutions are [`ConvStage`]s: on burn's wgpu backend the crate's
 //! GPU kernels run them ([`StageBackend`]), elsewhere burn's ops (and
@@ -48,7 +48,7 @@ pub struct UpscalerConfig {
 impl UpscalerConfig {
     /// Creates the network with freshly initialised weights (the last
     /// convolution's scaled down, so that an untrained network is nearly
-    /// the bilinear upsampling).
+    /// the bicubic upsampling).
     pub fn init<B: Backend>(&self, device: &B::Device) -> Upscaler<B> {
         let conv = |cin, cout| UpscaleConv {
             weight: conv_weight([cin, cout], 3, device),
@@ -57,7 +57,7 @@ impl UpscalerConfig {
         let out = 3 * self.factor * self.factor;
         let tail = conv(self.channels, out);
         let tail = UpscaleConv {
-            weight: tail.weight.map(|w| w.mul_scalar(0.01)),
+            weight: tail.weight.map(|w| w.mul_scalar(0.1)),
             ..tail
         };
         Upscaler {
@@ -130,7 +130,7 @@ impl<B: Backend> UpscaleConv<B> {
 /// let image = Tensor::<CpuBackend, 4>::full([1, 3, 8, 12], 0.5, &device);
 /// let large = net.forward(image);
 /// assert_eq!(large.dims(), [1, 3, 16, 24]);
-/// // Untrained, it is (nearly) the bilinear upsampling.
+/// // Untrained, it is (nearly) the bicubic upsampling.
 /// let error = large.sub_scalar(0.5).abs().max().into_scalar();
 /// assert!(error < 0.05, "{error}");
 /// ```
@@ -159,7 +159,7 @@ impl<B: StageBackend> Upscaler<B> {
     /// Upscales `image` (`[N, 3, H, W]`), the GPU kernels in `precision`.
     pub fn forward_with(&self, image: Tensor<B, 4>, precision: Precision) -> Tensor<B, 4> {
         let detail = B::run_stages(&self.stages(), image.clone(), precision);
-        upsample_bilinear(image, self.factor) + depth_to_space(detail, self.factor)
+        upsample_bicubic(image, self.factor) + depth_to_space(detail, self.factor)
     }
 
     /// Upscales `image` (`[N, 3, H, W]`) in f32.
@@ -174,6 +174,17 @@ impl<B: StageBackend> Upscaler<B> {
             .chain(std::iter::once("tail".to_string()));
         stage_macs(&self.stages(), names, width, height)
     }
+}
+
+/// Bicubic upsampling by `factor` (half-pixel centres, `a = -0.75`, edges
+/// repeated): the base the network adds its detail to.
+pub fn upsample_bicubic<B: Backend>(x: Tensor<B, 4>, factor: usize) -> Tensor<B, 4> {
+    let [_, _, h, w] = x.dims();
+    interpolate(
+        x,
+        [h * factor, w * factor],
+        InterpolateOptions::new(InterpolateMode::Bicubic).with_align_corners(false),
+    )
 }
 
 /// Bilinear upsampling by `factor` with half-pixel centres (what a GPU

@@ -22,7 +22,7 @@ use super::report::{Column, paste, save};
 use super::run::Trainer;
 use super::style::StyleTrainBackend;
 use crate::eval::psnr;
-use bevy_gan_style_nn::{Upscaler, UpscalerConfig, upsample_bilinear};
+use bevy_gan_style_nn::{Upscaler, UpscalerConfig, upsample_bicubic, upsample_bilinear};
 use bevy_gan_style_runtime::bridge::tensor_to_image;
 
 /// Everything that defines an upscaler training run.
@@ -48,7 +48,8 @@ pub struct UpscaleTrainConfig {
 }
 
 /// The upscaler trainer's loss columns: the L1 loss, and the PSNR of the
-/// batch against the crops, the network's and bilinear upsampling's (dB).
+/// batch against the crops, the network's and bicubic upsampling's (its
+/// starting point; dB).
 const COLUMNS: &[Column] = &[
     Column {
         name: "l1",
@@ -59,7 +60,7 @@ const COLUMNS: &[Column] = &[
         plot: false,
     },
     Column {
-        name: "psnr_bilinear",
+        name: "psnr_bicubic",
         plot: false,
     },
 ];
@@ -153,16 +154,16 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
             &self.device,
         );
         let low = downscale(high.clone(), config.network.factor);
-        let bilinear = upsample_bilinear(low.clone().detach(), config.network.factor);
+        let bicubic = upsample_bicubic(low.clone().detach(), config.network.factor);
         let output = self.network.forward(low);
         let loss = (output.clone() - high.clone()).abs().mean();
         let l1 = scalar(loss.clone());
         let psnr_net = psnr(output.detach(), high.clone());
-        let psnr_bilinear = psnr(bilinear, high);
+        let psnr_bicubic = psnr(bicubic, high);
         let grads = GradientsParams::from_grads(loss.backward(), &self.network);
         self.network = self.optimizer.step(lr, self.network.clone(), grads);
         self.state.iteration += 1;
-        [l1, psnr_net as f32, psnr_bilinear as f32]
+        [l1, psnr_net as f32, psnr_bicubic as f32]
     }
 }
 
@@ -246,15 +247,15 @@ impl<B: StyleTrainBackend> Trainer for UpscaleTrainer<B> {
     }
 
     /// For the centre crops of up to three images, one row each: the
-    /// low-resolution input (nearest), bilinear upsampling, the network,
-    /// and the original.
+    /// low-resolution input (nearest), bilinear and bicubic upsampling, the
+    /// network, and the original.
     fn sample_sheet(&mut self, path: &Path) -> Result<(), TrainError> {
         let size = 2 * self.config.size;
         let factor = self.config.network.factor;
         let network = self.inference_network();
         let rows = self.images.len().min(3);
         let s = size as u32;
-        let mut sheet = RgbImage::from_pixel(4 * s, rows as u32 * s, Rgb([255, 255, 255]));
+        let mut sheet = RgbImage::from_pixel(5 * s, rows as u32 * s, Rgb([255, 255, 255]));
         for row in 0..rows {
             let high = self
                 .images
@@ -268,6 +269,7 @@ impl<B: StyleTrainBackend> Trainer for UpscaleTrainer<B> {
             let columns = [
                 nearest,
                 upsample_bilinear(low.clone(), factor),
+                upsample_bicubic(low.clone(), factor),
                 network.forward(low),
                 high,
             ];

@@ -1,5 +1,5 @@
 //! GAN super-resolution: [`UpscaleModel`]s (a compact network that
-//! restores the detail a bilinear upsampling loses) on the render device
+//! restores the detail interpolation loses) on the render device
 //! or anywhere else; [`upscale`] runs one on an image or a tileable
 //! texture, tile by tile where the whole would not fit the device.
 

@@ -19,4 +19,4 @@ pub use style::{STYLE_LAYERS, content_distance, style_distance, style_layer_dist
 pub use texture::{
     POOLED_LAYERS, SIFID_LAYER, TextureJudge, TextureReference, TextureScores, position_features,
 };
-pub use upscale::{bicubic, psnr, sharpen_cas, ssim};
+pub use upscale::{psnr, sharpen_cas, ssim};

@@ -3,8 +3,8 @@
 //! upsampling followed by Bevy's contrast-adaptive sharpening.
 
 use burn::prelude::*;
-use burn::tensor::module::{conv2d, interpolate};
-use burn::tensor::ops::{ConvOptions, InterpolateMode, InterpolateOptions};
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
 
 /// Peak signal-to-noise ratio (dB) of `image` against `reference`, both in
 /// `[0, 1]` (`image` clamped), over the whole batch.
@@ -78,16 +78,6 @@ pub fn ssim<B: Backend>(image: Tensor<B, 4>, reference: Tensor<B, 4>) -> f64 {
     let denominator =
         (mx.clone() * mx + my.clone() * my).add_scalar(c1) * (sxx + syy).add_scalar(c2);
     (numerator / denominator).mean().into_scalar().elem()
-}
-
-/// Bicubic upsampling by `factor` (half-pixel centres, `a = -0.75`).
-pub fn bicubic<B: Backend>(image: Tensor<B, 4>, factor: usize) -> Tensor<B, 4> {
-    let [_, _, h, w] = image.dims();
-    interpolate(
-        image,
-        [h * factor, w * factor],
-        InterpolateOptions::new(InterpolateMode::Bicubic).with_align_corners(false),
-    )
 }
 
 /// Bevy's contrast-adaptive sharpening (`ContrastAdaptiveSharpening`, FSR
