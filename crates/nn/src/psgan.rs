@@ -217,7 +217,14 @@ impl<B: Backend> PsganGenerator<B> {
 
     /// Generates `[N, 3, h·f, w·f]` images in `[-1, 1]`.
     pub fn forward(&self, latent: &PsganLatent<B>, tileable: bool) -> Tensor<B, 4> {
-        let mut x = self.field(latent, tileable);
+        self.decode(self.field(latent, tileable))
+    }
+
+    /// Turns a latent field (see [`Self::field`]) into `[N, 3, h·f, w·f]`
+    /// images in `[-1, 1]`. Every operation wraps around, so a field that
+    /// repeats gives an image that repeats with it.
+    pub fn decode(&self, field: Tensor<B, 4>) -> Tensor<B, 4> {
+        let mut x = field;
         for stage in &self.stages {
             let x2 = match self.upsample {
                 Upsample::Nearest => upsample_nearest2x(x),
