@@ -24,6 +24,9 @@ pub fn psnr<B: Backend>(image: Tensor<B, 4>, reference: Tensor<B, 4>) -> f64 {
         .mean()
         .into_scalar()
         .elem();
+    if mse.is_nan() {
+        return f64::NAN;
+    }
     10.0 * (1.0 / mse.max(1e-12)).log10()
 }
 
@@ -90,13 +93,16 @@ pub fn ssim<B: Backend>(image: Tensor<B, 4>, reference: Tensor<B, 4>) -> f64 {
 /// # use burn::backend::Flex as CpuBackend;
 /// use bevy_gan_style_train::eval::sharpen_cas;
 /// let device = Default::default();
-/// // The corners of a ramp get sharper; the ramp itself stays straight.
+/// // The corners of a ramp get sharper; the ramp itself stays straight,
+/// // and black stays black.
 /// let step = Tensor::<CpuBackend, 1>::from_floats([0.2, 0.2, 0.4, 0.6, 0.8, 0.8], &device)
 ///     .reshape([1, 1, 1, 6]).expand([1, 3, 6, 6]);
 /// let sharp: Vec<f32> = sharpen_cas(step, 0.6).narrow(2, 2, 1).narrow(1, 0, 1)
 ///     .into_data().to_vec().unwrap();
 /// assert!(sharp[1] < 0.2 && sharp[4] > 0.8, "{sharp:?}");
 /// assert!((sharp[2] - 0.4).abs() < 1e-5 && (sharp[3] - 0.6).abs() < 1e-5);
+/// let black = sharpen_cas(Tensor::<CpuBackend, 4>::zeros([1, 3, 4, 4], &device), 0.6);
+/// assert_eq!(black.abs().max().into_scalar(), 0.0);
 /// ```
 pub fn sharpen_cas<B: Backend>(image: Tensor<B, 4>, strength: f32) -> Tensor<B, 4> {
     // Bevy's constants: the lobe limit, and its MSAA-safe peak.
@@ -127,7 +133,9 @@ pub fn sharpen_cas<B: Backend>(image: Tensor<B, 4>, strength: f32) -> Tensor<B, 
         .clone()
         .max_pair(d.clone())
         .max_pair(f.clone().max_pair(hh.clone()));
-    let hit_min = mn4.clone() / mx4.clone().mul_scalar(4.0);
+    // A black ring would divide 0 by 0 (a GPU's `max` then drops the NaN;
+    // here the ring's maximum is kept off zero, which gives the same lobe).
+    let hit_min = mn4.clone() / mx4.clone().clamp_min(1e-6).mul_scalar(4.0);
     let hit_max = mx4.neg().add_scalar(PEAK.0) / mn4.mul_scalar(4.0).add_scalar(PEAK.1);
     let lobe_rgb = hit_min.neg().max_pair(hit_max);
     let lobe = lobe_rgb
