@@ -10,7 +10,18 @@
 //!
 //! Each iteration takes random crops of the images, downscales them with
 //! antialiasing and trains the network to restore them (L1 loss; the
-//! PSNR-oriented model). Writes into `--out`: `losses.csv`, `losses.png`
+//! PSNR-oriented model). Two more kinds of run:
+//!
+//! ```text
+//! # perceptual + adversarial fine-tuning of an L1 model (SRGAN / ESRGAN)
+//! cargo run --release --example train_upscaler -- --gan --from assets/upscalers/photo_x2.upscale.ron \
+//!     --lr 1e-4 --iters 1500 --size 64 --batch 8 --images ../shared/data/images/style --out out/photo_x2_gan
+//! # style-aware: the style network's output at half size → at full size
+//! cargo run --release --example train_upscaler -- --teacher assets/models/ml5_wave.style.ron \
+//!     --images ../shared/data/images/style --out out/ml5_wave_x2
+//! ```
+//!
+//! Writes into `--out`: `losses.csv`, `losses.png`
 //! (the loss, log scale), `samples-<iteration>.png` (rows of input |
 //! bilinear | bicubic | network | original), `checkpoint/` (atomic; `--resume`
 //! continues from it) and the model `<name>.upscale.ron` +
@@ -24,11 +35,11 @@ use std::time::Instant;
 #[path = "common/training.rs"]
 mod training;
 
-use bevy_gan_style::model::{UpscaleModelCard, export_upscale_model};
-use bevy_gan_style::nn::UpscalerConfig;
+use bevy_gan_style::model::{CardModel, UpscaleModel, UpscaleModelCard, export_upscale_model};
+use bevy_gan_style::nn::{UpscalerConfig, VggTap};
 use bevy_gan_style::train::{
-    Augment, StyleTrainBackend, Trainer, TrainingRun, UpscaleTrainConfig, UpscaleTrainer,
-    upscale_images,
+    AdversarialLoss, Augment, PatchDiscriminatorConfig, StyleTrainBackend, TeacherConfig, Trainer,
+    TrainingRun, UpscaleGanConfig, UpscaleTrainConfig, UpscaleTrainer, upscale_images,
 };
 use clap::Parser;
 use training::{BackendArg, Train};
@@ -81,6 +92,38 @@ struct Args {
     /// Continue from `<out>/checkpoint` (its configuration wins).
     #[arg(long)]
     resume: bool,
+    /// Start from this upscaling model's weights (its architecture wins
+    /// over --factor, --channels and --blocks).
+    #[arg(long)]
+    from: Option<PathBuf>,
+    /// Style-aware: this style model's output at half size is the input,
+    /// at full size the target.
+    #[arg(long)]
+    teacher: Option<String>,
+    /// Perceptual + adversarial fine-tuning (start --from an L1 model).
+    #[arg(long)]
+    gan: bool,
+    /// VGG16 weights for --gan's perceptual loss.
+    #[arg(long, default_value = "assets/training/vgg16_features.safetensors")]
+    vgg: String,
+    /// Deepest VGG16 tap of the perceptual loss.
+    #[arg(long, default_value = "relu3_3")]
+    tap: VggTap,
+    /// GAN objective: bce, lsgan, hinge or wgan.
+    #[arg(long, default_value = "lsgan")]
+    adversarial_loss: AdversarialLoss,
+    /// Weight of the generator's adversarial loss.
+    #[arg(long, default_value_t = 5e-3)]
+    adversarial: f32,
+    /// Weight of the L1 loss when fine-tuning.
+    #[arg(long, default_value_t = 1e-2)]
+    pixel: f32,
+    /// Spectral normalisation of the discriminator.
+    #[arg(long)]
+    spectral_norm: bool,
+    /// Weight of the discriminator's Lipschitz penalty.
+    #[arg(long, default_value_t = 0.0)]
+    lipschitz: f32,
     /// Model name (default: the output folder's name).
     #[arg(long)]
     name: Option<String>,
@@ -108,17 +151,46 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
         println!("resumed at iteration {}", trainer.iteration());
         trainer
     } else {
-        let network = UpscalerConfig::new()
-            .with_factor(args.factor)
-            .with_channels(args.channels)
-            .with_blocks(args.blocks);
+        let start = args
+            .from
+            .as_ref()
+            .map(UpscaleModel::load_file)
+            .transpose()?;
+        let network = match &start {
+            Some(model) => model.card().network.clone(),
+            None => UpscalerConfig::new()
+                .with_factor(args.factor)
+                .with_channels(args.channels)
+                .with_blocks(args.blocks),
+        };
+        let gan = args.gan.then(|| {
+            UpscaleGanConfig::new(args.vgg.clone())
+                .with_tap(args.tap)
+                .with_loss(args.adversarial_loss)
+                .with_adversarial(args.adversarial)
+                .with_pixel(args.pixel)
+                .with_lipschitz(args.lipschitz)
+                .with_discriminator(
+                    PatchDiscriminatorConfig::new(vec![32, 64, 128])
+                        .with_spectral_norm(args.spectral_norm),
+                )
+        });
         let config = UpscaleTrainConfig::new(network)
             .with_size(args.size)
             .with_batch(args.batch)
             .with_learning_rate(args.lr)
             .with_augment(args.augment)
-            .with_seed(args.seed);
-        UpscaleTrainer::<B>::new(config, images, device)?
+            .with_seed(args.seed)
+            .with_teacher(args.teacher.clone().map(TeacherConfig::new))
+            .with_gan(gan);
+        if let Some(teacher) = &args.teacher {
+            println!("stylizing the images with {teacher} at full and half size");
+        }
+        let trainer = UpscaleTrainer::<B>::new(config, images, device)?;
+        match start {
+            Some(model) => trainer.start_from(model.build(device)?)?,
+            None => trainer,
+        }
     };
     let mut run = TrainingRun::new(trainer, &args.out, args.every)?;
     let name = args.name.clone().unwrap_or_else(|| {
@@ -134,6 +206,9 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
             [l1, psnr, bicubic] => {
                 format!("L1 {l1:.4} · PSNR {psnr:.2} dB (bicubic {bicubic:.2} dB)")
             }
+            [l1, psnr, bicubic, vgg, d, g] => format!(
+                "L1 {l1:.4} · PSNR {psnr:.2} dB (bicubic {bicubic:.2}) · VGG {vgg:.3} · D {d:.3} · G {g:.3}"
+            ),
             _ => String::new(),
         })
     })?;
@@ -144,11 +219,32 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
         name,
         description: args.description.clone(),
         training: format!(
-            "{} iterations, batch {}, {}-pixel crops, L1 loss, Adam lr {}, {:?}; \
+            "{} iterations, batch {}, {}-pixel crops, {}{}, Adam lr {}, {:?}; \
              ×{} ({:.0} MACs per output pixel)",
             run.trainer.iteration(),
             config.batch,
             config.size,
+            match &config.gan {
+                Some(gan) => format!(
+                    "L1 ×{} + VGG16 to {:?} + {:?} GAN ×{} (fine-tuned{})",
+                    gan.pixel,
+                    gan.tap,
+                    gan.loss,
+                    gan.adversarial,
+                    args.from
+                        .as_ref()
+                        .map(|p| format!(" from {}", p.display()))
+                        .unwrap_or_default()
+                ),
+                None => "L1 loss".into(),
+            },
+            match &config.teacher {
+                Some(teacher) => format!(
+                    "; style-aware: {}'s output at 1/{} size to its output at full size",
+                    teacher.card, network.factor
+                ),
+                None => String::new(),
+            },
             config.learning_rate,
             config.augment,
             network.factor,

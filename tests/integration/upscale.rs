@@ -2,6 +2,7 @@
 //! CPU, tiles, tileable textures, model cards, training (feature `train`)
 //! and the `upscale` tool.
 
+use bevy::prelude::{Assets, UVec2, default};
 use bevy_gan_style::model::{UpscaleModelCard, export_upscale_model};
 use bevy_gan_style::nn::{UpscalerConfig, upsample_bicubic};
 use bevy_gan_style::prelude::*;
@@ -253,4 +254,118 @@ fn a_short_upscaler_run_learns_reports_and_resumes() {
             .to_string();
         assert!(error.contains(expected), "{error}");
     }
+}
+
+/// Runs frames until the camera's upscaling has been active in three frames
+/// in a row (its network warmed up at the main pass's size).
+fn wait_upscaled(scene: &mut crate::camera::Scene) -> NeuralUpscaleStatus {
+    let start = std::time::Instant::now();
+    let mut in_a_row = 0;
+    while in_a_row < 3 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(300),
+            "the upscaler never became active"
+        );
+        scene.app.update();
+        let status = scene.app.world().get::<NeuralUpscaleStatus>(scene.camera);
+        in_a_row = if status.is_some_and(|s| s.active) {
+            in_a_row + 1
+        } else {
+            0
+        };
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    scene
+        .app
+        .world()
+        .get::<NeuralUpscaleStatus>(scene.camera)
+        .cloned()
+        .expect("status")
+}
+
+/// `NeuralUpscale` renders the main pass at half the view and the network
+/// restores the view on Bevy's device: the camera's 128×96 output is the
+/// CPU network's upscaling of the same scene rendered natively at 64×48.
+#[test]
+fn the_camera_upscales_its_half_resolution_main_pass_like_the_cpu_network() {
+    use crate::camera::{Scene, difference};
+    let mut scene = Scene::new(64, 48, false);
+    let low = scene.render(4);
+    let native = {
+        scene.resize(128, 96);
+        scene.render(3)
+    };
+    let path = root().join("assets/upscalers/photo_x2.upscale.ron");
+    let model = UpscaleModel::load_file(&path).expect("shipped upscaler");
+    let device = Default::default();
+    let net = model.build::<CpuBackend>(&device).expect("weights");
+    let handle = scene
+        .app
+        .world_mut()
+        .resource_mut::<Assets<UpscaleModel>>()
+        .add(model);
+    scene.insert(NeuralUpscale {
+        model: handle,
+        ..default()
+    });
+    let status = wait_upscaled(&mut scene);
+    assert_eq!(status.render_size, UVec2::new(64, 48));
+    let upscaled = scene.render(2);
+
+    let input = bevy_gan_style::bridge::image_to_tensor::<CpuBackend>(&low, (0.0, 1.0), &device);
+    let expected =
+        bevy_gan_style::bridge::tensor_to_image(net.forward(input).clamp(0.0, 1.0), (0.0, 1.0));
+    let expected = image::DynamicImage::from(expected).to_rgba8();
+    let out = root().join("target/test-output");
+    std::fs::create_dir_all(&out).ok();
+    for (name, picture) in [
+        ("low", &low),
+        ("native", &native),
+        ("neural", &upscaled),
+        ("cpu", &expected),
+    ] {
+        picture
+            .save(out.join(format!("camera_upscale_{name}.png")))
+            .ok();
+    }
+    let (max, mean) = difference(&upscaled, &expected);
+    let (_, from_native) = difference(&upscaled, &native);
+    println!(
+        "camera upscaling vs the CPU network: max {max}, mean {mean:.3}; vs native: mean {from_native:.2} (8-bit levels)"
+    );
+    assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
+
+    // Bilinear through the same path, and off: native again.
+    let mut settings = scene
+        .app
+        .world_mut()
+        .get_mut::<NeuralUpscale>(scene.camera)
+        .expect("set");
+    settings.method = UpscaleMethod::Bilinear;
+    let bilinear = scene.render(3);
+    let (_, apart) = difference(&bilinear, &upscaled);
+    assert!(
+        apart > 0.3,
+        "bilinear and the network gave the same frame ({apart})"
+    );
+    scene
+        .app
+        .world_mut()
+        .get_mut::<NeuralUpscale>(scene.camera)
+        .expect("set")
+        .enabled = false;
+    let off = scene.render(3);
+    let (max, _) = difference(&off, &native);
+    assert!(
+        max <= 2,
+        "disabled upscaling did not render natively (max {max})"
+    );
+    assert!(
+        !scene
+            .app
+            .world()
+            .get::<NeuralUpscaleStatus>(scene.camera)
+            .expect("status")
+            .active
+    );
 }

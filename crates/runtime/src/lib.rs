@@ -64,7 +64,10 @@ pub mod prelude {
         StyleTransferStatus, StyleTransferSystems, WarpingError, WarpingErrorProbe,
     };
     pub use crate::texture::{NeuralTexture, NeuralTextureSystems, TextureParams};
-    pub use crate::upscale::{Edges, NeuralUpscalePlugin};
+    pub use crate::upscale::{
+        Edges, NeuralUpscale, NeuralUpscalePlugin, NeuralUpscaleStatus, NeuralUpscaleSystems,
+        UpscaleMethod,
+    };
     pub use bevy_gan_style_nn::{
         ColorPreservation, Precision, StageBackend, StagedNet, StyleTransformer,
     };

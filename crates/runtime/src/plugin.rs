@@ -1,13 +1,15 @@
 //! [`GanStylePlugin`]: the one-line entry that puts burn on Bevy's render
 //! device and adds every capability.
 
+use bevy::core_pipeline::Core3d;
 use bevy::prelude::*;
+use bevy::render::RenderApp;
 
 use crate::bridge::TensorBridgePlugin;
 use crate::device::BurnDevicePlugin;
-use crate::style_transfer::StyleTransferPlugin;
+use crate::style_transfer::{StyleTransferPlugin, StyleTransferSystems};
 use crate::texture::NeuralTexturePlugin;
-use crate::upscale::NeuralUpscalePlugin;
+use crate::upscale::{NeuralUpscalePlugin, NeuralUpscaleSystems};
 
 /// Runs the crate's networks on the wgpu device Bevy renders with: sets up
 /// the device ([`BurnDevicePlugin`]: Bevy's `RenderDevice`, or burn's CPU
@@ -36,5 +38,13 @@ impl Plugin for GanStylePlugin {
             NeuralTexturePlugin,
             NeuralUpscalePlugin,
         ));
+        // A camera with both filters is upscaled first, then stylized at
+        // full resolution.
+        if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
+            render_app.configure_sets(
+                Core3d,
+                NeuralUpscaleSystems::Output.before(StyleTransferSystems::Input),
+            );
+        }
     }
 }

@@ -22,6 +22,17 @@ pub enum Augment {
     FlipsAndRotations,
 }
 
+impl Augment {
+    /// A random `(flip_x, flip_y, turn)` among the allowed symmetries.
+    fn draw(self, rng: &mut SplitMix64) -> (bool, bool, bool) {
+        match self {
+            Self::None => (false, false, false),
+            Self::Flips => (rng.below(2) == 1, rng.below(2) == 1, false),
+            Self::FlipsAndRotations => (rng.below(2) == 1, rng.below(2) == 1, rng.below(2) == 1),
+        }
+    }
+}
+
 impl std::str::FromStr for Augment {
     type Err = String;
 
@@ -243,6 +254,71 @@ impl ImageSet {
         self.crops_of(rng, &images, size, augment, jitter, device)
     }
 
+    /// A set of tensors' images (`[1, 3, H, W]` each, values as they are):
+    /// e.g. a teacher's outputs, to crop like loaded images.
+    pub fn from_tensors<B: Backend>(images: Vec<Tensor<B, 4>>) -> Self {
+        let images = images
+            .into_iter()
+            .map(|image| {
+                let [_, _, height, width] = image.dims();
+                let pixels = image
+                    .into_data()
+                    .convert::<f32>()
+                    .into_vec()
+                    .unwrap_or_default();
+                Picture {
+                    width,
+                    height,
+                    pixels,
+                }
+            })
+            .collect();
+        Self { images }
+    }
+
+    /// Aligned pairs of random crops, one of each image listed in
+    /// `images`: `size × size` of this set's image and the matching
+    /// `size / factor` square of `low`'s image of the same index (which is
+    /// `factor` times smaller), with the same flips and turns. Returns
+    /// `(low, high)`.
+    pub(crate) fn paired_crops<B: Backend>(
+        &self,
+        low: &ImageSet,
+        rng: &mut SplitMix64,
+        (images, size, factor): (&[usize], usize, usize),
+        augment: Augment,
+        device: &B::Device,
+    ) -> (Tensor<B, 4>, Tensor<B, 4>) {
+        let (n, small) = (images.len(), size / factor);
+        let mut high_data = Vec::with_capacity(n * 3 * size * size);
+        let mut low_data = Vec::with_capacity(n * 3 * small * small);
+        for &index in images {
+            let (image, reduced) = (&self.images[index], &low.images[index]);
+            // Positions on the low image's grid, so that both crops cover
+            // the same square.
+            let x = rng.below(reduced.width - small + 1);
+            let y = rng.below(reduced.height - small + 1);
+            let flips = augment.draw(rng);
+            let at = |v: usize, scale: usize| (v * scale) as f32;
+            image.sample(
+                &mut high_data,
+                (at(x, factor), at(y, factor), size as f32),
+                size,
+                flips,
+            );
+            reduced.sample(
+                &mut low_data,
+                (at(x, 1), at(y, 1), small as f32),
+                small,
+                flips,
+            );
+        }
+        (
+            Tensor::from_data(TensorData::new(low_data, [n, 3, small, small]), device),
+            Tensor::from_data(TensorData::new(high_data, [n, 3, size, size]), device),
+        )
+    }
+
     /// Like [`Self::crops`], one crop of each image listed in `images`.
     pub(crate) fn crops_of<B: Backend>(
         &self,
@@ -264,13 +340,7 @@ impl ImageSet {
             };
             let x0 = rng.below(image.width - side.ceil() as usize + 1) as f32;
             let y0 = rng.below(image.height - side.ceil() as usize + 1) as f32;
-            let flips = match augment {
-                Augment::None => (false, false, false),
-                Augment::Flips => (rng.below(2) == 1, rng.below(2) == 1, false),
-                Augment::FlipsAndRotations => {
-                    (rng.below(2) == 1, rng.below(2) == 1, rng.below(2) == 1)
-                }
-            };
+            let flips = augment.draw(rng);
             image.sample(&mut data, (x0, y0, side), size, flips);
         }
         Tensor::from_data(TensorData::new(data, [images.len(), 3, size, size]), device)

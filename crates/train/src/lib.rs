@@ -44,4 +44,6 @@ pub use style::{StyleTrainBackend, StyleTrainConfig, StyleTrainer};
 pub use teacher::{Teacher, TeacherConfig};
 pub use temporal::temporal_loss;
 pub use texture::{TextureTrainConfig, TextureTrainer};
-pub use upscaler::{UpscaleTrainConfig, UpscaleTrainer, downscale, upscale_images};
+pub use upscaler::{
+    UpscaleGanConfig, UpscaleTrainConfig, UpscaleTrainer, downscale, upscale_images,
+};

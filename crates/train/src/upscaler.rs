@@ -2,6 +2,11 @@
 //! antialiased downscales as input, and an L1 loss between the network's
 //! reconstruction and the crop (the PSNR-oriented first phase of SRGAN /
 //! ESRGAN training). One Adam step per iteration.
+//!
+//! Two variants: perceptual + adversarial fine-tuning (the second phase:
+//! VGG feature distance and a patch discriminator, [`UpscaleGanConfig`]),
+//! and the style-aware upscaler, whose pairs are a style network's output
+//! at half and at full size ([`UpscaleTrainConfig::teacher`]).
 
 use std::path::{Path, PathBuf};
 
@@ -14,15 +19,20 @@ use burn::tensor::module::{conv2d, interpolate};
 use burn::tensor::ops::{ConvOptions, InterpolateMode, InterpolateOptions};
 use image::{Rgb, RgbImage};
 
+use super::adversarial::{AdversarialLoss, lipschitz_penalty};
 use super::checkpoint::CheckpointReader;
+use super::discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 use super::error::TrainError;
 use super::images::{Augment, ImageSet};
 use super::loop_state::{LoopState, scalar};
 use super::report::{Column, paste, save};
 use super::run::Trainer;
 use super::style::StyleTrainBackend;
+use super::teacher::{Teacher, TeacherConfig};
 use crate::eval::psnr;
-use bevy_gan_style_nn::{Upscaler, UpscalerConfig, upsample_bicubic, upsample_bilinear};
+use bevy_gan_style_nn::{
+    Draw, SplitMix64, Upscaler, UpscalerConfig, Vgg16, VggTap, upsample_bicubic, upsample_bilinear,
+};
 use bevy_gan_style_runtime::bridge::tensor_to_image;
 
 /// Everything that defines an upscaler training run.
@@ -45,6 +55,56 @@ pub struct UpscaleTrainConfig {
     /// Seed of the weights' initialisation and the crops.
     #[config(default = 0)]
     pub seed: u64,
+    /// The style-aware variant: a style network whose output at half size
+    /// (on the downscaled image) is the input and whose output at full size
+    /// is the target, so that the upscaler learns to draw the style's
+    /// strokes at full size. Its first taught style is used.
+    pub teacher: Option<TeacherConfig>,
+    /// Perceptual + adversarial fine-tuning (start it from an L1-trained
+    /// network: [`UpscaleTrainer::start_from`]).
+    pub gan: Option<UpscaleGanConfig>,
+}
+
+/// The second phase of SRGAN / ESRGAN training: the generator minimises
+/// `pixel · L1 + perceptual · VGG + adversarial · GAN`, where VGG is the
+/// mean absolute difference of VGG16 features (every tap down to `tap`,
+/// each normalised by its channel count through the mean), and a patch
+/// discriminator learns to tell the crops from the reconstructions. Adam
+/// with β = (0.5, 0.999) for both, as for the other GANs.
+///
+/// ```
+/// use bevy_gan_style_train::{AdversarialLoss, UpscaleGanConfig};
+/// let gan = UpscaleGanConfig::new("assets/training/vgg16_features.safetensors".into());
+/// assert_eq!(gan.loss, AdversarialLoss::Lsgan);
+/// assert_eq!(gan.discriminator.channels, vec![32, 64, 128]);
+/// ```
+#[derive(Config, Debug)]
+pub struct UpscaleGanConfig {
+    /// VGG16 weights for the perceptual loss.
+    pub vgg: String,
+    /// The deepest VGG16 tap of the perceptual loss.
+    #[config(default = "VggTap::Relu3_3")]
+    pub tap: VggTap,
+    /// The discriminator's architecture (spectral normalisation and the
+    /// Lipschitz penalty are its Lipschitz options).
+    #[config(default = "PatchDiscriminatorConfig::new(vec![32, 64, 128])")]
+    pub discriminator: PatchDiscriminatorConfig,
+    /// Adversarial objective.
+    #[config(default = "AdversarialLoss::Lsgan")]
+    pub loss: AdversarialLoss,
+    /// Weight of the L1 loss.
+    #[config(default = 1e-2)]
+    pub pixel: f32,
+    /// Weight of the VGG feature distance.
+    #[config(default = 1.0)]
+    pub perceptual: f32,
+    /// Weight of the generator's adversarial loss.
+    #[config(default = 5e-3)]
+    pub adversarial: f32,
+    /// Weight of the first-order Lipschitz penalty on the discriminator
+    /// (0: none).
+    #[config(default = 0.0)]
+    pub lipschitz: f32,
 }
 
 /// The upscaler trainer's loss columns: the L1 loss, and the PSNR of the
@@ -65,6 +125,29 @@ const COLUMNS: &[Column] = &[
     },
 ];
 
+/// With [`UpscaleGanConfig`], also the VGG feature distance and the
+/// discriminator's and the generator's adversarial losses.
+const GAN_COLUMNS: &[Column] = &[
+    COLUMNS[0],
+    COLUMNS[1],
+    COLUMNS[2],
+    Column {
+        name: "vgg",
+        plot: true,
+    },
+    Column {
+        name: "d",
+        plot: true,
+    },
+    Column {
+        name: "g",
+        plot: true,
+    },
+];
+
+/// Step along the real–fake line of the Lipschitz penalty.
+const LIPSCHITZ_STEP: f32 = 0.1;
+
 type Opt<M, B> = OptimizerAdaptor<Adam, M, B>;
 
 /// An upscaler being trained on crops of images.
@@ -75,8 +158,19 @@ pub struct UpscaleTrainer<B: AutodiffBackend> {
     pub network: Upscaler<B>,
     optimizer: Opt<Upscaler<B>, B>,
     state: LoopState,
+    /// Targets: the images, or the teacher's output on them.
     images: ImageSet,
+    /// With a teacher, its output on the downscaled images (the inputs).
+    inputs: Option<ImageSet>,
+    gan: Option<Gan<B>>,
     device: B::Device,
+}
+
+/// The fine-tuning's discriminator, its optimiser and the frozen VGG16.
+struct Gan<B: AutodiffBackend> {
+    discriminator: PatchDiscriminator<B>,
+    optimizer: Opt<PatchDiscriminator<B>, B>,
+    vgg: Vgg16<B>,
 }
 
 impl<B: StyleTrainBackend> UpscaleTrainer<B> {
@@ -109,15 +203,77 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
                 images.min_side()
             )));
         }
+        let (images, inputs) = match &config.teacher {
+            Some(teacher) => {
+                let (high, low) = teach::<B>(teacher, &images, factor, device)?;
+                (high, Some(low))
+            }
+            None => (images, None),
+        };
+        if images.min_side() < config.size {
+            return Err(TrainError::Invalid(format!(
+                "the teacher's outputs must be at least {} pixels on a side (the crop)",
+                config.size
+            )));
+        }
+        let adam = match config.gan {
+            Some(_) => AdamConfig::new().with_beta_1(0.5).with_beta_2(0.999),
+            None => AdamConfig::new(),
+        };
+        let gan = match &config.gan {
+            Some(gan) => {
+                let vgg_path = PathBuf::from(&gan.vgg);
+                let vgg = Vgg16::<B>::load(&vgg_path, device)
+                    .map_err(|source| TrainError::Weights {
+                        path: vgg_path,
+                        source,
+                    })?
+                    .no_grad();
+                Some(Gan {
+                    discriminator: gan.discriminator.init(device),
+                    optimizer: adam.init(),
+                    vgg,
+                })
+            }
+            None => None,
+        };
         B::seed(device, config.seed);
         Ok(Self {
             network: config.network.init(device),
-            optimizer: AdamConfig::new().init(),
+            optimizer: adam.init(),
             state: LoopState::new(config.seed),
             images,
+            inputs,
+            gan,
             device: device.clone(),
             config,
         })
+    }
+
+    /// Starts from `network`'s weights (an L1-trained model, before
+    /// [`UpscaleGanConfig`] fine-tuning); its architecture must be the
+    /// configuration's.
+    pub fn start_from(mut self, network: Upscaler<B>) -> Result<Self, TrainError> {
+        let [_, head_in, ..] = network.head.weight.dims();
+        let [channels, ..] = network.head.weight.dims();
+        let config = &self.config.network;
+        if network.factor != config.factor
+            || channels != config.channels
+            || head_in != 3
+            || network.body.len() != config.blocks
+        {
+            return Err(TrainError::Invalid(format!(
+                "the starting network (×{}, {channels} channels, {} blocks) is not the \
+                 configuration's (×{}, {} channels, {} blocks)",
+                network.factor,
+                network.body.len(),
+                config.factor,
+                config.channels,
+                config.blocks
+            )));
+        }
+        self.network = network;
+        Ok(self)
     }
 
     /// Resumes from a folder written by [`Trainer::save_checkpoint`]; the
@@ -130,8 +286,15 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
     }
 
     fn load(&mut self, checkpoint: &CheckpointReader) -> Result<(), TrainError> {
-        self.network = checkpoint.module("network", self.network.clone(), &self.device)?;
-        self.optimizer = checkpoint.optimizer("adam", self.optimizer.clone(), &self.device)?;
+        let device = &self.device;
+        self.network = checkpoint.module("network", self.network.clone(), device)?;
+        self.optimizer = checkpoint.optimizer("adam", self.optimizer.clone(), device)?;
+        if let Some(gan) = &mut self.gan {
+            gan.discriminator =
+                checkpoint.module("discriminator", gan.discriminator.clone(), device)?;
+            gan.optimizer =
+                checkpoint.optimizer("adam-discriminator", gan.optimizer.clone(), device)?;
+        }
         self.state.restore(checkpoint);
         Ok(())
     }
@@ -141,30 +304,129 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
         self.network.valid()
     }
 
-    /// One Adam step; returns the values of [`Trainer::columns`].
-    fn train_step(&mut self) -> [f32; 3] {
-        let config = &self.config;
-        let lr = self.state.learning_rate(config.learning_rate);
-        let high = self.images.crops::<B>(
-            &mut self.state.rng,
-            config.batch,
-            config.size,
-            config.augment,
-            1.0,
-            &self.device,
-        );
-        let low = downscale(high.clone(), config.network.factor);
-        let bicubic = upsample_bicubic(low.clone().detach(), config.network.factor);
+    /// `(input, target)` crops: `size / factor` and `size` pixels.
+    fn batch<C: Backend>(
+        &self,
+        images: &[usize],
+        augment: Augment,
+        rng: &mut SplitMix64,
+        device: &C::Device,
+    ) -> (Tensor<C, 4>, Tensor<C, 4>) {
+        let (size, factor) = (self.config.size, self.config.network.factor);
+        match &self.inputs {
+            Some(inputs) => {
+                self.images
+                    .paired_crops(inputs, rng, (images, size, factor), augment, device)
+            }
+            None => {
+                let high = self
+                    .images
+                    .crops_of(rng, images, size, augment, 1.0, device);
+                (downscale(high.clone(), factor), high)
+            }
+        }
+    }
+
+    /// One step (a discriminator and a generator step when fine-tuning);
+    /// returns the values of [`Trainer::columns`].
+    fn train_step(&mut self) -> Vec<f32> {
+        let lr = self.state.learning_rate(self.config.learning_rate);
+        let picks: Vec<usize> = (0..self.config.batch)
+            .map(|_| self.state.rng.below(self.images.len()))
+            .collect();
+        let mut rng = self.state.rng.clone();
+        let (low, high) = self.batch::<B>(&picks, self.config.augment, &mut rng, &self.device);
+        self.state.rng = rng;
+        let bicubic = upsample_bicubic(low.clone().detach(), self.config.network.factor);
         let output = self.network.forward(low);
-        let loss = (output.clone() - high.clone()).abs().mean();
-        let l1 = scalar(loss.clone());
-        let psnr_net = psnr(output.detach(), high.clone());
-        let psnr_bicubic = psnr(bicubic, high);
+        let l1_loss = (output.clone() - high.clone()).abs().mean();
+        let l1 = scalar(l1_loss.clone());
+        let psnr_net = psnr(output.clone().detach(), high.clone()) as f32;
+        let psnr_bicubic = psnr(bicubic, high.clone()) as f32;
+        let (loss, extra) = match (&mut self.gan, &self.config.gan) {
+            (Some(gan), Some(config)) => {
+                let t = self.state.rng.uniform();
+                let (loss, extra) = gan.losses(config, output, high, l1_loss, (lr, t));
+                (loss, extra.to_vec())
+            }
+            _ => (l1_loss, Vec::new()),
+        };
         let grads = GradientsParams::from_grads(loss.backward(), &self.network);
         self.network = self.optimizer.step(lr, self.network.clone(), grads);
         self.state.iteration += 1;
-        [l1, psnr_net as f32, psnr_bicubic as f32]
+        [vec![l1, psnr_net, psnr_bicubic], extra].concat()
     }
+}
+
+impl<B: AutodiffBackend> Gan<B> {
+    /// Steps the discriminator on `high` (real) against `output` (fake),
+    /// then returns the generator's loss and the columns vgg, d, g.
+    fn losses(
+        &mut self,
+        config: &UpscaleGanConfig,
+        output: Tensor<B, 4>,
+        high: Tensor<B, 4>,
+        l1: Tensor<B, 1>,
+        (lr, t): (f64, f32),
+    ) -> (Tensor<B, 1>, [f32; 3]) {
+        let signed = |x: Tensor<B, 4>| x.mul_scalar(2.0).sub_scalar(1.0);
+        let (real, fake) = (signed(high.clone()), signed(output.clone().detach()));
+        self.discriminator.power_iteration();
+        let mut loss_d = config.loss.discriminator(
+            self.discriminator.forward(real.clone()),
+            self.discriminator.forward(fake.clone()),
+        );
+        if config.lipschitz > 0.0 {
+            let [n, ..] = real.dims();
+            let t = Tensor::full([n], t * (1.0 - LIPSCHITZ_STEP), &real.device());
+            let discriminator = &self.discriminator;
+            let penalty =
+                lipschitz_penalty(|x| discriminator.forward(x), real, fake, t, LIPSCHITZ_STEP);
+            loss_d = loss_d + penalty.mul_scalar(config.lipschitz);
+        }
+        let d = scalar(loss_d.clone());
+        let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
+        self.discriminator = self.optimizer.step(lr, self.discriminator.clone(), grads);
+
+        let adversarial = config
+            .loss
+            .generator(self.discriminator.forward(signed(output.clone())));
+        let ours = self.vgg.forward(output, config.tap);
+        let theirs = self.vgg.forward(high.detach(), config.tap);
+        let perceptual = ours
+            .into_iter()
+            .zip(theirs)
+            .map(|(a, b)| (a - b.detach()).abs().mean())
+            .reduce(|a, b| a + b)
+            .expect("VGG16 has a tap");
+        let (vgg, g) = (scalar(perceptual.clone()), scalar(adversarial.clone()));
+        let loss = l1.mul_scalar(config.pixel)
+            + perceptual.mul_scalar(config.perceptual)
+            + adversarial.mul_scalar(config.adversarial);
+        (loss, [vgg, d, g])
+    }
+}
+
+/// The teacher's output on every image, `(full size, on the image
+/// downscaled by factor)`; images are cropped to a multiple of
+/// `4 · factor` first (the style networks' strides).
+fn teach<B: StyleTrainBackend>(
+    config: &TeacherConfig,
+    images: &ImageSet,
+    factor: usize,
+    device: &B::Device,
+) -> Result<(ImageSet, ImageSet), TrainError> {
+    let teacher = Teacher::<B::InnerBackend>::load(config, device)?;
+    let step = 4 * factor;
+    let (mut high, mut low) = (Vec::new(), Vec::new());
+    for index in 0..images.len() {
+        let image = images.image::<B::InnerBackend>(index, device);
+        let [_, _, h, w] = image.dims();
+        let image = image.narrow(2, 0, h - h % step).narrow(3, 0, w - w % step);
+        low.push(teacher.forward(downscale(image.clone(), factor), &[0]));
+        high.push(teacher.forward(image, &[0]));
+    }
+    Ok((ImageSet::from_tensors(high), ImageSet::from_tensors(low)))
 }
 
 /// Downscales `[N, 3, H, W]` by `factor` with antialiasing: a separable
@@ -212,7 +474,10 @@ pub fn downscale<B: Backend>(image: Tensor<B, 4>, factor: usize) -> Tensor<B, 4>
 
 impl<B: StyleTrainBackend> Trainer for UpscaleTrainer<B> {
     fn columns(&self) -> &'static [Column] {
-        COLUMNS
+        match self.gan {
+            Some(_) => GAN_COLUMNS,
+            None => COLUMNS,
+        }
     }
 
     fn log_plot(&self) -> bool {
@@ -224,13 +489,18 @@ impl<B: StyleTrainBackend> Trainer for UpscaleTrainer<B> {
     }
 
     fn step(&mut self) -> Result<Vec<f32>, TrainError> {
-        Ok(self.train_step().to_vec())
+        Ok(self.train_step())
     }
 
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
         self.state.save(dir, &self.config, |writer| {
             writer.module("network", &self.network)?;
-            writer.optimizer::<B, _, _>("adam", &self.optimizer)
+            writer.optimizer::<B, _, _>("adam", &self.optimizer)?;
+            if let Some(gan) = &self.gan {
+                writer.module("discriminator", &gan.discriminator)?;
+                writer.optimizer::<B, _, _>("adam-discriminator", &gan.optimizer)?;
+            }
+            Ok(())
         })
     }
 
@@ -246,41 +516,44 @@ impl<B: StyleTrainBackend> Trainer for UpscaleTrainer<B> {
         self.state.lr_scale = scale;
     }
 
-    /// For the centre crops of up to three images, one row each: the
-    /// low-resolution input (nearest), bilinear and bicubic upsampling, the
-    /// network, and the original.
+    /// For one crop of each of up to three images (the same crops at every
+    /// report), one row each: the low-resolution input (nearest), bilinear
+    /// and bicubic upsampling, the network, and the target.
     fn sample_sheet(&mut self, path: &Path) -> Result<(), TrainError> {
-        let size = 2 * self.config.size;
+        let size = self.config.size;
         let factor = self.config.network.factor;
         let network = self.inference_network();
-        let rows = self.images.len().min(3);
+        let rows: Vec<usize> = (0..self.images.len().min(3)).collect();
+        let device = self.device.clone();
+        let mut rng = SplitMix64::seeded(SHEET_SEED);
+        let (low, high) = self.batch::<B::InnerBackend>(&rows, Augment::None, &mut rng, &device);
+        let nearest = interpolate(
+            low.clone(),
+            [size, size],
+            InterpolateOptions::new(InterpolateMode::Nearest),
+        );
+        let columns = [
+            nearest,
+            upsample_bilinear(low.clone(), factor),
+            upsample_bicubic(low.clone(), factor),
+            network.forward(low),
+            high,
+        ];
         let s = size as u32;
-        let mut sheet = RgbImage::from_pixel(5 * s, rows as u32 * s, Rgb([255, 255, 255]));
-        for row in 0..rows {
-            let high = self
-                .images
-                .centre_crop::<B::InnerBackend>(row, size, &self.device);
-            let low = downscale(high.clone(), factor);
-            let nearest = interpolate(
-                low.clone(),
-                [size, size],
-                InterpolateOptions::new(InterpolateMode::Nearest),
-            );
-            let columns = [
-                nearest,
-                upsample_bilinear(low.clone(), factor),
-                upsample_bicubic(low.clone(), factor),
-                network.forward(low),
-                high,
-            ];
-            for (column, image) in columns.into_iter().enumerate() {
-                let image = tensor_to_image(image.clamp(0.0, 1.0), (0.0, 1.0));
+        let mut sheet = RgbImage::from_pixel(5 * s, rows.len() as u32 * s, Rgb([255, 255, 255]));
+        for (column, images) in columns.into_iter().enumerate() {
+            for row in 0..rows.len() {
+                let image = images.clone().narrow(0, row, 1).clamp(0.0, 1.0);
+                let image = tensor_to_image(image, (0.0, 1.0));
                 paste(&mut sheet, &image, column as u32 * s, row as u32 * s);
             }
         }
         save(&sheet, path)
     }
 }
+
+/// Seed of the sample sheets' crops.
+const SHEET_SEED: u64 = 0x5eed;
 
 /// The training images an upscaler run was given: files (at their own
 /// size) and folders (all their JPEG and PNG images, the shorter side

@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 use bevy::asset::io::embedded::EmbeddedAssetRegistry;
 use bevy::asset::{AssetPath, embedded_asset};
+use bevy::camera::CameraMainTextureUsages;
 use bevy::prelude::*;
+use bevy::render::render_resource::TextureUsages;
 use bevy::render::{RenderApp, RenderStartup};
 
 use crate::device::BurnDevicePlugin;
@@ -49,6 +51,33 @@ impl TensorBridgePlugin {
         }
         if !app.is_plugin_added::<TensorBridgePlugin>() {
             app.add_plugins(TensorBridgePlugin);
+        }
+    }
+}
+
+/// An observer for a camera component whose passes copy the view target out
+/// and back: makes sure the camera's main textures allow it, whatever
+/// usages the game asked for.
+///
+/// ```no_run
+/// # use bevy::prelude::*;
+/// use bevy_gan_style_runtime::bridge::add_copy_usages;
+/// #[derive(Component)]
+/// struct MyFilter;
+/// App::new().add_observer(add_copy_usages::<MyFilter>);
+/// ```
+pub fn add_copy_usages<C: Component>(
+    add: On<Add, C>,
+    mut usages: Query<Option<&mut CameraMainTextureUsages>>,
+    mut commands: Commands,
+) {
+    let needed = TextureUsages::COPY_SRC | TextureUsages::COPY_DST;
+    match usages.get_mut(add.entity) {
+        Ok(Some(mut usages)) => usages.0 |= needed,
+        _ => {
+            commands
+                .entity(add.entity)
+                .insert(CameraMainTextureUsages::default().with(needed));
         }
     }
 }

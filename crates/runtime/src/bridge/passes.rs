@@ -135,10 +135,8 @@ impl TensorBridge<'_> {
         let tensor = BoundTensor::new(tensor)?;
         let staging = self.staging(Pass::ToTexels, size, kind);
         let mut encoder = self.encoder();
-        let view = TensorView::new(&tensor, &staging, TensorView::from_range(range));
         self.with_kept_bindings(Pass::ToTexels, |bindings| {
-            let buffers = (tensor.buffer(), &**staging.buffer());
-            self.dispatch(&mut encoder, Pass::ToTexels, buffers, view, bindings)
+            self.encode_from_tensor(&mut encoder, &tensor, &staging, range, bindings)
         })?;
         staging.copy_to(&mut encoder, texture);
         tensor.flush_burn()?;
@@ -166,7 +164,23 @@ impl TensorBridge<'_> {
         self.dispatch(encoder, Pass::ToTensor, buffers, view, bindings)
     }
 
-    /// Records one pass over `size` from `input` to `output`.
+    /// Records the tensor → texels pass into `encoder`: `texels` receive the
+    /// top-left `texels.size()` pixels of `tensor` (at least as large), its
+    /// `range` mapped onto `[0, 1]`. [`BoundTensor::new`] has flushed burn's
+    /// work on the tensor, so the pass runs after it.
+    pub fn encode_from_tensor(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        tensor: &BoundTensor,
+        texels: &TexelBuffer,
+        range: (f32, f32),
+        bindings: &mut TensorPassBindings,
+    ) -> Result<(), BridgeError> {
+        let view = TensorView::new(tensor, texels, TensorView::from_range(range));
+        let buffers = (tensor.buffer(), &**texels.buffer());
+        self.dispatch(encoder, Pass::ToTexels, buffers, view, bindings)
+    }
+
     /// Records `pass` from `input` into `output` (`(input, output)`), the
     /// uniform `view` and bind group kept in `bindings`.
     fn dispatch(

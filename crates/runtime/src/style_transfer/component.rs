@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bevy::camera::CameraMainTextureUsages;
 use bevy::prelude::*;
-use bevy::render::render_resource::TextureUsages;
 
 use super::view::FilterRate;
 use crate::model::{LayerMix, StyleModel, StyleWeights};
@@ -220,24 +218,6 @@ pub(crate) fn update_status(
         if (status.ready, status.scale, status.interval) != (ready, scale, interval) {
             let status = status.as_mut();
             (status.ready, status.scale, status.interval) = (ready, scale, interval);
-        }
-    }
-}
-
-/// The filter copies the view target out and back: make sure the camera's
-/// main textures allow it, whatever usages the game asked for.
-pub(crate) fn add_copy_usages(
-    add: On<Add, StyleTransfer>,
-    mut usages: Query<Option<&mut CameraMainTextureUsages>>,
-    mut commands: Commands,
-) {
-    let needed = TextureUsages::COPY_SRC | TextureUsages::COPY_DST;
-    match usages.get_mut(add.entity) {
-        Ok(Some(mut usages)) => usages.0 |= needed,
-        _ => {
-            commands
-                .entity(add.entity)
-                .insert(CameraMainTextureUsages::default().with(needed));
         }
     }
 }

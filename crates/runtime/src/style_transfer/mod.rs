@@ -57,7 +57,7 @@ pub use style_images::{PreparedStyleImages, StyleImages, StyleImagesPlugin};
 pub use temporal::{FillMask, StyleTemporal, StyleTemporalPlugin, WarpingError, WarpingErrorProbe};
 pub use view::FilterRate;
 
-use crate::bridge::TensorBridgePlugin;
+use crate::bridge::{TensorBridgePlugin, add_copy_usages};
 use crate::model::{GpuNetPlugin, StyleModel, StyleModelLoader};
 use sets::StyleTransferSystems::{Compose, Input, Network, Plan, Prepare, Resolve, Update};
 
@@ -91,7 +91,7 @@ impl Plugin for StyleTransferPlugin {
             .register_type::<StyleTransfer>()
             .register_type::<RestylizeRequests>()
             .register_type::<StyleTransferStatus>()
-            .add_observer(component::add_copy_usages)
+            .add_observer(add_copy_usages::<StyleTransfer>)
             .add_observer(component::count_restylize)
             .add_systems(PostUpdate, component::update_status.in_set(Update))
             .add_plugins((
