@@ -24,7 +24,7 @@ use bevy::render::sync_component::SyncComponent;
 use bevy::render::view::ViewTarget;
 use burn::tensor::Tensor;
 
-use crate::bridge::{TensorPassBindings, TexelBuffer, TexelKind};
+use crate::bridge::{TensorBridge, TensorPassBindings, TexelBuffer, TexelKind};
 use crate::device::GpuBackend;
 use crate::model::{GpuNet, UpscaleModel};
 
@@ -143,10 +143,10 @@ pub(crate) struct UpscaleView {
     pub warned: bool,
 }
 
-/// Decides per view whether this frame is upscaled (the network is warm at
-/// the low size, the view has no viewport) and sets the main pass's
-/// resolution accordingly (`RenderSystems::PrepareViews`, after the view
-/// targets).
+/// Decides per view whether this frame is upscaled (the bridge's passes
+/// are compiled, the network is warm at the low size, the view has no
+/// viewport) and sets the main pass's resolution accordingly
+/// (`RenderSystems::PrepareViews`, after the view targets).
 pub(crate) fn plan_views(
     mut views: Query<(
         Entity,
@@ -156,7 +156,7 @@ pub(crate) fn plan_views(
         Option<&mut UpscaleView>,
     )>,
     nets: Res<RenderAssets<GpuNet<UpscaleModel>>>,
-    device: Res<RenderDevice>,
+    (bridge, device): (TensorBridge, Res<RenderDevice>),
     mut commands: Commands,
 ) {
     for (entity, settings, camera, target, view) in &mut views {
@@ -166,11 +166,12 @@ pub(crate) fn plan_views(
         let net = nets.get(settings.model);
         let factor = net.map_or(2, |net| net.model.factor());
         let low = UVec2::new(size.x.div_ceil(factor), size.y.div_ceil(factor));
-        let ready = match (net, settings.method) {
-            (Some(net), UpscaleMethod::Network) => net.ready_at(low),
-            (Some(net), UpscaleMethod::Bilinear) => net.is_ready(),
-            (None, _) => false,
-        };
+        let ready = bridge.is_ready()
+            && match (net, settings.method) {
+                (Some(net), UpscaleMethod::Network) => net.ready_at(low),
+                (Some(net), UpscaleMethod::Bilinear) => net.is_ready(),
+                (None, _) => false,
+            };
         let failed = view.as_ref().is_some_and(|view| view.warned);
         let (Ok(kind), true, None, true, false) =
             (kind, ready, &camera.viewport, low.min_element() > 0, failed)
