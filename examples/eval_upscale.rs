@@ -75,6 +75,11 @@ struct Args {
     /// With --teacher: the painting of its style (for the Gram distance).
     #[arg(long)]
     painting: Option<String>,
+    /// Judge on rendered frames instead of photos: a folder of
+    /// `NNN_low.png` / `NNN_full.png` pairs rendered natively at 1/factor
+    /// and at full size (`upscale_scene --pairs`).
+    #[arg(long)]
+    frames: Option<PathBuf>,
 }
 
 /// The methods compared, in report order.
@@ -104,31 +109,32 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     if let Some(teacher) = &args.teacher {
         return style_aware(&args, teacher, (&net, factor, &model.card().name), &lpips);
     }
+    let cases = match &args.frames {
+        Some(dir) => frame_pairs(dir, factor)?,
+        None => args
+            .images
+            .iter()
+            .map(|path| photo_case(path, factor))
+            .collect::<Result<_, _>>()?,
+    };
+    let count = cases.len();
+    let (kind, against) = match args.frames {
+        Some(_) => ("rendered frames", "the native render"),
+        None => ("photos", "the photo"),
+    };
     let mut report = format!(
-        "# `{}` (×{factor}) on {} photos\n\n| photo | method | PSNR (dB) | SSIM | LPIPS |\n|---|---|---|---|---|\n",
+        "# `{}` (×{factor}) on {count} {kind}, against {against}\n\n\
+         | picture | method | PSNR (dB) | SSIM | LPIPS |\n|---|---|---|---|---|\n",
         model.card().name,
-        args.images.len()
     );
     let mut sums = [[0.0f64; 3]; 3];
     let mut rows = Vec::new();
-    for path in &args.images {
-        let photo = open_image(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-        let (w, h) = (photo.width() as usize, photo.height() as usize);
-        let (w, h) = (w - w % factor, h - h % factor);
-        if w < 16 * factor || h < 16 * factor {
-            return Err(format!("{path} is too small to judge an upscaler on").into());
-        }
-        let photo = photo.crop_imm(0, 0, w as u32, h as u32).to_rgba8();
-        let original = image_to_tensor::<CpuBackend>(&photo, (0.0, 1.0), &device);
-        let low = downscale(original.clone(), factor);
+    for (name, original, low) in cases {
         let results = [
             upsample_bicubic(low.clone(), factor),
             sharpen_cas(upsample_bilinear(low.clone(), factor), args.sharpening),
             net.forward(low),
         ];
-        let name = std::path::Path::new(path)
-            .file_name()
-            .map_or(path.clone(), |n| n.to_string_lossy().into_owned());
         let mut row = Vec::new();
         for (i, result) in results.iter().enumerate() {
             let result = result.clone().clamp(0.0, 1.0);
@@ -150,7 +156,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         row.push(tensor_to_image(original, (0.0, 1.0)));
         rows.push(row);
     }
-    let n = args.images.len() as f64;
+    let n = count as f64;
     writeln!(report)?;
     writeln!(
         report,
@@ -185,6 +191,70 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         METHODS.join(", ")
     );
     Ok(())
+}
+
+/// A photo cut to a multiple of `factor`, and its antialiased downscale:
+/// `(name, original, low)`.
+fn photo_case(path: &str, factor: usize) -> Result<Case, Box<dyn Error>> {
+    let device = Default::default();
+    let photo = open_image(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let (w, h) = (photo.width() as usize, photo.height() as usize);
+    let (w, h) = (w - w % factor, h - h % factor);
+    if w < 16 * factor || h < 16 * factor {
+        return Err(format!("{path} is too small to judge an upscaler on").into());
+    }
+    let photo = photo.crop_imm(0, 0, w as u32, h as u32).to_rgba8();
+    let original = image_to_tensor::<CpuBackend>(&photo, (0.0, 1.0), &device);
+    let low = downscale(original.clone(), factor);
+    Ok((file_name(path), original, low))
+}
+
+/// The rendered pairs in `dir`: each `NNN_full.png` with its `NNN_low.png`,
+/// `factor` times smaller.
+fn frame_pairs(dir: &std::path::Path, factor: usize) -> Result<Vec<Case>, Box<dyn Error>> {
+    let device = Default::default();
+    let read = |path: &std::path::Path| -> Result<Tensor<CpuBackend, 4>, Box<dyn Error>> {
+        let image = open_image(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Ok(image_to_tensor::<CpuBackend>(
+            &image.to_rgba8(),
+            (0.0, 1.0),
+            &device,
+        ))
+    };
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.strip_suffix("_full.png").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err(format!("no NNN_full.png frames in {}", dir.display()).into());
+    }
+    names
+        .into_iter()
+        .map(|stem| {
+            let full = read(&dir.join(format!("{stem}_full.png")))?;
+            let low = read(&dir.join(format!("{stem}_low.png")))?;
+            let [_, _, h, w] = full.dims();
+            if low.dims()[2] * factor != h || low.dims()[3] * factor != w {
+                return Err(format!("{stem}_low.png is not 1/{factor} of {stem}_full.png").into());
+            }
+            Ok((format!("frame {stem}"), full, low))
+        })
+        .collect()
+}
+
+/// What a method is judged on: a name, the full-size picture, its low
+/// resolution version.
+type Case = (String, Tensor<CpuBackend, 4>, Tensor<CpuBackend, 4>);
+
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or(path.to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Ways to a stylized full-size frame, in report order.
@@ -264,9 +334,7 @@ fn style_aware(
         let own = painting
             .as_ref()
             .map(|p| style_distance(vgg, x.clone(), p.clone()));
-        let photo_name = std::path::Path::new(path)
-            .file_name()
-            .map_or(path.clone(), |n| n.to_string_lossy().into_owned());
+        let photo_name = file_name(path);
         let mut row = Vec::new();
         for (i, (result, ms)) in results.iter().enumerate() {
             let slot = if i == results.len() - 1 { 4 } else { i };

@@ -196,10 +196,10 @@ fn line_differences(pixels: &[f32], size: usize) -> [Vec<f64>; 2] {
     let at = |c: usize, y: usize, x: usize| f64::from(pixels[c * size * size + y * size + x]);
     let (mut columns, mut rows) = (vec![0.0; size], vec![0.0; size]);
     for c in 0..3 {
-        for y in 0..size {
-            for x in 0..size {
-                columns[x] += (at(c, y, x) - at(c, y, (x + 1) % size)).abs();
-                rows[y] += (at(c, y, x) - at(c, (y + 1) % size, x)).abs();
+        for (y, row) in rows.iter_mut().enumerate() {
+            for (x, column) in columns.iter_mut().enumerate() {
+                *column += (at(c, y, x) - at(c, y, (x + 1) % size)).abs();
+                *row += (at(c, y, x) - at(c, (y + 1) % size, x)).abs();
             }
         }
     }
@@ -262,7 +262,7 @@ fn the_wrap_line_is_like_the_interior_cell_boundaries() {
     for name in shipped() {
         let model = model(&name);
         let cell = model.card().generator.scale();
-        let boundary = |j: usize| (j + 1) % cell == 0;
+        let boundary = |j: usize| (j + 1).is_multiple_of(cell);
         for size in [256usize, 512] {
             let seeds = if size == 256 { SEEDS } else { SEEDS / 2 };
             let (mut among_boundaries, mut among_all) = ([0.0; 2], [0.0; 2]);

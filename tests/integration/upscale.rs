@@ -369,3 +369,58 @@ fn the_camera_upscales_its_half_resolution_main_pass_like_the_cpu_network() {
             .active
     );
 }
+
+/// Perceptual + adversarial fine-tuning of a style-aware upscaler (a style
+/// teacher's output at half and full size): six loss columns, finite, the
+/// discriminator checkpointed and resumed; a starting network of another
+/// architecture is refused.
+#[test]
+fn gan_fine_tuning_of_a_style_aware_upscaler_runs_and_resumes() {
+    use bevy_gan_style::train::{
+        RunEvent, TeacherConfig, Trainer, TrainingRun, UpscaleGanConfig, UpscaleTrainConfig,
+        UpscaleTrainer, upscale_images,
+    };
+    type B = burn::backend::Autodiff<CpuBackend>;
+    let out = root().join("target/test-output/train_upscaler_gan");
+    let _ = std::fs::remove_dir_all(&out);
+    let images = || {
+        upscale_images(&[root().join("assets/images/chelsea_256x168.png")], 256, 32)
+            .expect("images")
+    };
+    let vgg = root().join("assets/training/vgg16_features.safetensors");
+    let teacher = root().join("assets/models/multistyle26_lite.style.ron");
+    let config = UpscaleTrainConfig::new(UpscalerConfig::new().with_blocks(1))
+        .with_size(32)
+        .with_batch(2)
+        .with_learning_rate(1e-4)
+        .with_teacher(Some(TeacherConfig::new(teacher.display().to_string())))
+        .with_gan(Some(UpscaleGanConfig::new(vgg.display().to_string())));
+    let device = Default::default();
+    let trainer = UpscaleTrainer::<B>::new(config, images(), &device).expect("start");
+    let other = UpscalerConfig::new().with_blocks(2).init::<B>(&device);
+    assert!(
+        UpscaleTrainer::<B>::new(trainer.config.clone(), images(), &device)
+            .expect("start")
+            .start_from(other)
+            .is_err()
+    );
+    let mut run = TrainingRun::new(trainer, &out, 4).expect("run");
+    let mut rows = Vec::new();
+    run.run(4, |event| {
+        if let RunEvent::Step(row) = event {
+            rows.push(row.values.clone());
+        }
+    })
+    .expect("train");
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows.iter()
+            .all(|r| r.len() == 6 && r.iter().all(|v| v.is_finite())),
+        "{rows:?}"
+    );
+    assert!(out.join("samples-000004.png").exists());
+    let resumed =
+        UpscaleTrainer::<B>::resume(&out.join("checkpoint"), images(), &device).expect("resume");
+    assert_eq!(resumed.iteration(), 4);
+    assert_eq!(resumed.columns().len(), 6);
+}
