@@ -307,13 +307,7 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
                 VggTap::STYLE.len()
             )));
         }
-        let vgg_path = PathBuf::from(&config.vgg);
-        let vgg = Vgg16::<B>::load(&vgg_path, device)
-            .map_err(|source| TrainError::Weights {
-                path: vgg_path,
-                source,
-            })?
-            .no_grad();
+        let vgg = frozen_vgg::<B>(&config.vgg, device)?;
         let style_paths: Vec<PathBuf> = config.styles.iter().map(PathBuf::from).collect();
         let styles = (!style_paths.is_empty())
             .then(|| ImageSet::load_short_side(&style_paths, config.style_size))
@@ -831,4 +825,16 @@ impl<B: StyleTrainBackend> Trainer for StyleTrainer<B> {
         }
         save(&sheet, path)
     }
+}
+
+/// VGG16 from `path` with its weights frozen: the loss network of the
+/// perceptual losses (gradients flow to the images, not to it).
+pub(crate) fn frozen_vgg<B: Backend>(
+    path: &str,
+    device: &B::Device,
+) -> Result<Vgg16<B>, TrainError> {
+    let path = PathBuf::from(path);
+    Vgg16::<B>::load(&path, device)
+        .map(Vgg16::no_grad)
+        .map_err(|source| TrainError::Weights { path, source })
 }

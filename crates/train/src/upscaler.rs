@@ -27,7 +27,7 @@ use super::images::{Augment, ImageSet};
 use super::loop_state::{LoopState, scalar};
 use super::report::{Column, paste, save};
 use super::run::Trainer;
-use super::style::StyleTrainBackend;
+use super::style::{StyleTrainBackend, frozen_vgg};
 use super::teacher::{Teacher, TeacherConfig};
 use crate::eval::psnr;
 use bevy_gan_style_nn::{
@@ -221,20 +221,11 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
             None => AdamConfig::new(),
         };
         let gan = match &config.gan {
-            Some(gan) => {
-                let vgg_path = PathBuf::from(&gan.vgg);
-                let vgg = Vgg16::<B>::load(&vgg_path, device)
-                    .map_err(|source| TrainError::Weights {
-                        path: vgg_path,
-                        source,
-                    })?
-                    .no_grad();
-                Some(Gan {
-                    discriminator: gan.discriminator.init(device),
-                    optimizer: adam.init(),
-                    vgg,
-                })
-            }
+            Some(gan) => Some(Gan {
+                discriminator: gan.discriminator.init(device),
+                optimizer: adam.init(),
+                vgg: frozen_vgg::<B>(&gan.vgg, device)?,
+            }),
             None => None,
         };
         B::seed(device, config.seed);
