@@ -37,7 +37,7 @@ use bevy_gan_style::eval::{Lpips, content_distance, psnr, sharpen_cas, ssim, sty
 use bevy_gan_style::model::write_atomic;
 use bevy_gan_style::nn::{Upscaler, upsample_bicubic, upsample_bilinear};
 use bevy_gan_style::prelude::*;
-use bevy_gan_style::train::{Teacher, TeacherConfig, downscale};
+use bevy_gan_style::train::{Teacher, TeacherConfig, UpscalePairs, downscale};
 use burn::tensor::Tensor;
 use clap::Parser;
 use image::{Rgb, RgbImage};
@@ -212,39 +212,14 @@ fn photo_case(path: &str, factor: usize) -> Result<Case, Box<dyn Error>> {
 /// The rendered pairs in `dir`: each `NNN_full.png` with its `NNN_low.png`,
 /// `factor` times smaller.
 fn frame_pairs(dir: &std::path::Path, factor: usize) -> Result<Vec<Case>, Box<dyn Error>> {
+    let pairs = UpscalePairs::load(dir, factor)?;
     let device = Default::default();
-    let read = |path: &std::path::Path| -> Result<Tensor<CpuBackend, 4>, Box<dyn Error>> {
-        let image = open_image(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Ok(image_to_tensor::<CpuBackend>(
-            &image.to_rgba8(),
-            (0.0, 1.0),
-            &device,
-        ))
-    };
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            name.strip_suffix("_full.png").map(str::to_owned)
+    Ok((0..pairs.len())
+        .map(|index| {
+            let (name, low, full) = pairs.pair(index, &device);
+            (format!("frame {name}"), full, low)
         })
-        .collect();
-    names.sort();
-    if names.is_empty() {
-        return Err(format!("no NNN_full.png frames in {}", dir.display()).into());
-    }
-    names
-        .into_iter()
-        .map(|stem| {
-            let full = read(&dir.join(format!("{stem}_full.png")))?;
-            let low = read(&dir.join(format!("{stem}_low.png")))?;
-            let [_, _, h, w] = full.dims();
-            if low.dims()[2] * factor != h || low.dims()[3] * factor != w {
-                return Err(format!("{stem}_low.png is not 1/{factor} of {stem}_full.png").into());
-            }
-            Ok((format!("frame {stem}"), full, low))
-        })
-        .collect()
+        .collect())
 }
 
 /// What a method is judged on: a name, the full-size picture, its low

@@ -19,6 +19,10 @@
 //! # style-aware: the style network's output at half size → at full size
 //! cargo run --release --example train_upscaler -- --teacher assets/models/ml5_wave.style.ron \
 //!     --images ../shared/data/images/style --out out/ml5_wave_x2
+//! # low / full frames rendered by Bevy (aliased like a game's low-resolution pass)
+//! cargo run --release --example upscale_scene -- --pairs out/render_pairs --count 48 --seed 1
+//! cargo run --release --example train_upscaler -- --pairs out/render_pairs \
+//!     --from assets/upscalers/photo_x2.upscale.ron --out out/render_x2 --iters 2000
 //! ```
 //!
 //! Writes into `--out`: `losses.csv`, `losses.png`
@@ -39,7 +43,8 @@ use bevy_gan_style::model::{CardModel, UpscaleModel, UpscaleModelCard, export_up
 use bevy_gan_style::nn::{UpscalerConfig, VggTap};
 use bevy_gan_style::train::{
     AdversarialLoss, Augment, PatchDiscriminatorConfig, StyleTrainBackend, TeacherConfig, Trainer,
-    TrainingRun, UpscaleGanConfig, UpscaleTrainConfig, UpscaleTrainer, upscale_images,
+    TrainingRun, UpscaleData, UpscaleGanConfig, UpscalePairs, UpscaleTrainConfig, UpscaleTrainer,
+    upscale_images,
 };
 use clap::Parser;
 use training::{BackendArg, Train};
@@ -47,9 +52,14 @@ use training::{BackendArg, Train};
 #[derive(Parser)]
 struct Args {
     /// Training images: files, or folders of JPEG and PNG images (repeat
-    /// it for several).
-    #[arg(long, required = true)]
+    /// it for several). Their crops are downscaled with antialiasing.
+    #[arg(long, required_unless_present = "pairs")]
     images: Vec<PathBuf>,
+    /// Folders of low / full pairs (`NNN_low.png`, `NNN_full.png`, e.g.
+    /// frames of `upscale_scene --pairs`; repeat it for several). With
+    /// `--images` too, the images are downscaled whole and joined to them.
+    #[arg(long)]
+    pairs: Vec<PathBuf>,
     /// Images in folders are brought down to this shorter side first.
     #[arg(long, default_value_t = 512)]
     max_side: usize,
@@ -143,11 +153,42 @@ impl Train for Args {
     }
 }
 
+/// The images, the pair folders, or both as pairs.
+fn data(args: &Args) -> Result<UpscaleData, Box<dyn Error>> {
+    let images = (!args.images.is_empty())
+        .then(|| upscale_images(&args.images, args.max_side, args.size))
+        .transpose()?;
+    let mut pairs = None;
+    for dir in &args.pairs {
+        let more = UpscalePairs::load(dir, args.factor)?;
+        pairs = Some(match pairs {
+            Some(pairs) => UpscalePairs::merge(pairs, more),
+            None => more,
+        });
+    }
+    Ok(match (images, pairs) {
+        (Some(images), None) => {
+            println!("training images: {}", images.len());
+            images.into()
+        }
+        (images, Some(pairs)) => {
+            let pairs = match images {
+                Some(images) => {
+                    UpscalePairs::merge(UpscalePairs::downscaled(&images, args.factor), pairs)
+                }
+                None => pairs,
+            };
+            println!("training pairs: {}", pairs.len());
+            pairs.into()
+        }
+        (None, None) => return Err("give --images or --pairs".into()),
+    })
+}
+
 fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
-    let images = upscale_images(&args.images, args.max_side, args.size)?;
-    println!("training images: {}", images.len());
+    let data = data(args)?;
     let trainer = if args.resume {
-        let trainer = UpscaleTrainer::<B>::resume(&args.out.join("checkpoint"), images, device)?;
+        let trainer = UpscaleTrainer::<B>::resume(&args.out.join("checkpoint"), data, device)?;
         println!("resumed at iteration {}", trainer.iteration());
         trainer
     } else {
@@ -186,7 +227,7 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
         if let Some(teacher) = &args.teacher {
             println!("stylizing the images with {teacher} at full and half size");
         }
-        let trainer = UpscaleTrainer::<B>::new(config, images, device)?;
+        let trainer = UpscaleTrainer::<B>::new(config, data, device)?;
         match start {
             Some(model) => trainer.start_from(model.build(device)?)?,
             None => trainer,

@@ -6,13 +6,16 @@
 //! ```text
 //! cargo run --release --example upscale_scene
 //! cargo run --release --example upscale_scene -- --pairs out/frames --count 8
+//! cargo run --release --example upscale_scene -- --pairs out/render_pairs --count 48 --seed 1
 //! ```
 //!
 //! `--screenshot PATH` saves the window after `--frames` frames (once the
 //! networks are warm) and exits. `--pairs DIR` writes `--count` pairs of
 //! frames of the turning scene instead, each rendered natively at half and
 //! at full size (`NNN_low.png`, `NNN_full.png`: what `eval_upscale
-//! --frames` judges the upscalers on), and exits.
+//! --frames` judges the upscalers on), and exits. With `--seed S` (not 0)
+//! each pair is seen from a random viewpoint of its own instead (training
+//! pairs for `train_upscaler --pairs`, apart from seed 0's turn).
 
 #[path = "common/screenshot.rs"]
 mod screenshot;
@@ -30,6 +33,7 @@ use bevy_egui::{
     PrimaryEguiContext, egui,
 };
 use bevy_gan_style::model::write_atomic;
+use bevy_gan_style::nn::{Draw, SplitMix64};
 use bevy_gan_style::prelude::*;
 use clap::Parser;
 
@@ -53,6 +57,10 @@ struct Args {
     /// How many pairs.
     #[arg(long, default_value_t = 8)]
     count: u32,
+    /// With `--pairs`: 0 turns around the scene; any other seed draws a
+    /// random viewpoint for each pair.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 /// The three views, left to right.
@@ -82,6 +90,7 @@ fn main() {
             view,
             model: args.model.clone(),
             pairs: args.pairs.clone().map(|dir| (dir, args.count)),
+            seed: args.seed,
         })
         .insert_resource(ClearColor(Color::srgb(0.55, 0.68, 0.82)))
         // egui draws on the window's camera, not on the first one made.
@@ -100,6 +109,7 @@ struct Setup {
     view: UVec2,
     model: String,
     pairs: Option<(PathBuf, u32)>,
+    seed: u64,
 }
 
 /// The cameras that turn around the scene.
@@ -257,7 +267,8 @@ fn show_views(mut contexts: EguiContexts, views: Res<Views>, setup: Res<Setup>) 
 }
 
 /// A slow turn around the scene (a fixed step per frame with `--pairs`, so
-/// that the pairs are the same on every run).
+/// that the pairs are the same on every run), or with `--pairs` and a
+/// `--seed` a random viewpoint per pair.
 fn turn(
     setup: Res<Setup>,
     time: Res<Time>,
@@ -265,14 +276,35 @@ fn turn(
     mut cameras: Query<&mut Transform, With<Turning>>,
 ) {
     *frame += 1;
-    let angle = match setup.pairs {
-        Some(_) => 0.9 * ((*frame / 20) as f32 * 0.35).sin(),
-        None => 0.5 * (0.15 * time.elapsed_secs()).sin(),
+    let (eye, target) = match &setup.pairs {
+        Some(_) if setup.seed != 0 => {
+            // A viewpoint per pair, held for its 20 frames.
+            let mut rng =
+                SplitMix64::seeded(setup.seed.wrapping_mul(1 << 20) + u64::from(*frame / 20));
+            let (angle, distance) = (rng.range(-1.3, 1.3), rng.range(3.5, 9.0));
+            let eye = Vec3::new(
+                distance * angle.sin(),
+                rng.range(0.6, 4.5),
+                distance * angle.cos(),
+            );
+            let target = Vec3::new(
+                rng.range(-2.0, 2.0),
+                rng.range(0.2, 2.0),
+                rng.range(-3.0, 1.0),
+            );
+            (eye, target)
+        }
+        pairs => {
+            let angle = match pairs {
+                Some(_) => 0.9 * ((*frame / 20) as f32 * 0.35).sin(),
+                None => 0.5 * (0.15 * time.elapsed_secs()).sin(),
+            };
+            let eye = Vec3::new(6.5 * angle.sin(), 2.6, 6.5 * angle.cos());
+            (eye, Vec3::new(0.0, 1.0, -1.0))
+        }
     };
-    let eye = Vec3::new(6.5 * angle.sin(), 2.6, 6.5 * angle.cos());
     for mut transform in &mut cameras {
-        *transform =
-            Transform::from_translation(eye).looking_at(Vec3::new(0.0, 1.0, -1.0), Vec3::Y);
+        *transform = Transform::from_translation(eye).looking_at(target, Vec3::Y);
     }
 }
 

@@ -215,9 +215,19 @@ impl<B: Backend> PsganGenerator<B> {
         Tensor::cat(vec![latent.local.clone(), global, periodic], 1)
     }
 
-    /// Generates `[N, 3, h·f, w·f]` images in `[-1, 1]`.
+    /// Generates `[N, 3, h·f, w·f]` images in `[-1, 1]`. A `tileable`
+    /// image is shifted by one pixel along both axes (it wraps, so nothing
+    /// is lost): the upsampling stages' block edges all coincide on the
+    /// latent cells' boundaries, and the shift moves the wrap-around line
+    /// off them, inside the finest 2×2 blocks, where it is like the
+    /// image's other lines instead of like its cell grid.
     pub fn forward(&self, latent: &PsganLatent<B>, tileable: bool) -> Tensor<B, 4> {
-        self.decode(self.field(latent, tileable))
+        let image = self.decode(self.field(latent, tileable));
+        if tileable {
+            image.roll(&[1, 1], &[2, 3])
+        } else {
+            image
+        }
     }
 
     /// Turns a latent field (see [`Self::field`]) into `[N, 3, h·f, w·f]`

@@ -202,6 +202,12 @@ impl ImageSet {
         self.images.is_empty()
     }
 
+    /// Image `index`'s `(width, height)`.
+    pub fn size(&self, index: usize) -> (usize, usize) {
+        let image = &self.images[index];
+        (image.width, image.height)
+    }
+
     /// The shortest side among the images.
     pub fn min_side(&self) -> usize {
         self.images

@@ -45,5 +45,6 @@ pub use teacher::{Teacher, TeacherConfig};
 pub use temporal::temporal_loss;
 pub use texture::{TextureTrainConfig, TextureTrainer};
 pub use upscaler::{
-    UpscaleGanConfig, UpscaleTrainConfig, UpscaleTrainer, downscale, upscale_images,
+    UpscaleData, UpscaleGanConfig, UpscalePairs, UpscaleTrainConfig, UpscaleTrainer, downscale,
+    upscale_images,
 };

@@ -158,10 +158,7 @@ pub struct UpscaleTrainer<B: AutodiffBackend> {
     pub network: Upscaler<B>,
     optimizer: Opt<Upscaler<B>, B>,
     state: LoopState,
-    /// Targets: the images, or the teacher's output on them.
-    images: ImageSet,
-    /// With a teacher, its output on the downscaled images (the inputs).
-    inputs: Option<ImageSet>,
+    data: UpscaleData,
     gan: Option<Gan<B>>,
     device: B::Device,
 }
@@ -174,10 +171,11 @@ struct Gan<B: AutodiffBackend> {
 }
 
 impl<B: StyleTrainBackend> UpscaleTrainer<B> {
-    /// A fresh network for `config`, trained on crops of `images`.
+    /// A fresh network for `config`, trained on crops of `data`: images
+    /// (downscaled on the fly) or low / full pairs.
     pub fn new(
         config: UpscaleTrainConfig,
-        images: ImageSet,
+        data: impl Into<UpscaleData>,
         device: &B::Device,
     ) -> Result<Self, TrainError> {
         let factor = config.network.factor;
@@ -196,25 +194,24 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
         if config.batch == 0 {
             return Err(TrainError::Invalid("the batch must hold an image".into()));
         }
-        if images.min_side() < config.size {
-            return Err(TrainError::Invalid(format!(
-                "the images must be at least {} pixels on a side (the crop); the smallest is {}",
-                config.size,
-                images.min_side()
-            )));
-        }
-        let (images, inputs) = match &config.teacher {
-            Some(teacher) => {
-                let (high, low) = teach::<B>(teacher, &images, factor, device)?;
-                (high, Some(low))
+        let data = match (data.into(), &config.teacher) {
+            (UpscaleData::Images(images), Some(teacher)) => {
+                check_side(&images, config.size, "images")?;
+                UpscaleData::Pairs(teach::<B>(teacher, &images, factor, device)?)
             }
-            None => (images, None),
+            (UpscaleData::Pairs(_), Some(_)) => {
+                return Err(TrainError::Invalid(
+                    "a style-aware run makes its pairs from images with its teacher".into(),
+                ));
+            }
+            (data, None) => data,
         };
-        if images.min_side() < config.size {
-            return Err(TrainError::Invalid(format!(
-                "the teacher's outputs must be at least {} pixels on a side (the crop)",
-                config.size
-            )));
+        match &data {
+            UpscaleData::Images(images) => check_side(images, config.size, "images")?,
+            UpscaleData::Pairs(pairs) => {
+                check_side(&pairs.full, config.size, "full-size pictures")?;
+                pairs.check(factor)?;
+            }
         }
         let adam = match config.gan {
             Some(_) => AdamConfig::new().with_beta_1(0.5).with_beta_2(0.999),
@@ -233,8 +230,7 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
             network: config.network.init(device),
             optimizer: adam.init(),
             state: LoopState::new(config.seed),
-            images,
-            inputs,
+            data,
             gan,
             device: device.clone(),
             config,
@@ -269,9 +265,13 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
 
     /// Resumes from a folder written by [`Trainer::save_checkpoint`]; the
     /// configuration is the checkpoint's.
-    pub fn resume(dir: &Path, images: ImageSet, device: &B::Device) -> Result<Self, TrainError> {
+    pub fn resume(
+        dir: &Path,
+        data: impl Into<UpscaleData>,
+        device: &B::Device,
+    ) -> Result<Self, TrainError> {
         let (config, checkpoint) = LoopState::open::<UpscaleTrainConfig>(dir)?;
-        let mut trainer = Self::new(config, images, device)?;
+        let mut trainer = Self::new(config, data, device)?;
         trainer.load(&checkpoint)?;
         Ok(trainer)
     }
@@ -304,15 +304,14 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
         device: &C::Device,
     ) -> (Tensor<C, 4>, Tensor<C, 4>) {
         let (size, factor) = (self.config.size, self.config.network.factor);
-        match &self.inputs {
-            Some(inputs) => {
-                self.images
-                    .paired_crops(inputs, rng, (images, size, factor), augment, device)
+        match &self.data {
+            UpscaleData::Pairs(pairs) => {
+                pairs
+                    .full
+                    .paired_crops(&pairs.low, rng, (images, size, factor), augment, device)
             }
-            None => {
-                let high = self
-                    .images
-                    .crops_of(rng, images, size, augment, 1.0, device);
+            UpscaleData::Images(set) => {
+                let high = set.crops_of(rng, images, size, augment, 1.0, device);
                 (downscale(high.clone(), factor), high)
             }
         }
@@ -323,7 +322,7 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
     fn train_step(&mut self) -> Vec<f32> {
         let lr = self.state.learning_rate(self.config.learning_rate);
         let picks: Vec<usize> = (0..self.config.batch)
-            .map(|_| self.state.rng.below(self.images.len()))
+            .map(|_| self.state.rng.below(self.data.len()))
             .collect();
         let mut rng = self.state.rng.clone();
         let (low, high) = self.batch::<B>(&picks, self.config.augment, &mut rng, &self.device);
@@ -398,26 +397,194 @@ impl<B: AutodiffBackend> Gan<B> {
     }
 }
 
-/// The teacher's output on every image, `(full size, on the image
-/// downscaled by factor)`; images are cropped to a multiple of
+/// The teacher's output on every image as pairs: on the image downscaled
+/// by `factor`, and at full size; images are cropped to a multiple of
 /// `4 · factor` first (the style networks' strides).
 fn teach<B: StyleTrainBackend>(
     config: &TeacherConfig,
     images: &ImageSet,
     factor: usize,
     device: &B::Device,
-) -> Result<(ImageSet, ImageSet), TrainError> {
+) -> Result<UpscalePairs, TrainError> {
     let teacher = Teacher::<B::InnerBackend>::load(config, device)?;
     let step = 4 * factor;
-    let (mut high, mut low) = (Vec::new(), Vec::new());
+    let (mut full, mut low) = (Vec::new(), Vec::new());
     for index in 0..images.len() {
         let image = images.image::<B::InnerBackend>(index, device);
         let [_, _, h, w] = image.dims();
         let image = image.narrow(2, 0, h - h % step).narrow(3, 0, w - w % step);
         low.push(teacher.forward(downscale(image.clone(), factor), &[0]));
-        high.push(teacher.forward(image, &[0]));
+        full.push(teacher.forward(image, &[0]));
     }
-    Ok((ImageSet::from_tensors(high), ImageSet::from_tensors(low)))
+    Ok(UpscalePairs::from_tensors(low, full))
+}
+
+fn check_side(set: &ImageSet, crop: usize, what: &str) -> Result<(), TrainError> {
+    if set.min_side() < crop {
+        return Err(TrainError::Invalid(format!(
+            "the {what} must be at least {crop} pixels on a side (the crop); the smallest is {}",
+            set.min_side()
+        )));
+    }
+    Ok(())
+}
+
+/// What an upscaler trains on.
+pub enum UpscaleData {
+    /// Images whose random crops are downscaled with antialiasing
+    /// ([`downscale`]) into the inputs.
+    Images(ImageSet),
+    /// Low / full pairs, e.g. frames rendered natively at both sizes.
+    Pairs(UpscalePairs),
+}
+
+impl UpscaleData {
+    fn len(&self) -> usize {
+        match self {
+            Self::Images(set) => set.len(),
+            Self::Pairs(pairs) => pairs.len(),
+        }
+    }
+}
+
+impl From<ImageSet> for UpscaleData {
+    fn from(images: ImageSet) -> Self {
+        Self::Images(images)
+    }
+}
+
+impl From<UpscalePairs> for UpscaleData {
+    fn from(pairs: UpscalePairs) -> Self {
+        Self::Pairs(pairs)
+    }
+}
+
+/// Low-resolution pictures and their full-resolution versions, `factor`
+/// times larger, in the same order: what an upscaler learns from and is
+/// judged on.
+///
+/// ```no_run
+/// use bevy_gan_style_train::{UpscalePairs, upscale_images};
+/// // frames of `upscale_scene --pairs`, and photos downscaled ×½
+/// let rendered = UpscalePairs::load("out/render_pairs".as_ref(), 2)?;
+/// let photos = upscale_images(&["assets/styles".into()], 512, 96)?;
+/// let pairs = UpscalePairs::merge(UpscalePairs::downscaled(&photos, 2), rendered);
+/// assert!(pairs.len() > 0);
+/// # Ok::<(), bevy_gan_style_train::TrainError>(())
+/// ```
+pub struct UpscalePairs {
+    low: ImageSet,
+    full: ImageSet,
+    names: Vec<String>,
+}
+
+impl UpscalePairs {
+    /// Every `NNN_low.png` / `NNN_full.png` pair in `dir` (what
+    /// `upscale_scene --pairs` writes), in name order; each full frame must
+    /// be `factor` times its low one.
+    pub fn load(dir: &Path, factor: usize) -> Result<Self, TrainError> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| TrainError::NoImages(format!("cannot read {}: {e}", dir.display())))?;
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                name.strip_suffix("_full.png").map(str::to_owned)
+            })
+            .collect();
+        names.sort();
+        if names.is_empty() {
+            return Err(TrainError::NoImages(format!(
+                "no NNN_full.png / NNN_low.png pairs in {}",
+                dir.display()
+            )));
+        }
+        let files = |kind: &str| -> Vec<PathBuf> {
+            names
+                .iter()
+                .map(|name| dir.join(format!("{name}_{kind}.png")))
+                .collect()
+        };
+        let pairs = Self {
+            low: ImageSet::load(&files("low"), 1.0, 1)?,
+            full: ImageSet::load(&files("full"), 1.0, 1)?,
+            names,
+        };
+        pairs.check(factor)?;
+        Ok(pairs)
+    }
+
+    /// `images` with their antialiased downscales ([`downscale`]) as the
+    /// low pictures (cropped to a multiple of `factor` first).
+    pub fn downscaled(images: &ImageSet, factor: usize) -> Self {
+        let device = Default::default();
+        let (mut low, mut full) = (Vec::new(), Vec::new());
+        for index in 0..images.len() {
+            let image = images.image::<bevy_gan_style_runtime::device::CpuBackend>(index, &device);
+            let [_, _, h, w] = image.dims();
+            let image = image
+                .narrow(2, 0, h - h % factor)
+                .narrow(3, 0, w - w % factor);
+            low.push(downscale(image.clone(), factor));
+            full.push(image);
+        }
+        Self::from_tensors(low, full)
+    }
+
+    fn from_tensors<B: Backend>(low: Vec<Tensor<B, 4>>, full: Vec<Tensor<B, 4>>) -> Self {
+        Self {
+            names: (0..low.len()).map(|i| format!("{i:03}")).collect(),
+            low: ImageSet::from_tensors(low),
+            full: ImageSet::from_tensors(full),
+        }
+    }
+
+    /// Both sets' pairs in one set.
+    pub fn merge(first: Self, second: Self) -> Self {
+        Self {
+            low: ImageSet::merge(first.low, second.low),
+            full: ImageSet::merge(first.full, second.full),
+            names: [first.names, second.names].concat(),
+        }
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.full.len()
+    }
+
+    /// Whether there is no pair (never, for a set that loaded).
+    pub fn is_empty(&self) -> bool {
+        self.full.is_empty()
+    }
+
+    /// Pair `index`: its name (`NNN` for loaded pairs) and its low and full
+    /// pictures, `[1, 3, h, w]` and `[1, 3, factor · h, factor · w]`.
+    pub fn pair<B: Backend>(
+        &self,
+        index: usize,
+        device: &B::Device,
+    ) -> (&str, Tensor<B, 4>, Tensor<B, 4>) {
+        (
+            &self.names[index],
+            self.low.image(index, device),
+            self.full.image(index, device),
+        )
+    }
+
+    /// Every full picture is `factor` times its low one.
+    fn check(&self, factor: usize) -> Result<(), TrainError> {
+        for (index, name) in self.names.iter().enumerate() {
+            let (low, full) = (self.low.size(index), self.full.size(index));
+            if (low.0 * factor, low.1 * factor) != full {
+                return Err(TrainError::Invalid(format!(
+                    "pair {name}: the low picture is {}×{} and the full one {}×{},                      not {factor} times larger",
+                    low.0, low.1, full.0, full.1
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Downscales `[N, 3, H, W]` by `factor` with antialiasing: a separable
@@ -514,7 +681,7 @@ impl<B: StyleTrainBackend> Trainer for UpscaleTrainer<B> {
         let size = self.config.size;
         let factor = self.config.network.factor;
         let network = self.inference_network();
-        let rows: Vec<usize> = (0..self.images.len().min(3)).collect();
+        let rows: Vec<usize> = (0..self.data.len().min(3)).collect();
         let device = self.device.clone();
         let mut rng = SplitMix64::seeded(SHEET_SEED);
         let (low, high) = self.batch::<B::InnerBackend>(&rows, Augment::None, &mut rng, &device);
