@@ -2,7 +2,7 @@
 """The floors inside each crate of the workspace (the crates themselves are
 floors the compiler keeps): no import cycles between a crate's files, and no
 room importing a room above it (runtime: device → bridge → model →
-style_transfer, texture, upscale → plugin; train: eval below the trainers). Reads `use`
+upscale → style_transfer, texture → plugin; train: eval below the trainers). Reads `use`
 items and paths in code, so it is a text check, not a compiler; exits 1 on a
 finding. `-v` lists the edges."""
 import os, re, sys
@@ -10,8 +10,8 @@ import os, re, sys
 CRATES = {
     'src': {},
     'crates/nn/src': {},
-    'crates/runtime/src': {'device': 1, 'bridge': 2, 'model': 3, 'style_transfer': 4,
-                           'texture': 4, 'upscale': 4, 'plugin': 7, '': 8},
+    'crates/runtime/src': {'device': 1, 'bridge': 2, 'model': 3, 'upscale': 4,
+                           'style_transfer': 5, 'texture': 5, 'plugin': 7, '': 8},
     'crates/train/src': {'eval': 0},
     'crates/inspector/src': {},
 }

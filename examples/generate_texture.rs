@@ -4,10 +4,17 @@
 //! cargo run --release --example generate_texture
 //! cargo run --release --example generate_texture -- --model assets/textures/ink_clouds.texture.ron \
 //!     --size 512 --seed 7 --morph-seed 9 --morph 0.5 --output out/ink.png --tiled out/ink_2x2.png
+//! # 2048²: generated at 512², upscaled ×4 (two passes of photo_x2), still tileable
+//! cargo run --release --example generate_texture -- --model assets/textures/gravel.texture.ron \
+//!     --size 2048 --upscale 4 --output out/gravel_2048.png
 //! ```
 //!
 //! Runs on Bevy's render device when a GPU adapter exists, on burn's CPU
-//! backend otherwise (or with `--cpu`).
+//! backend otherwise (or with `--cpu`). `--upscale` generates at a fraction
+//! of `--size` and brings the texture to full size with an upscaling model
+//! (in tiles where a pass would not fit the device), wrapping around the
+//! borders so that it stays tileable: sizes the generator cannot reach on
+//! the device (a software rasteriser refuses it above 512²), or cheaper.
 
 #[path = "common/headless.rs"]
 mod headless;
@@ -15,12 +22,14 @@ mod headless;
 use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bevy_gan_style::bridge::tensor_to_image;
-use bevy_gan_style::nn::TEXTURE_RANGE;
+use bevy_gan_style::model::write_atomic;
+use bevy_gan_style::nn::{StageBackend, TEXTURE_RANGE};
 use bevy_gan_style::prelude::*;
-use bevy_gan_style::texture::generate;
+use bevy_gan_style::texture::{generate, generate_upscaled};
+use bevy_gan_style::upscale::tile_side;
 use clap::Parser;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -55,6 +64,13 @@ struct Args {
     /// Use burn's CPU backend even when a GPU adapter exists.
     #[arg(long)]
     cpu: bool,
+    /// Generate at 1/N of `--size` and upscale ×N: the upscaling model's
+    /// factor or its square (1: no upscaling).
+    #[arg(long, default_value_t = 1)]
+    upscale: u32,
+    /// Upscaling model card for `--upscale`.
+    #[arg(long, default_value_t = format!("{ROOT}/assets/upscalers/photo_x2.upscale.ron"))]
+    upscaler: String,
 }
 
 fn main() -> ExitCode {
@@ -73,7 +89,30 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         return Err(format!("--morph must be between 0 and 1, not {}", args.morph).into());
     }
     let model = TextureModel::load_file(&args.model)?;
-    model.latent_size(args.size, args.size)?;
+    let upscaler = match args.upscale {
+        1 => None,
+        scale => {
+            let upscaler = UpscaleModel::load_file(&args.upscaler)?;
+            let passes = upscaler.passes_for(scale).ok_or_else(|| {
+                format!(
+                    "--upscale {scale} does not suit `{}` (×{f}): use {f} or {}",
+                    upscaler.card().name,
+                    upscaler.factor().pow(2),
+                    f = upscaler.factor(),
+                )
+            })?;
+            Some((upscaler, passes))
+        }
+    };
+    // The generator's size.
+    let (low_w, low_h) = match &upscaler {
+        Some((upscaler, passes)) => {
+            model.generated_size(args.size, args.size, upscaler.factor(), *passes)?
+        }
+        None => model
+            .latent_size(args.size, args.size)
+            .map(|_| (args.size, args.size))?,
+    };
     let params = TextureParams {
         size: bevy::math::UVec2::splat(args.size),
         seed: args.seed,
@@ -83,7 +122,6 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         phase_shift: 0.0,
     };
     let (app, burn_device) = headless::tool_device(args.cpu);
-    let config = &model.card().generator;
     // The first run compiles kernels; the second is timed.
     let (image, device, ms) = match (burn_device, app) {
         (BurnDevice::Gpu(device), Some(app)) => {
@@ -91,32 +129,37 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 .world()
                 .resource::<bevy::render::renderer::RenderDevice>()
                 .limits();
-            model.check_device_limit(
-                args.size,
-                args.size,
-                limits.max_storage_buffer_binding_size,
-            )?;
-            let net = model.build::<GpuBackend>(&device)?;
-            tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
-            let start = Instant::now();
-            let image = tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
-            (image, "GPU (Bevy's render device)", start.elapsed())
+            let max_binding = limits.max_storage_buffer_binding_size;
+            model.check_device_limit(low_w, low_h, max_binding)?;
+            let tile = match &upscaler {
+                Some((upscaler, _)) => Some(
+                    tile_side(&upscaler.card().network, max_binding)
+                        .ok_or("the upscaler does not fit this GPU at all")?,
+                ),
+                None => None,
+            };
+            let (image, time) =
+                timed(|| texture::<GpuBackend>(&model, &upscaler, &params, tile, &device))?;
+            (image, "GPU (Bevy's render device)", time)
         }
         (BurnDevice::Gpu(_), None) => return Err("a GPU device without its app".into()),
         (BurnDevice::Cpu(device), _) => {
-            let net = model.build::<CpuBackend>(&device)?;
-            tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
-            let start = Instant::now();
-            let image = tensor_to_image(generate(&net, config, &params), TEXTURE_RANGE);
-            (image, "CPU backend", start.elapsed())
+            let (image, time) =
+                timed(|| texture::<CpuBackend>(&model, &upscaler, &params, None, &device))?;
+            (image, "CPU backend", time)
         }
     };
-    if let Some(dir) = args.output.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    image.save(&args.output)?;
+    save_png(&image, &args.output)?;
+    let how = match &upscaler {
+        Some((upscaler, passes)) => format!(
+            " (generated at {low_w}×{low_h}, {passes} pass{} of {})",
+            if *passes > 1 { "es" } else { "" },
+            upscaler.card().name
+        ),
+        None => String::new(),
+    };
     println!(
-        "{}: {}×{} on the {device} in {:.1} ms (with readback) → {}",
+        "{}: {}×{}{how} on the {device} in {:.1} ms (with readback) → {}",
         model.card().name,
         args.size,
         args.size,
@@ -133,8 +176,49 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 (y * args.size) as i64,
             );
         }
-        sheet.save(tiled)?;
+        save_png(&sheet, tiled)?;
         println!("2×2 tiling → {}", tiled.display());
     }
+    Ok(())
+}
+
+/// The texture, generated (and upscaled) on backend `B`.
+fn texture<B: StageBackend>(
+    model: &TextureModel,
+    upscaler: &Option<(UpscaleModel, u32)>,
+    params: &TextureParams,
+    tile: Option<usize>,
+    device: &B::Device,
+) -> Result<image::RgbImage, Box<dyn Error>> {
+    let net = model.build::<B>(device)?;
+    let config = &model.card().generator;
+    let output = match upscaler {
+        Some((upscaler, passes)) => {
+            let upscaler = upscaler.build::<B>(device)?;
+            generate_upscaled(&net, config, params, (&upscaler, *passes), tile)
+        }
+        None => generate(&net, config, params),
+    };
+    Ok(tensor_to_image(output, TEXTURE_RANGE))
+}
+
+/// Runs `f` twice (the first compiles kernels); the second's result and time.
+fn timed<T>(
+    mut f: impl FnMut() -> Result<T, Box<dyn Error>>,
+) -> Result<(T, Duration), Box<dyn Error>> {
+    f()?;
+    let start = Instant::now();
+    let result = f()?;
+    Ok((result, start.elapsed()))
+}
+
+/// Writes a PNG atomically (temp + rename), creating its folder.
+fn save_png(image: &image::RgbImage, path: &std::path::Path) -> Result<(), Box<dyn Error>> {
+    let mut png = Vec::new();
+    image.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_atomic(path, &png)?;
     Ok(())
 }

@@ -74,19 +74,14 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), Box<dyn Error>> {
     let model = UpscaleModel::load_file(&args.model)?;
     let factor = model.factor();
-    let passes = if args.scale == factor {
-        1
-    } else if args.scale == factor * factor {
-        2
-    } else {
-        return Err(format!(
+    let passes = model.passes_for(args.scale).ok_or_else(|| {
+        format!(
             "--scale {} does not suit `{}` (×{factor}): use {factor} or {}",
             args.scale,
             model.card().name,
             factor * factor
         )
-        .into());
-    };
+    })?;
     let input = open_image(&args.input)
         .map_err(|e| format!("cannot read {}: {e}", args.input))?
         .to_rgba8();

@@ -10,7 +10,7 @@ use bevy_gan_style::bridge::host;
 use bevy_gan_style::eval::Seam;
 use bevy_gan_style::nn::PsganLatent;
 use bevy_gan_style::prelude::*;
-use bevy_gan_style::texture::generate;
+use bevy_gan_style::texture::{generate, generate_upscaled};
 
 use crate::util::{Gpu, root, wait_warm};
 
@@ -186,6 +186,95 @@ fn neural_texture_fills_its_image_on_the_gpu() {
     }
     println!("NeuralTexture vs CPU generation: max {max} levels");
     assert!(max <= 1, "texture differs from the CPU generation by {max}");
+}
+
+/// A 2048² tileable texture on lavapipe, whose storage bindings (128 MiB)
+/// refuse the generator above 512²: generated at 512² and upscaled ×4 by
+/// two passes of `photo_x2` in tiles on the render device, it matches the
+/// CPU's generation + upscaling and has no seam.
+#[cfg(feature = "train")]
+#[test]
+fn a_2048_texture_is_generated_at_512_and_upscaled_on_the_gpu() {
+    let mut gpu = Gpu::new();
+    let model = model("gravel");
+    let upscaler = UpscaleModel::load_file(root().join("assets/upscalers/photo_x2.upscale.ron"))
+        .expect("card");
+    let params = TextureParams {
+        size: UVec2::splat(2048),
+        seed: 3,
+        ..default()
+    };
+    let limit = gpu.device.limits().max_storage_buffer_binding_size;
+    if let Err(error) = model.check_device_limit(2048, 2048, limit) {
+        println!("directly: {error}");
+    }
+    let device = Default::default();
+    let expected: Vec<f32> = generate_upscaled(
+        &model.build::<CpuBackend>(&device).expect("weights"),
+        &model.card().generator,
+        &params,
+        (&upscaler.build::<CpuBackend>(&device).expect("weights"), 2),
+        None,
+    )
+    .into_data()
+    .to_vec()
+    .expect("f32");
+    let world = gpu.app.world_mut();
+    let texture_model = world.resource_mut::<Assets<TextureModel>>().add(model);
+    let upscale_model = world.resource_mut::<Assets<UpscaleModel>>().add(upscaler);
+    let (texture_id, upscale_id) = (texture_model.id(), upscale_model.id());
+    let mut images = world.resource_mut::<Assets<Image>>();
+    let mut texture = NeuralTexture::new(texture_model, params.size, &mut images);
+    texture.params = params;
+    let image = texture.image.clone();
+    world.spawn((
+        texture,
+        NeuralTextureUpscale {
+            model: upscale_model,
+            passes: 2,
+        },
+    ));
+    wait_warm(&mut gpu.app, texture_id);
+    wait_warm(&mut gpu.app, upscale_id);
+    for _ in 0..3 {
+        gpu.app.update();
+    }
+    let render = gpu.app.get_sub_app(RenderApp).expect("render app");
+    let gpu_image = render
+        .world()
+        .resource::<RenderAssets<GpuImage>>()
+        .get(&image)
+        .expect("image on the GPU");
+    let bytes = host::read_texture(&gpu.device, &gpu.queue, &gpu_image.texture).expect("readback");
+    let plane = 2048 * 2048;
+    let (mut max, mut planar) = (0u8, vec![0.0f32; 3 * plane]);
+    for i in 0..plane {
+        for c in 0..3 {
+            let want = ((expected[c * plane + i] + 1.0) * 127.5)
+                .round()
+                .clamp(0.0, 255.0) as u8;
+            max = max.max(bytes[4 * i + c].abs_diff(want));
+            planar[c * plane + i] = f32::from(bytes[4 * i + c]) / 127.5 - 1.0;
+        }
+    }
+    let seam = Seam::measure(&planar, 2048, 2048);
+    println!(
+        "2048² on the GPU vs the CPU: max {max} levels; across the wrap {:.4}, \
+         interior neighbours {:.4} (ratio {:.2})",
+        seam.wrap,
+        seam.interior,
+        seam.wrap / seam.interior
+    );
+    assert!(
+        max <= 2,
+        "the GPU's 2048² texture differs from the CPU's by {max}"
+    );
+    assert!(
+        seam.wrap <= 1.2 * seam.interior,
+        "seam {} vs interior neighbours {}",
+        seam.wrap,
+        seam.interior
+    );
 }
 
 /// Mean absolute difference across each line boundary of a planar RGB

@@ -424,3 +424,91 @@ fn gan_fine_tuning_of_a_style_aware_upscaler_runs_and_resumes() {
     assert_eq!(resumed.iteration(), 4);
     assert_eq!(resumed.columns().len(), 6);
 }
+
+/// `StyleUpscale` with a `StyleTransfer` at half resolution: the style
+/// network runs on the frame box-filtered to 64×48 and the upscaler brings
+/// its output to the 128×96 view on Bevy's device, as the CPU backend
+/// runs the same two networks; without it the compose pass upsamples
+/// bilinearly (a different frame).
+#[test]
+fn style_at_half_resolution_is_upscaled_by_the_network_like_the_cpu() {
+    use crate::camera::{Scene, difference};
+    use burn::tensor::module::avg_pool2d;
+    let mut scene = Scene::new(128, 96, false);
+    let plain = scene.render(4);
+    let style = StyleWeights::single(3);
+    let upscaler = UpscaleModel::load_file(root().join("assets/upscalers/photo_x2.upscale.ron"))
+        .expect("shipped upscaler");
+    let styler = StyleModel::load_file(root().join("assets/models/multistyle26.style.ron"))
+        .expect("shipped model");
+    let device = Default::default();
+    let expected = {
+        let card = styler.card();
+        let frame =
+            bevy_gan_style::bridge::image_to_tensor::<CpuBackend>(&plain, (0.0, 1.0), &device);
+        let small = avg_pool2d(frame, [2, 2], [2, 2], [0, 0], false, false);
+        let (lo, hi) = card.input_range;
+        let net = styler.build::<CpuBackend>(&device).expect("weights");
+        let styled = net.forward(
+            small.mul_scalar(hi - lo).add_scalar(lo),
+            styler.style_tensor(&style, &device).expect("style"),
+        );
+        let (lo, hi) = card.output_range;
+        let unit = styled.sub_scalar(lo).div_scalar(hi - lo);
+        let up = upscaler
+            .build::<CpuBackend>(&device)
+            .expect("weights")
+            .forward(unit);
+        let image = bevy_gan_style::bridge::tensor_to_image(up.clamp(0.0, 1.0), (0.0, 1.0));
+        image::DynamicImage::from(image).to_rgba8()
+    };
+    let handle = scene
+        .app
+        .world_mut()
+        .resource_mut::<Assets<UpscaleModel>>()
+        .add(upscaler);
+    scene.insert((
+        StyleTransfer {
+            resolution_scale: 0.5,
+            ..scene.style_transfer(style)
+        },
+        StyleUpscale {
+            model: handle,
+            ..default()
+        },
+    ));
+    // The style network and then the upscaler warm up at 64×48; until
+    // then the compose pass upsamples the style's output bilinearly.
+    let start = std::time::Instant::now();
+    let (mut upscaled, mut apart) = (scene.render(1), (u8::MAX, f64::MAX));
+    while start.elapsed() < std::time::Duration::from_secs(300) {
+        upscaled = scene.render(1);
+        apart = difference(&upscaled, &expected);
+        if apart.1 < 1.0 {
+            upscaled = scene.render(2);
+            apart = difference(&upscaled, &expected);
+            break;
+        }
+    }
+    let out = root().join("target/test-output");
+    std::fs::create_dir_all(&out).ok();
+    upscaled.save(out.join("style_upscale_gpu.png")).ok();
+    expected.save(out.join("style_upscale_cpu.png")).ok();
+    let (max, mean) = apart;
+    println!("style at ½ + upscaler vs the CPU: max {max}, mean {mean:.3} (8-bit levels)");
+    assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
+
+    scene
+        .app
+        .world_mut()
+        .get_mut::<StyleUpscale>(scene.camera)
+        .expect("set")
+        .enabled = false;
+    let bilinear = scene.render(3);
+    let (_, from_bilinear) = difference(&bilinear, &upscaled);
+    println!("bilinear vs upscaled: mean {from_bilinear:.2}");
+    assert!(
+        from_bilinear > 0.3,
+        "the upscaler changed nothing ({from_bilinear})"
+    );
+}

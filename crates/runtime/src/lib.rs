@@ -61,9 +61,11 @@ pub mod prelude {
     pub use crate::style_transfer::{
         DepthBand, FeatureMapProbe, FillMask, FrameBudget, Restylize, StyleImages, StyleMap,
         StyleMapSource, StyleRegion, StyleRegions, StyleSchedule, StyleTemporal, StyleTransfer,
-        StyleTransferStatus, StyleTransferSystems, WarpingError, WarpingErrorProbe,
+        StyleTransferStatus, StyleTransferSystems, StyleUpscale, WarpingError, WarpingErrorProbe,
     };
-    pub use crate::texture::{NeuralTexture, NeuralTextureSystems, TextureParams};
+    pub use crate::texture::{
+        NeuralTexture, NeuralTextureSystems, NeuralTextureUpscale, TextureParams,
+    };
     pub use crate::upscale::{
         Edges, NeuralUpscale, NeuralUpscalePlugin, NeuralUpscaleStatus, NeuralUpscaleSystems,
         UpscaleMethod,

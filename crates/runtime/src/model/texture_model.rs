@@ -127,4 +127,48 @@ impl TextureModel {
             }),
         }
     }
+
+    /// The size the generator runs at for a `width × height` texture that
+    /// `passes` upscaling passes of ×`factor` bring to full size, or why
+    /// that cannot be (the sides must be multiples of `factor^passes` times
+    /// the generator's cell).
+    ///
+    /// ```
+    /// # use bevy_gan_style_runtime::model::{CardModel, TextureModel};
+    /// # let root = env!("CARGO_MANIFEST_DIR");
+    /// let model = TextureModel::load_file(format!("{root}/../../assets/textures/gravel.texture.ron"))?;
+    /// assert_eq!(model.generated_size(2048, 1024, 2, 2)?, (512, 256));
+    /// assert!(model.generated_size(2040, 1024, 2, 2).is_err());
+    /// # Ok::<(), bevy_gan_style_runtime::model::ModelError>(())
+    /// ```
+    pub fn generated_size(
+        &self,
+        width: u32,
+        height: u32,
+        factor: u32,
+        passes: u32,
+    ) -> Result<(u32, u32), ModelError> {
+        let step = factor.checked_pow(passes).filter(|&step| step > 0);
+        let Some(step) = step.filter(|&step| width.is_multiple_of(step) && height.is_multiple_of(step)) else {
+            return Err(ModelError::ImageSize {
+                width,
+                height,
+                reason: format!(
+                    "{passes} upscaling passes of ×{factor}: both sides must be multiples of \
+                     {factor}^{passes} × {}",
+                    self.card.generator.scale()
+                ),
+            });
+        };
+        if width.max(height) > MAX_TEXTURE_SIDE {
+            return Err(ModelError::ImageSize {
+                width,
+                height,
+                reason: format!("textures are at most {MAX_TEXTURE_SIDE} pixels on a side"),
+            });
+        }
+        let (w, h) = (width / step, height / step);
+        self.latent_size(w, h)?;
+        Ok((w, h))
+    }
 }

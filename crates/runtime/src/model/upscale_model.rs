@@ -109,4 +109,23 @@ impl UpscaleModel {
     pub fn factor(&self) -> u32 {
         self.card.network.factor as u32
     }
+
+    /// How many passes make an image `scale` times larger on each side: 1
+    /// for the model's factor, 2 for its square, `None` otherwise.
+    ///
+    /// ```
+    /// # use bevy_gan_style_runtime::model::{CardModel, UpscaleModel};
+    /// # let root = env!("CARGO_MANIFEST_DIR");
+    /// let model = UpscaleModel::load_file(format!("{root}/../../assets/upscalers/photo_x2.upscale.ron"))?;
+    /// assert_eq!((model.passes_for(2), model.passes_for(4), model.passes_for(3)), (Some(1), Some(2), None));
+    /// # Ok::<(), bevy_gan_style_runtime::model::ModelError>(())
+    /// ```
+    pub fn passes_for(&self, scale: u32) -> Option<u32> {
+        let factor = self.factor();
+        match scale {
+            s if s == factor => Some(1),
+            s if Some(s) == factor.checked_mul(factor) => Some(2),
+            _ => None,
+        }
+    }
 }

@@ -18,6 +18,8 @@
 //! * [`StyleMapPlugin`] adds [`StyleMap`] (masks, depth bands) and
 //!   [`StyleRegions`] with [`StyleRegion`] entities;
 //! * [`FeatureMapProbePlugin`] adds [`FeatureMapProbe`];
+//! * [`StyleUpscalePlugin`] adds [`StyleUpscale`] (an upscaling network
+//!   after a network run below the view's resolution);
 //! * [`MissingModelPlugin`] reports cameras whose model is gone or broken.
 
 mod budget;
@@ -32,6 +34,7 @@ mod regional;
 mod sets;
 mod style_images;
 mod temporal;
+mod upscale;
 mod view;
 
 use bevy::asset::embedded_asset;
@@ -55,6 +58,7 @@ pub use regional::{
 pub use sets::StyleTransferSystems;
 pub use style_images::{PreparedStyleImages, StyleImages, StyleImagesPlugin};
 pub use temporal::{FillMask, StyleTemporal, StyleTemporalPlugin, WarpingError, WarpingErrorProbe};
+pub use upscale::{StyleUpscale, StyleUpscalePlugin};
 pub use view::FilterRate;
 
 use crate::bridge::{TensorBridgePlugin, add_copy_usages};
@@ -160,6 +164,7 @@ fn add_features(app: &mut App) {
         StyleImagesPlugin,
         StyleMapPlugin,
         FeatureMapProbePlugin,
+        StyleUpscalePlugin,
         MissingModelPlugin
     );
 }

@@ -8,7 +8,7 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, T
 use bevy::render::sync_component::SyncComponent;
 
 use super::generate::TextureParams;
-use crate::model::{MAX_TEXTURE_SIDE, TextureModel};
+use crate::model::{MAX_TEXTURE_SIDE, TextureModel, UpscaleModel};
 
 /// Generates [`Self::image`] with a texture model on the render device when
 /// the component is added or changed (seed, morph, size, …); with `animate`,
@@ -65,6 +65,43 @@ impl NeuralTexture {
     }
 }
 
+/// With a [`NeuralTexture`]: its generator runs at `1 / factor^passes` of
+/// the texture's size and `passes` passes of an upscaling model (×`factor`
+/// each) bring it to full size on the render device, in tiles where a
+/// whole pass would exceed the device's storage-binding limit, wrapping
+/// around the borders so that a tileable texture stays exactly tileable.
+/// Textures larger than the generator fits on the device (e.g. 2048² on a
+/// software rasteriser), or cheaper ones. Needs
+/// [`NeuralUpscalePlugin`](crate::upscale::NeuralUpscalePlugin) (part of
+/// `GanStylePlugin`).
+///
+/// ```no_run
+/// use bevy::prelude::*;
+/// use bevy_gan_style_runtime::texture::{NeuralTexture, NeuralTextureUpscale};
+/// fn setup(mut commands: Commands, assets: Res<AssetServer>, mut images: ResMut<Assets<Image>>) {
+///     // gravel generated at 512² and upscaled ×4 to 2048²
+///     commands.spawn((
+///         NeuralTexture::new(
+///             assets.load("textures/gravel.texture.ron"),
+///             UVec2::splat(2048),
+///             &mut images,
+///         ),
+///         NeuralTextureUpscale {
+///             model: assets.load("upscalers/photo_x2.upscale.ron"),
+///             passes: 2,
+///         },
+///     ));
+/// }
+/// ```
+#[derive(Component, Reflect, Clone, Debug)]
+#[reflect(Component)]
+pub struct NeuralTextureUpscale {
+    /// The upscaling model (`*.upscale.ron`).
+    pub model: Handle<UpscaleModel>,
+    /// How many times it runs (0: the generator makes the full size).
+    pub passes: u32,
+}
+
 /// An image a [`NeuralTexture`] can write into: `Rgba8UnormSrgb`, sampled
 /// with repeat addressing (so tiling shows), GPU-only; each side is kept
 /// within 1 and [`MAX_TEXTURE_SIDE`].
@@ -99,6 +136,8 @@ pub struct ExtractedNeuralTexture {
     pub image: AssetId<Image>,
     /// What to generate.
     pub params: TextureParams,
+    /// The upscaling model and passes of a [`NeuralTextureUpscale`].
+    pub upscale: Option<(AssetId<UpscaleModel>, u32)>,
 }
 
 impl SyncComponent for NeuralTexture {
@@ -106,15 +145,23 @@ impl SyncComponent for NeuralTexture {
 }
 
 impl ExtractComponent for NeuralTexture {
-    type QueryData = &'static NeuralTexture;
+    type QueryData = (
+        &'static NeuralTexture,
+        Option<&'static NeuralTextureUpscale>,
+    );
     type QueryFilter = ();
     type Out = ExtractedNeuralTexture;
 
-    fn extract_component(texture: &NeuralTexture) -> Option<ExtractedNeuralTexture> {
+    fn extract_component(
+        (texture, upscale): (&NeuralTexture, Option<&NeuralTextureUpscale>),
+    ) -> Option<ExtractedNeuralTexture> {
         Some(ExtractedNeuralTexture {
             model: texture.model.id(),
             image: texture.image.id(),
             params: texture.params,
+            upscale: upscale
+                .filter(|upscale| upscale.passes > 0)
+                .map(|upscale| (upscale.model.id(), upscale.passes)),
         })
     }
 }

@@ -11,11 +11,12 @@ use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy::render::texture::GpuImage;
 
 use super::component::ExtractedNeuralTexture;
-use super::generate::{TextureParams, generate};
+use super::generate::{TextureParams, generate, generate_upscaled};
 use crate::bridge::TensorBridge;
-use crate::device::on_render_stream;
-use crate::model::{CardModel, GpuNet, TextureModel};
-use bevy_gan_style_nn::TEXTURE_RANGE;
+use crate::device::{GpuBackend, on_render_stream};
+use crate::model::{CardModel, GpuNet, ModelError, TextureModel, UpscaleModel};
+use crate::upscale::tile_side;
+use bevy_gan_style_nn::{TEXTURE_RANGE, Upscaler};
 
 /// Name of the render diagnostic span around each texture generation: with
 /// Bevy's `RenderDiagnosticsPlugin`, `render/neural_texture/elapsed_gpu`
@@ -30,6 +31,7 @@ pub(crate) struct GeneratedTextures(HashMap<Entity, Generated>);
 struct Generated {
     params: TextureParams,
     model: AssetId<TextureModel>,
+    upscale: Option<(AssetId<UpscaleModel>, u32)>,
     texture: bevy::render::render_resource::TextureId,
 }
 
@@ -37,6 +39,7 @@ struct Generated {
 pub(crate) fn generate_textures(
     textures: Query<(Entity, &ExtractedNeuralTexture)>,
     nets: Res<RenderAssets<GpuNet<TextureModel>>>,
+    upscalers: Option<Res<RenderAssets<GpuNet<UpscaleModel>>>>,
     images: Res<RenderAssets<GpuImage>>,
     bridge: TensorBridge,
     device: Res<RenderDevice>,
@@ -61,6 +64,7 @@ pub(crate) fn generate_textures(
             let now = Generated {
                 params: texture.params,
                 model: texture.model,
+                upscale: texture.upscale,
                 texture: image.texture.id(),
             };
             if generated.0.get(&entity) == Some(&now) {
@@ -72,14 +76,33 @@ pub(crate) fn generate_textures(
                 continue;
             }
             let max_binding = device.limits().max_storage_buffer_binding_size;
-            if let Err(error) = gpu_net.model.latent_size(size.x, size.y).and_then(|_| {
-                gpu_net
-                    .model
-                    .check_device_limit(size.x, size.y, max_binding)
-            }) {
-                warn_once!("bevy_gan_style: neural texture skipped: {error}");
-                continue;
-            }
+            let upscaler = match texture.upscale {
+                Some((model, passes)) => {
+                    let Some(upscaler) = upscalers.as_deref().and_then(|nets| nets.get(model))
+                    else {
+                        if upscalers.is_none() {
+                            warn_once!(
+                                "bevy_gan_style: NeuralTextureUpscale needs NeuralUpscalePlugin \
+                                 (part of GanStylePlugin)"
+                            );
+                        }
+                        continue;
+                    };
+                    match upscaler.net.as_deref().filter(|_| upscaler.is_ready()) {
+                        Some(net) => Some((net, &upscaler.model, passes)),
+                        None => continue,
+                    }
+                }
+                None => None,
+            };
+            let plan = plan(&gpu_net.model, size, upscaler, max_binding);
+            let run = match plan {
+                Ok(run) => run,
+                Err(error) => {
+                    warn_once!("bevy_gan_style: neural texture skipped: {error}");
+                    continue;
+                }
+            };
             // The span's timestamps are submitted before and after the
             // generator's kernels and the bridge's copy, on the same queue.
             let encoder = || {
@@ -92,7 +115,13 @@ pub(crate) fn generate_textures(
                 .as_deref()
                 .map(|recorder| recorder.time_span(&mut begin, NEURAL_TEXTURE_SPAN));
             queue.submit([begin.finish()]);
-            let output = generate(net, &gpu_net.model.card().generator, &texture.params);
+            let config = &gpu_net.model.card().generator;
+            let output = match run {
+                Some((upscaler, passes, tile)) => {
+                    generate_upscaled(net, config, &texture.params, (upscaler, passes), Some(tile))
+                }
+                None => generate(net, config, &texture.params),
+            };
             let result = bridge.tensor_to_texture(output, TEXTURE_RANGE, &image.texture);
             let mut end = encoder();
             if let Some(span) = span {
@@ -106,4 +135,37 @@ pub(crate) fn generate_textures(
             generated.0.insert(entity, now);
         }
     })
+}
+
+/// An upscaler, its passes and its tile side (input pixels).
+type UpscaleRun<'a> = (&'a Upscaler<GpuBackend>, u32, usize);
+
+/// How a texture of `size` is made on a device whose storage bindings hold
+/// `max_binding` bytes: `None` by the generator alone, or the upscaler,
+/// its passes and its tile side; an error when the size does not suit the
+/// models or the generator's activations do not fit.
+fn plan<'a>(
+    model: &TextureModel,
+    size: UVec2,
+    upscaler: Option<(&'a Upscaler<GpuBackend>, &UpscaleModel, u32)>,
+    max_binding: u64,
+) -> Result<Option<UpscaleRun<'a>>, ModelError> {
+    let Some((net, upscale_model, passes)) = upscaler else {
+        model.latent_size(size.x, size.y)?;
+        model.check_device_limit(size.x, size.y, max_binding)?;
+        return Ok(None);
+    };
+    let factor = upscale_model.factor();
+    let (w, h) = model.generated_size(size.x, size.y, factor, passes)?;
+    model.check_device_limit(w, h, max_binding)?;
+    let config = &upscale_model.card().network;
+    let tile = tile_side(config, max_binding).ok_or_else(|| ModelError::ImageSize {
+        width: size.x,
+        height: size.y,
+        reason: format!(
+            "{}'s activations exceed the device's storage-binding limit even for one pixel",
+            upscale_model.card().name
+        ),
+    })?;
+    Ok(Some((net, passes, tile)))
 }

@@ -4,7 +4,8 @@
 use bevy::prelude::*;
 use burn::prelude::*;
 
-use bevy_gan_style_nn::{PsganConfig, PsganGenerator, PsganLatent};
+use crate::upscale::{Edges, upscale};
+use bevy_gan_style_nn::{PsganConfig, PsganGenerator, PsganLatent, StageBackend, Upscaler};
 
 /// What to generate: size, seed, morph and tiling.
 #[derive(Debug, Clone, Copy, PartialEq, Reflect)]
@@ -59,6 +60,52 @@ pub fn generate<B: Backend>(
     params: &TextureParams,
 ) -> Tensor<B, 4> {
     generator.forward(&latent(generator, config, params), params.tileable)
+}
+
+/// Like [`generate`], with the generator at `1 / factor^passes` of
+/// `params.size` and `passes` passes of `upscaler` bringing its output to
+/// full size, in tiles of at most `tile` input pixels (see [`upscale`]): a
+/// texture larger than the device can generate directly, or a cheaper one.
+/// A tileable texture wraps around its borders in every pass, so it stays
+/// exactly tileable. `params.size` must suit the passes
+/// ([`TextureModel::generated_size`](crate::model::TextureModel::generated_size)).
+///
+/// ```
+/// # use bevy_gan_style_runtime::device::CpuBackend;
+/// use bevy_gan_style_runtime::nn::{PsganConfig, UpscalerConfig};
+/// use bevy_gan_style_runtime::texture::{TextureParams, generate_upscaled};
+/// let device = Default::default();
+/// let config = PsganConfig::new(vec![8, 8]);
+/// let generator = config.init::<CpuBackend>(&device);
+/// let upscaler = UpscalerConfig::new().init::<CpuBackend>(&device);
+/// let params = TextureParams { size: bevy::math::UVec2::new(64, 32), ..Default::default() };
+/// let texture = generate_upscaled(&generator, &config, &params, (&upscaler, 2), Some(5));
+/// assert_eq!(texture.dims(), [1, 3, 32, 64]);
+/// ```
+pub fn generate_upscaled<B: StageBackend>(
+    generator: &PsganGenerator<B>,
+    config: &PsganConfig,
+    params: &TextureParams,
+    (upscaler, passes): (&Upscaler<B>, u32),
+    tile: Option<usize>,
+) -> Tensor<B, 4> {
+    let step = (upscaler.factor as u32).pow(passes);
+    let low = TextureParams {
+        size: params.size / step,
+        ..*params
+    };
+    // The generator's [-1, 1] to the upscaler's [0, 1] and back.
+    let image = generate(generator, config, &low)
+        .add_scalar(1.0)
+        .div_scalar(2.0);
+    let edges = match params.tileable {
+        true => Edges::Wrap,
+        false => Edges::Mirror,
+    };
+    upscale(upscaler, image, passes, edges, tile)
+        .mul_scalar(2.0)
+        .sub_scalar(1.0)
+        .clamp(-1.0, 1.0)
 }
 
 /// The latent explorer: the texture of `params` with dimension `dim` of its

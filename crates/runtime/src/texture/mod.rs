@@ -11,9 +11,11 @@ use bevy::render::RenderApp;
 use bevy::render::extract_component::ExtractComponentPlugin;
 use bevy::render::renderer::{RenderGraph, RenderGraphSystems};
 
-pub use component::{ExtractedNeuralTexture, NeuralTexture, neural_texture_image};
+pub use component::{
+    ExtractedNeuralTexture, NeuralTexture, NeuralTextureUpscale, neural_texture_image,
+};
 pub use fill::NEURAL_TEXTURE_SPAN;
-pub use generate::{TextureParams, generate, sweep_global};
+pub use generate::{TextureParams, generate, generate_upscaled, sweep_global};
 
 use crate::bridge::TensorBridgePlugin;
 
@@ -70,6 +72,7 @@ impl Plugin for NeuralTexturePlugin {
         app.init_asset::<TextureModel>()
             .init_asset_loader::<TextureModelLoader>()
             .register_type::<NeuralTexture>()
+            .register_type::<NeuralTextureUpscale>()
             .add_systems(
                 PostUpdate,
                 component::update_textures.in_set(NeuralTextureSystems::Update),
