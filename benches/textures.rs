@@ -1,6 +1,8 @@
 //! Milliseconds to generate a texture with each shipped texture model at
 //! 256², 512² and 1024², on the GPU adapter Bevy renders with and on burn's
-//! CPU backend, side by side in one run.
+//! CPU backend, side by side in one run; then gravel at 1024² and 2048²
+//! generated at 512² and upscaled (`generate_upscaled`, one or two passes
+//! of `photo_x2`, in tiles on the GPU), against generating it directly.
 //!
 //! ```text
 //! cargo bench --bench textures
@@ -21,7 +23,9 @@ mod timing;
 
 use bevy::math::UVec2;
 use bevy_gan_style::prelude::*;
-use bevy_gan_style::texture::generate;
+use bevy_gan_style::nn::StageBackend;
+use bevy_gan_style::texture::{generate, generate_upscaled};
+use bevy_gan_style::upscale::tile_side;
 use burn::prelude::*;
 use timing::median_ms;
 
@@ -39,6 +43,26 @@ fn time<B: Backend>(model: &TextureModel, size: u32, device: &B::Device) -> f64 
     };
     median_ms::<B>(device, RUNS, || {
         drop(generate(&net, &model.card().generator, &params));
+    })
+}
+
+/// Median milliseconds of a `size`² texture generated at 512² and brought
+/// to size by `passes` passes of `upscaler`.
+fn time_upscaled<B: StageBackend>(
+    (model, upscaler): (&TextureModel, &UpscaleModel),
+    (size, passes): (u32, u32),
+    tile: Option<usize>,
+    device: &B::Device,
+) -> f64 {
+    let net = model.build::<B>(device).expect("weights");
+    let up = upscaler.build::<B>(device).expect("weights");
+    let params = TextureParams {
+        size: UVec2::splat(size),
+        ..Default::default()
+    };
+    median_ms::<B>(device, RUNS, || {
+        let config = &model.card().generator;
+        drop(generate_upscaled(&net, config, &params, (&up, passes), tile));
     })
 }
 
@@ -78,5 +102,49 @@ fn main() {
                 .collect();
             println!("| {name} | burn wgpu ({adapter}) | {} |", cells.join(" | "));
         }
+    }
+    past_the_limit(gpu.as_ref());
+}
+
+/// gravel at 1024² and 2048²: directly, and from 512² with the upscaler.
+fn past_the_limit(gpu: Option<&gpu::BenchGpu>) {
+    let root = root::root();
+    let model = TextureModel::load_file(format!("{root}/assets/textures/gravel.texture.ron"))
+        .expect("shipped model");
+    let upscaler = UpscaleModel::load_file(format!("{root}/assets/upscalers/photo_x2.upscale.ron"))
+        .expect("shipped upscaler");
+    println!("\n| gravel | backend | 1024² ms | 2048² ms |");
+    println!("|---|---|---|---|");
+    let cpu = Default::default();
+    let row = |direct: &dyn Fn(u32) -> String, upscaled: &dyn Fn(u32, u32) -> String| {
+        (
+            [1024, 2048].map(direct).join(" | "),
+            [(1024, 1), (2048, 2)].map(|(s, p)| upscaled(s, p)).join(" | "),
+        )
+    };
+    let (direct, upscaled) = row(
+        &|s| format!("{:.0}", time::<CpuBackend>(&model, s, &cpu)),
+        &|s, p| {
+            let ms = time_upscaled::<CpuBackend>((&model, &upscaler), (s, p), None, &cpu);
+            format!("{ms:.0}")
+        },
+    );
+    println!("| directly | burn flex (CPU) | {direct} |");
+    println!("| 512² + upscaler | burn flex (CPU) | {upscaled} |");
+    if let Some(gpu) = gpu {
+        let tile = tile_side(&upscaler.card().network, gpu.max_binding);
+        let (direct, upscaled) = row(
+            &|s| match model.check_device_limit(s, s, gpu.max_binding) {
+                Ok(()) => format!("{:.0}", time::<GpuBackend>(&model, s, &gpu.device)),
+                Err(_) => "over the binding limit".into(),
+            },
+            &|s, p| {
+                let ms =
+                    time_upscaled::<GpuBackend>((&model, &upscaler), (s, p), tile, &gpu.device);
+                format!("{ms:.0}")
+            },
+        );
+        println!("| directly | burn wgpu ({}) | {direct} |", gpu.adapter);
+        println!("| 512² + upscaler | burn wgpu ({}) | {upscaled} |", gpu.adapter);
     }
 }

@@ -75,6 +75,12 @@ struct Args {
     /// (the internal scale, then the run interval, adapt).
     #[arg(long)]
     budget: Option<f32>,
+    /// Bring the network's output to the window with this upscaling model
+    /// (under `assets/`, e.g. `upscalers/photo_x2.upscale.ron`) instead of
+    /// bilinear sampling, whenever it runs at ¾ of the window or less
+    /// (`StyleUpscale`).
+    #[arg(long)]
+    upscale: Option<String>,
     /// Reproject the last stylized frame in frames the network skips
     /// (adds temporal stabilisation with no history blending).
     #[arg(long)]
@@ -400,6 +406,12 @@ fn setup(
         .id();
     if let Some(ms) = args.budget {
         commands.entity(camera).insert(FrameBudget::ms(ms));
+    }
+    if let Some(card) = &args.upscale {
+        commands.entity(camera).insert(StyleUpscale {
+            model: assets.load(card.clone()),
+            ..default()
+        });
     }
     if let Some(layer) = args.inspect {
         let mut probe = FeatureMapProbe::new(layer);
