@@ -277,7 +277,13 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
                         .map(|p| format!(" from {}", p.display()))
                         .unwrap_or_default()
                 ),
-                None => "L1 loss".into(),
+                None => format!(
+                    "L1 loss{}",
+                    args.from
+                        .as_ref()
+                        .map(|p| format!(" (fine-tuned from {})", p.display()))
+                        .unwrap_or_default()
+                ),
             },
             match &config.teacher {
                 Some(teacher) => format!(

@@ -16,7 +16,7 @@ use crate::model::{GpuNet, UpscaleModel};
 use crate::upscale::{Edges, tile_side, upscale};
 
 /// With [`StyleTransfer`](super::StyleTransfer): whenever the style network
-/// runs at ¾ of the view or less (`max_scale`, or a
+/// runs at ¾ of the view or less (`resolution_scale`, or a
 /// [`FrameBudget`](super::FrameBudget)'s scale), `model` upscales its
 /// output once (×its factor) on the render device, and the compose pass
 /// samples that to the view (1:1 at a scale of exactly 1 / factor) instead
@@ -33,7 +33,7 @@ use crate::upscale::{Edges, tile_side, upscale};
 ///     Camera3d::default(),
 ///     StyleTransfer {
 ///         model: assets.load("models/ml5_wave.style.ron"),
-///         max_scale: 0.5,
+///         resolution_scale: 0.5,
 ///         ..default()
 ///     },
 ///     StyleUpscale {
