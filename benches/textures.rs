@@ -22,8 +22,8 @@ mod root;
 mod timing;
 
 use bevy::math::UVec2;
-use bevy_gan_style::prelude::*;
 use bevy_gan_style::nn::StageBackend;
+use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::{generate, generate_upscaled};
 use bevy_gan_style::upscale::tile_side;
 use burn::prelude::*;
@@ -62,7 +62,13 @@ fn time_upscaled<B: StageBackend>(
     };
     median_ms::<B>(device, RUNS, || {
         let config = &model.card().generator;
-        drop(generate_upscaled(&net, config, &params, (&up, passes), tile));
+        drop(generate_upscaled(
+            &net,
+            config,
+            &params,
+            (&up, passes),
+            tile,
+        ));
     })
 }
 
@@ -119,7 +125,9 @@ fn past_the_limit(gpu: Option<&gpu::BenchGpu>) {
     let row = |direct: &dyn Fn(u32) -> String, upscaled: &dyn Fn(u32, u32) -> String| {
         (
             [1024, 2048].map(direct).join(" | "),
-            [(1024, 1), (2048, 2)].map(|(s, p)| upscaled(s, p)).join(" | "),
+            [(1024, 1), (2048, 2)]
+                .map(|(s, p)| upscaled(s, p))
+                .join(" | "),
         )
     };
     let (direct, upscaled) = row(
@@ -145,6 +153,9 @@ fn past_the_limit(gpu: Option<&gpu::BenchGpu>) {
             },
         );
         println!("| directly | burn wgpu ({}) | {direct} |", gpu.adapter);
-        println!("| 512² + upscaler | burn wgpu ({}) | {upscaled} |", gpu.adapter);
+        println!(
+            "| 512² + upscaler | burn wgpu ({}) | {upscaled} |",
+            gpu.adapter
+        );
     }
 }

@@ -43,7 +43,7 @@ struct Args {
     #[arg(long, default_values_t = [480, 360], num_args = 2)]
     view: Vec<u32>,
     /// Upscaling model card (under `assets/`).
-    #[arg(long, default_value = "upscalers/photo_x2.upscale.ron")]
+    #[arg(long, default_value = "upscalers/render_x2_gan.upscale.ron")]
     model: String,
     /// Save a screenshot here after `--frames` frames, then exit.
     #[arg(long)]

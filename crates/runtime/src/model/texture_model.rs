@@ -149,7 +149,9 @@ impl TextureModel {
         passes: u32,
     ) -> Result<(u32, u32), ModelError> {
         let step = factor.checked_pow(passes).filter(|&step| step > 0);
-        let Some(step) = step.filter(|&step| width.is_multiple_of(step) && height.is_multiple_of(step)) else {
+        let Some(step) =
+            step.filter(|&step| width.is_multiple_of(step) && height.is_multiple_of(step))
+        else {
             return Err(ModelError::ImageSize {
                 width,
                 height,
