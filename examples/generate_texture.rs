@@ -195,7 +195,7 @@ fn texture<B: StageBackend>(
     let output = match upscaler {
         Some((upscaler, passes)) => {
             let upscaler = upscaler.build::<B>(device)?;
-            generate_upscaled(&net, config, params, (&upscaler, *passes), tile)
+            generate_upscaled(&net, config, params, (&upscaler, *passes), tile)?
         }
         None => generate(&net, config, params),
     };

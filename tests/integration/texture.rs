@@ -216,6 +216,7 @@ fn a_2048_texture_is_generated_at_512_and_upscaled_on_the_gpu() {
         (&upscaler.build::<CpuBackend>(&device).expect("weights"), 2),
         None,
     )
+    .expect("2048 = 4 × 512")
     .into_data()
     .to_vec()
     .expect("f32");

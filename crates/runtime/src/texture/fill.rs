@@ -120,9 +120,14 @@ pub(crate) fn generate_textures(
                 Some((upscaler, passes, tile)) => {
                     generate_upscaled(net, config, &texture.params, (upscaler, passes), Some(tile))
                 }
-                None => generate(net, config, &texture.params),
+                None => Ok(generate(net, config, &texture.params)),
             };
-            let result = bridge.tensor_to_texture(output, TEXTURE_RANGE, &image.texture);
+            let result = match output {
+                Ok(output) => bridge
+                    .tensor_to_texture(output, TEXTURE_RANGE, &image.texture)
+                    .map_err(|error| error.to_string()),
+                Err(error) => Err(error.to_string()),
+            };
             let mut end = encoder();
             if let Some(span) = span {
                 span.end(&mut end);

@@ -4,6 +4,7 @@
 use bevy::prelude::*;
 use burn::prelude::*;
 
+use crate::model::ModelError;
 use crate::upscale::{Edges, upscale};
 use bevy_gan_style_nn::{PsganConfig, PsganGenerator, PsganLatent, StageBackend, Upscaler};
 
@@ -67,8 +68,8 @@ pub fn generate<B: Backend>(
 /// full size, in tiles of at most `tile` input pixels (see [`upscale`]): a
 /// texture larger than the device can generate directly, or a cheaper one.
 /// A tileable texture wraps around its borders in every pass, so it stays
-/// exactly tileable. `params.size` must suit the passes
-/// ([`TextureModel::generated_size`](crate::model::TextureModel::generated_size)).
+/// exactly tileable. An error when `params.size` does not suit the passes
+/// (each side a multiple of `factor^passes` times the generator's cell).
 ///
 /// ```
 /// # use bevy_gan_style_runtime::device::CpuBackend;
@@ -79,8 +80,11 @@ pub fn generate<B: Backend>(
 /// let generator = config.init::<CpuBackend>(&device);
 /// let upscaler = UpscalerConfig::new().init::<CpuBackend>(&device);
 /// let params = TextureParams { size: bevy::math::UVec2::new(64, 32), ..Default::default() };
-/// let texture = generate_upscaled(&generator, &config, &params, (&upscaler, 2), Some(5));
+/// let texture = generate_upscaled(&generator, &config, &params, (&upscaler, 2), Some(5))?;
 /// assert_eq!(texture.dims(), [1, 3, 32, 64]);
+/// // four passes: 32 / 2⁴ = 2 rows, not a multiple of the generator's 4-pixel cell
+/// assert!(generate_upscaled(&generator, &config, &params, (&upscaler, 4), None).is_err());
+/// # Ok::<(), bevy_gan_style_runtime::model::ModelError>(())
 /// ```
 pub fn generate_upscaled<B: StageBackend>(
     generator: &PsganGenerator<B>,
@@ -88,10 +92,28 @@ pub fn generate_upscaled<B: StageBackend>(
     params: &TextureParams,
     (upscaler, passes): (&Upscaler<B>, u32),
     tile: Option<usize>,
-) -> Tensor<B, 4> {
-    let step = (upscaler.factor as u32).pow(passes);
+) -> Result<Tensor<B, 4>, ModelError> {
+    let size = params.size;
+    let low = (upscaler.factor as u32)
+        .checked_pow(passes)
+        .filter(|&step| step > 0 && size.x.is_multiple_of(step) && size.y.is_multiple_of(step))
+        .map(|step| size / step)
+        .filter(|low| {
+            config.latent_size(low.x as usize).is_some()
+                && config.latent_size(low.y as usize).is_some()
+        })
+        .ok_or_else(|| ModelError::ImageSize {
+            width: size.x,
+            height: size.y,
+            reason: format!(
+                "{passes} upscaling passes of ×{}: both sides must be multiples of {}^{passes} × {}",
+                upscaler.factor,
+                upscaler.factor,
+                config.scale()
+            ),
+        })?;
     let low = TextureParams {
-        size: params.size / step,
+        size: low,
         ..*params
     };
     // The generator's [-1, 1] to the upscaler's [0, 1] and back.
@@ -102,10 +124,10 @@ pub fn generate_upscaled<B: StageBackend>(
         true => Edges::Wrap,
         false => Edges::Mirror,
     };
-    upscale(upscaler, image, passes, edges, tile)
+    Ok(upscale(upscaler, image, passes, edges, tile)
         .mul_scalar(2.0)
         .sub_scalar(1.0)
-        .clamp(-1.0, 1.0)
+        .clamp(-1.0, 1.0))
 }
 
 /// The latent explorer: the texture of `params` with dimension `dim` of its
