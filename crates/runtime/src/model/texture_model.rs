@@ -148,20 +148,6 @@ impl TextureModel {
         factor: u32,
         passes: u32,
     ) -> Result<(u32, u32), ModelError> {
-        let step = factor.checked_pow(passes).filter(|&step| step > 0);
-        let Some(step) =
-            step.filter(|&step| width.is_multiple_of(step) && height.is_multiple_of(step))
-        else {
-            return Err(ModelError::ImageSize {
-                width,
-                height,
-                reason: format!(
-                    "{passes} upscaling passes of ×{factor}: both sides must be multiples of \
-                     {factor}^{passes} × {}",
-                    self.card.generator.scale()
-                ),
-            });
-        };
         if width.max(height) > MAX_TEXTURE_SIDE {
             return Err(ModelError::ImageSize {
                 width,
@@ -169,8 +155,27 @@ impl TextureModel {
                 reason: format!("textures are at most {MAX_TEXTURE_SIDE} pixels on a side"),
             });
         }
-        let (w, h) = (width / step, height / step);
-        self.latent_size(w, h)?;
+        let cell = self.card.generator.scale() as u32;
+        let fits = |scale: &u32| {
+            scale.checked_mul(cell).is_some_and(|step| {
+                step > 0
+                    && width > 0
+                    && height > 0
+                    && width.is_multiple_of(step)
+                    && height.is_multiple_of(step)
+            })
+        };
+        let Some(scale) = factor.checked_pow(passes).filter(fits) else {
+            return Err(ModelError::ImageSize {
+                width,
+                height,
+                reason: format!(
+                    "{passes} upscaling passes of ×{factor}: both sides must be positive \
+                     multiples of {factor}^{passes} × {cell}"
+                ),
+            });
+        };
+        let (w, h) = (width / scale, height / scale);
         Ok((w, h))
     }
 }
