@@ -163,16 +163,7 @@ fn neural_texture_fills_its_image_on_the_gpu() {
     let image = texture.image.clone();
     world.spawn(texture);
     wait_warm(&mut gpu.app, handle_id);
-    for _ in 0..3 {
-        gpu.app.update();
-    }
-    let render = gpu.app.get_sub_app(RenderApp).expect("render app");
-    let gpu_image = render
-        .world()
-        .resource::<RenderAssets<GpuImage>>()
-        .get(&image)
-        .expect("image on the GPU");
-    let bytes = host::read_texture(&gpu.device, &gpu.queue, &gpu_image.texture).expect("readback");
+    let bytes = generated_bytes(&mut gpu, &image);
     let plane = (params.size.x * params.size.y) as usize;
     let mut max = 0u8;
     for i in 0..plane {
@@ -237,16 +228,7 @@ fn a_2048_texture_is_generated_at_512_and_upscaled_on_the_gpu() {
     ));
     wait_warm(&mut gpu.app, texture_id);
     wait_warm(&mut gpu.app, upscale_id);
-    for _ in 0..3 {
-        gpu.app.update();
-    }
-    let render = gpu.app.get_sub_app(RenderApp).expect("render app");
-    let gpu_image = render
-        .world()
-        .resource::<RenderAssets<GpuImage>>()
-        .get(&image)
-        .expect("image on the GPU");
-    let bytes = host::read_texture(&gpu.device, &gpu.queue, &gpu_image.texture).expect("readback");
+    let bytes = generated_bytes(&mut gpu, &image);
     let plane = 2048 * 2048;
     let (mut max, mut planar) = (0u8, vec![0.0f32; 3 * plane]);
     for i in 0..plane {
@@ -276,6 +258,20 @@ fn a_2048_texture_is_generated_at_512_and_upscaled_on_the_gpu() {
         seam.wrap,
         seam.interior
     );
+}
+
+/// Runs three frames, then reads a `NeuralTexture`'s image back (RGBA8).
+fn generated_bytes(gpu: &mut Gpu, image: &Handle<Image>) -> Vec<u8> {
+    for _ in 0..3 {
+        gpu.app.update();
+    }
+    let render = gpu.app.get_sub_app(RenderApp).expect("render app");
+    let gpu_image = render
+        .world()
+        .resource::<RenderAssets<GpuImage>>()
+        .get(image)
+        .expect("image on the GPU");
+    host::read_texture(&gpu.device, &gpu.queue, &gpu_image.texture).expect("readback")
 }
 
 /// Mean absolute difference across each line boundary of a planar RGB

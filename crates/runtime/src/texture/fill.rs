@@ -77,22 +77,10 @@ pub(crate) fn generate_textures(
             }
             let max_binding = device.limits().max_storage_buffer_binding_size;
             let upscaler = match texture.upscale {
-                Some((model, passes)) => {
-                    let Some(upscaler) = upscalers.as_deref().and_then(|nets| nets.get(model))
-                    else {
-                        if upscalers.is_none() {
-                            warn_once!(
-                                "bevy_gan_style: NeuralTextureUpscale needs NeuralUpscalePlugin \
-                                 (part of GanStylePlugin)"
-                            );
-                        }
-                        continue;
-                    };
-                    match upscaler.net.as_deref().filter(|_| upscaler.is_ready()) {
-                        Some(net) => Some((net, &upscaler.model, passes)),
-                        None => continue,
-                    }
-                }
+                Some((model, passes)) => match ready_upscaler(upscalers.as_deref(), model) {
+                    Some((net, model)) => Some((net, model, passes)),
+                    None => continue,
+                },
                 None => None,
             };
             let plan = plan(&gpu_net.model, size, upscaler, max_binding);
@@ -140,6 +128,23 @@ pub(crate) fn generate_textures(
             generated.0.insert(entity, now);
         }
     })
+}
+
+/// The upscaling model's warm network, or `None` (not loaded or warming
+/// up; without `NeuralUpscalePlugin`, said once).
+fn ready_upscaler(
+    nets: Option<&RenderAssets<GpuNet<UpscaleModel>>>,
+    model: AssetId<UpscaleModel>,
+) -> Option<(&Upscaler<GpuBackend>, &UpscaleModel)> {
+    let Some(nets) = nets else {
+        warn_once!(
+            "bevy_gan_style: NeuralTextureUpscale needs NeuralUpscalePlugin (part of GanStylePlugin)"
+        );
+        return None;
+    };
+    let upscaler = nets.get(model)?;
+    let net = upscaler.net.as_deref().filter(|_| upscaler.is_ready())?;
+    Some((net, &upscaler.model))
 }
 
 /// An upscaler, its passes and its tile side (input pixels).
