@@ -35,7 +35,7 @@ use std::time::Instant;
 use bevy_gan_style::bridge::{image_to_tensor, open_image, tensor_to_image};
 use bevy_gan_style::eval::{Lpips, content_distance, psnr, sharpen_cas, ssim, style_distance};
 use bevy_gan_style::model::write_atomic;
-use bevy_gan_style::nn::{Upscaler, upsample_bicubic, upsample_bilinear};
+use bevy_gan_style::nn::{Precision, Upscaler, upsample_bicubic, upsample_bilinear};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::{Teacher, TeacherConfig, UpscalePairs, downscale};
 use burn::tensor::Tensor;
@@ -290,7 +290,13 @@ fn style_aware(
         let x = image_to_tensor::<CpuBackend>(&photo, (0.0, 1.0), &device);
         let (full, full_ms) = timed(&|| teacher.forward(x.clone(), &[0]));
         let (half, half_ms) = timed(&|| teacher.forward(downscale(x.clone(), factor), &[0]));
-        let (upscaled, up_ms) = timed(&|| net.forward(half.clone()).clamp(0.0, 1.0));
+        // A guided upscaler also reads the full-size photo (the frame the
+        // style network ran on).
+        let guide = (net.guide_planes() > 0).then(|| x.clone());
+        let (upscaled, up_ms) = timed(&|| {
+            net.forward_with(half.clone(), guide.clone(), Precision::F32)
+                .clamp(0.0, 1.0)
+        });
         let mut results = vec![
             (
                 upsample_bilinear(half.clone(), factor).clamp(0.0, 1.0),

@@ -93,6 +93,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         1 => None,
         scale => {
             let upscaler = UpscaleModel::load_file(&args.upscaler)?;
+            upscaler.unguided()?;
             let passes = upscaler.passes_for(scale).ok_or_else(|| {
                 format!(
                     "--upscale {scale} does not suit `{}` (×{f}): use {f} or {}",

@@ -110,6 +110,11 @@ struct Args {
     /// at full size the target.
     #[arg(long)]
     teacher: Option<String>,
+    /// With --teacher: the upscaler also reads the full-size picture the
+    /// teacher ran on (for the camera filter: the rendered frame), whose
+    /// edges the style's strokes follow.
+    #[arg(long, requires = "teacher")]
+    guided: bool,
     /// Perceptual + adversarial fine-tuning (start --from an L1 model).
     #[arg(long)]
     gan: bool,
@@ -202,7 +207,8 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
             None => UpscalerConfig::new()
                 .with_factor(args.factor)
                 .with_channels(args.channels)
-                .with_blocks(args.blocks),
+                .with_blocks(args.blocks)
+                .with_guide(args.guided.then_some(3)),
         };
         let gan = args.gan.then(|| {
             UpscaleGanConfig::new(args.vgg.clone())
@@ -287,8 +293,14 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
             },
             match &config.teacher {
                 Some(teacher) => format!(
-                    "; style-aware: {}'s output at 1/{} size to its output at full size",
-                    teacher.card, network.factor
+                    "; style-aware: {}'s output at 1/{} size to its output at full size{}",
+                    teacher.card,
+                    network.factor,
+                    if network.guide.is_some() {
+                        ", guided by the full-size picture"
+                    } else {
+                        ""
+                    }
                 ),
                 None => String::new(),
             },

@@ -73,6 +73,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), Box<dyn Error>> {
     let model = UpscaleModel::load_file(&args.model)?;
+    model.unguided()?;
     let factor = model.factor();
     let passes = model.passes_for(args.scale).ok_or_else(|| {
         format!(

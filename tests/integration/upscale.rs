@@ -16,8 +16,13 @@ use crate::util::{Gpu, max_abs_diff, root};
 /// A small untrained network with a visible residual (its last
 /// convolution's weights scaled up), written as a model card.
 fn model_in(dir: &std::path::Path) -> UpscaleModel {
+    model_of(UpscalerConfig::new(), dir)
+}
+
+/// [`model_in`] with another architecture.
+fn model_of(config: UpscalerConfig, dir: &std::path::Path) -> UpscaleModel {
     let device = Default::default();
-    let net = UpscalerConfig::new().init::<CpuBackend>(&device);
+    let net = config.init::<CpuBackend>(&device);
     let net = bevy_gan_style::nn::Upscaler {
         tail: bevy_gan_style::nn::UpscaleConv {
             weight: net.tail.weight.map(|w| w.mul_scalar(100.0)),
@@ -28,7 +33,7 @@ fn model_in(dir: &std::path::Path) -> UpscaleModel {
     let card = UpscaleModelCard {
         name: "test_x2".into(),
         description: String::new(),
-        network: UpscalerConfig::new(),
+        network: config,
         weights: String::new(),
         training: String::new(),
     };
@@ -66,6 +71,58 @@ fn the_gpu_kernels_match_the_cpu_network() {
         .to_vec::<f32>()
         .expect("f32");
     assert!(max_abs_diff(&cpu, &bicubic) > 0.01);
+}
+
+/// A guided network (the style-aware upscaler's) on the GPU kernels, with
+/// its full-size guide, whole and in tiles: the CPU network's output. Where
+/// there is no full-size frame it is refused with a clear error.
+#[test]
+fn a_guided_upscaler_runs_on_the_gpu_like_the_cpu_and_is_refused_without_its_guide() {
+    use bevy_gan_style::texture::{TextureParams, generate_upscaled};
+    use bevy_gan_style::upscale::upscale_guided;
+    let dir = root().join("target/test-output/upscale_guided");
+    let model = model_of(UpscalerConfig::new().with_guide(Some(3)), &dir);
+    assert!(model.guided());
+    let gpu = Gpu::new();
+    let cpu_net = model.build::<CpuBackend>(&Default::default()).expect("cpu");
+    let gpu_net = model.build::<GpuBackend>(&gpu.burn).expect("gpu");
+    let (input, guide) = (image(24, 40, 3), image(48, 80, 4));
+    let cpu = cpu_net.forward_guided(input.clone(), guide.clone());
+    let on_gpu =
+        |x: &Tensor<CpuBackend, 4>| Tensor::<GpuBackend, 4>::from_data(x.to_data(), &gpu.burn);
+    let gpu_out = upscale_guided(&gpu_net, on_gpu(&input), on_gpu(&guide), Some(13));
+    let (cpu_values, gpu_values) = (
+        cpu.to_data().to_vec::<f32>().expect("f32"),
+        gpu_out.into_data().to_vec::<f32>().expect("f32"),
+    );
+    let gap = max_abs_diff(&cpu_values, &gpu_values);
+    assert!(gap < 1e-4, "GPU and CPU differ by {gap}");
+    // The guide matters: another one gives another picture.
+    let other = cpu_net.forward_guided(input, image(48, 80, 5));
+    assert!((cpu - other).abs().max().into_scalar() > 0.01);
+
+    let needs_guide = model.unguided().expect_err("refused").to_string();
+    assert!(
+        needs_guide.contains("guided by the full-size frame"),
+        "{needs_guide}"
+    );
+    let textures = TextureModel::load_file(root().join("assets/textures/gravel.texture.ron"))
+        .expect("shipped texture model");
+    let generator = textures
+        .build::<CpuBackend>(&Default::default())
+        .expect("weights");
+    let params = TextureParams {
+        size: UVec2::splat(64),
+        ..default()
+    };
+    let refused = generate_upscaled(
+        &generator,
+        &textures.card().generator,
+        &params,
+        (&cpu_net, 1),
+        None,
+    );
+    assert!(refused.is_err());
 }
 
 #[test]
@@ -114,6 +171,8 @@ fn bad_upscale_cards_are_clear_errors() {
         (("factor: 2", "factor: 3"), "factor"),
         (("channels: 16", "channels: 0"), "channels"),
         (("channels: 16", "channels: 8"), "do not fit"),
+        (("guide: None", "guide: Some(4)"), "guide"),
+        (("guide: None", "guide: Some(3)"), "do not fit"),
     ] {
         let bad = dir.join("bad.upscale.ron");
         std::fs::write(&bad, text.replace(change.0, change.1)).expect("write");
@@ -423,6 +482,28 @@ fn gan_fine_tuning_of_a_style_aware_upscaler_runs_and_resumes() {
         UpscaleTrainer::<B>::resume(&out.join("checkpoint"), images(), &device).expect("resume");
     assert_eq!(resumed.iteration(), 4);
     assert_eq!(resumed.columns().len(), 6);
+
+    // Guided by the pictures the teacher ran on, with the perceptual loss
+    // alone (no adversarial weight: no discriminator step, d and g 0).
+    let teacher = TeacherConfig::new(teacher.display().to_string());
+    let guided = UpscaleTrainConfig::new(UpscalerConfig::new().with_blocks(1).with_guide(Some(3)))
+        .with_size(32)
+        .with_batch(2)
+        .with_gan(Some(
+            UpscaleGanConfig::new(vgg.display().to_string()).with_adversarial(0.0),
+        ));
+    // A guide without a teacher has nothing to be guided by.
+    assert!(UpscaleTrainer::<B>::new(guided.clone(), images(), &device).is_err());
+    let guided = guided.with_teacher(Some(teacher));
+    let mut trainer = UpscaleTrainer::<B>::new(guided, images(), &device).expect("start");
+    for _ in 0..2 {
+        let row = trainer.step().expect("step");
+        assert!(
+            row[3].is_finite() && row[3] > 0.0 && row[4] == 0.0 && row[5] == 0.0,
+            "{row:?}"
+        );
+    }
+    assert_eq!(trainer.inference_network().guide_planes(), 12);
 }
 
 /// `StyleUpscale` with a `StyleTransfer` at half resolution: the style
@@ -432,13 +513,24 @@ fn gan_fine_tuning_of_a_style_aware_upscaler_runs_and_resumes() {
 /// bilinearly (a different frame).
 #[test]
 fn style_at_half_resolution_is_upscaled_by_the_network_like_the_cpu() {
+    style_upscale_like_the_cpu("assets/upscalers/photo_x2.upscale.ron");
+}
+
+/// The same with the style-aware upscaler, which also reads the rendered
+/// frame at full size (its guide): on the GPU, the bridge's copy of the
+/// view target; on the CPU, the rendered picture.
+#[test]
+fn a_guided_style_upscaler_reads_the_full_size_frame_like_the_cpu() {
+    style_upscale_like_the_cpu("assets/upscalers/ml5_wave_x2.upscale.ron");
+}
+
+fn style_upscale_like_the_cpu(card: &str) {
     use crate::camera::{Scene, difference};
     use burn::tensor::module::avg_pool2d;
     let mut scene = Scene::new(128, 96, false);
     let plain = scene.render(4);
     let style = StyleWeights::single(3);
-    let upscaler = UpscaleModel::load_file(root().join("assets/upscalers/photo_x2.upscale.ron"))
-        .expect("shipped upscaler");
+    let upscaler = UpscaleModel::load_file(root().join(card)).expect("shipped upscaler");
     let styler = StyleModel::load_file(root().join("assets/models/multistyle26.style.ron"))
         .expect("shipped model");
     let device = Default::default();
@@ -446,7 +538,7 @@ fn style_at_half_resolution_is_upscaled_by_the_network_like_the_cpu() {
         let card = styler.card();
         let frame =
             bevy_gan_style::bridge::image_to_tensor::<CpuBackend>(&plain, (0.0, 1.0), &device);
-        let small = avg_pool2d(frame, [2, 2], [2, 2], [0, 0], false, false);
+        let small = avg_pool2d(frame.clone(), [2, 2], [2, 2], [0, 0], false, false);
         let (lo, hi) = card.input_range;
         let net = styler.build::<CpuBackend>(&device).expect("weights");
         let styled = net.forward(
@@ -455,10 +547,11 @@ fn style_at_half_resolution_is_upscaled_by_the_network_like_the_cpu() {
         );
         let (lo, hi) = card.output_range;
         let unit = styled.sub_scalar(lo).div_scalar(hi - lo);
-        let up = upscaler
-            .build::<CpuBackend>(&device)
-            .expect("weights")
-            .forward(unit);
+        let net = upscaler.build::<CpuBackend>(&device).expect("weights");
+        let up = match upscaler.guided() {
+            true => net.forward_guided(unit, frame),
+            false => net.forward(unit),
+        };
         let image = bevy_gan_style::bridge::tensor_to_image(up.clamp(0.0, 1.0), (0.0, 1.0));
         image::DynamicImage::from(image).to_rgba8()
     };
@@ -492,8 +585,17 @@ fn style_at_half_resolution_is_upscaled_by_the_network_like_the_cpu() {
     }
     let out = root().join("target/test-output");
     std::fs::create_dir_all(&out).ok();
-    upscaled.save(out.join("style_upscale_gpu.png")).ok();
-    expected.save(out.join("style_upscale_cpu.png")).ok();
+    let name = card
+        .rsplit('/')
+        .next()
+        .unwrap_or(card)
+        .trim_end_matches(".upscale.ron");
+    upscaled
+        .save(out.join(format!("style_upscale_{name}_gpu.png")))
+        .ok();
+    expected
+        .save(out.join(format!("style_upscale_{name}_cpu.png")))
+        .ok();
     let (max, mean) = apart;
     println!("style at ½ + upscaler vs the CPU: max {max}, mean {mean:.3} (8-bit levels)");
     assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");

@@ -43,6 +43,14 @@ pub struct UpscalerConfig {
     /// 3×3 convolutions between the first and the last.
     #[config(default = 3)]
     pub blocks: usize,
+    /// Channels of a full-size guide picture given beside the low
+    /// resolution input (`None`: no guide). The style-aware upscaler is
+    /// guided by the frame the style network ran on (3: RGB): the
+    /// strokes a style draws follow the edges of the full-size frame,
+    /// which the half-size stylization has lost. The guide enters the
+    /// first convolution as `channels · f²` planes (space to depth), so
+    /// the network still runs at the low resolution.
+    pub guide: Option<usize>,
 }
 
 impl UpscalerConfig {
@@ -61,13 +69,19 @@ impl UpscalerConfig {
             ..tail
         };
         Upscaler {
-            head: conv(3, self.channels),
+            head: conv(self.input_planes(), self.channels),
             body: (0..self.blocks)
                 .map(|_| conv(self.channels, self.channels))
                 .collect(),
             tail,
             factor: self.factor,
         }
+    }
+
+    /// Planes at the low resolution the first convolution reads: the RGB
+    /// input and the guide's depth-to-space planes.
+    pub fn input_planes(&self) -> usize {
+        3 + self.guide.unwrap_or(0) * self.factor * self.factor
     }
 
     /// Input pixels on each side an output pixel depends on beyond its own
@@ -79,7 +93,8 @@ impl UpscalerConfig {
     /// Multiply-accumulates per output pixel.
     pub fn macs_per_output_pixel(&self) -> f64 {
         let c = self.channels;
-        let per_input = 9 * (3 * c + self.blocks * c * c + c * 3 * self.factor * self.factor);
+        let per_input =
+            9 * (self.input_planes() * c + self.blocks * c * c + c * 3 * self.factor * self.factor);
         per_input as f64 / (self.factor * self.factor) as f64
     }
 
@@ -87,7 +102,8 @@ impl UpscalerConfig {
     /// `width × height` input: a padded feature map, or the output.
     pub fn largest_activation(&self, width: usize, height: usize) -> usize {
         let f = self.factor;
-        let features = self.channels.max(3 * f * f) * (width + 2) * (height + 2);
+        let planes = self.channels.max(3 * f * f).max(self.input_planes());
+        let features = planes * (width + 2) * (height + 2);
         features.max(3 * width * f * height * f)
     }
 }
@@ -157,14 +173,51 @@ impl<B: StageBackend> Upscaler<B> {
     }
 
     /// Upscales `image` (`[N, 3, H, W]`), the GPU kernels in `precision`.
-    pub fn forward_with(&self, image: Tensor<B, 4>, precision: Precision) -> Tensor<B, 4> {
-        let detail = B::run_stages(&self.stages(), image.clone(), precision);
-        upsample_bicubic(image, self.factor) + depth_to_space(detail, self.factor)
+    /// A guided network ([`UpscalerConfig::guide`]) reads `guide` (`[N, g,
+    /// f·H, f·W]`); given none, it reads the bicubic upsampling of `image`
+    /// in its place (its RGB planes repeated to the guide's channels: what
+    /// it knows without a full-size picture).
+    pub fn forward_with(
+        &self,
+        image: Tensor<B, 4>,
+        guide: Option<Tensor<B, 4>>,
+        precision: Precision,
+    ) -> Tensor<B, 4> {
+        let base = upsample_bicubic(image.clone(), self.factor);
+        let input = match self.guide_planes() {
+            0 => image,
+            planes => {
+                let guide = guide.unwrap_or_else(|| {
+                    let channels = planes / (self.factor * self.factor);
+                    Tensor::cat(vec![base.clone(); channels.div_ceil(3)], 1).narrow(1, 0, channels)
+                });
+                Tensor::cat(vec![image, space_to_depth(guide, self.factor)], 1)
+            }
+        };
+        let detail = B::run_stages(&self.stages(), input, precision);
+        base + depth_to_space(detail, self.factor)
     }
 
     /// Upscales `image` (`[N, 3, H, W]`) in f32.
     pub fn forward(&self, image: Tensor<B, 4>) -> Tensor<B, 4> {
-        self.forward_with(image, Precision::F32)
+        self.forward_with(image, None, Precision::F32)
+    }
+
+    /// Upscales `image` (`[N, 3, H, W]`) in f32, guided by `guide` (`[N,
+    /// g, f·H, f·W]`, the full-size picture).
+    ///
+    /// ```
+    /// # use burn::prelude::*;
+    /// # use burn::backend::Flex as CpuBackend;
+    /// use bevy_gan_style_nn::UpscalerConfig;
+    /// let device = Default::default();
+    /// let net = UpscalerConfig::new().with_guide(Some(3)).init::<CpuBackend>(&device);
+    /// let small = Tensor::<CpuBackend, 4>::full([1, 3, 8, 12], 0.5, &device);
+    /// let frame = Tensor::<CpuBackend, 4>::full([1, 3, 16, 24], 0.2, &device);
+    /// assert_eq!(net.forward_guided(small, frame).dims(), [1, 3, 16, 24]);
+    /// ```
+    pub fn forward_guided(&self, image: Tensor<B, 4>, guide: Tensor<B, 4>) -> Tensor<B, 4> {
+        self.forward_with(image, Some(guide), Precision::F32)
     }
 
     /// Multiply-accumulates per convolution for a `width × height` input.
@@ -173,6 +226,15 @@ impl<B: StageBackend> Upscaler<B> {
             .chain((0..self.body.len()).map(|i| format!("body.{i}")))
             .chain(std::iter::once("tail".to_string()));
         stage_macs(&self.stages(), names, width, height)
+    }
+}
+
+impl<B: Backend> Upscaler<B> {
+    /// Input planes of the guide (`g · f²`; 0 for an unguided network),
+    /// read from the first convolution's weight.
+    pub fn guide_planes(&self) -> usize {
+        let [_, planes, ..] = self.head.weight.dims();
+        planes - 3
     }
 }
 
@@ -218,4 +280,25 @@ pub fn depth_to_space<B: Backend>(x: Tensor<B, 4>, factor: usize) -> Tensor<B, 4
     x.reshape([n, out, factor, factor, h, w])
         .permute([0, 1, 4, 2, 5, 3])
         .reshape([n, out, h * factor, w * factor])
+}
+
+/// Space to depth, the inverse of [`depth_to_space`]: `[N, C, f·H, f·W]`
+/// to `[N, C·f², H, W]`.
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use burn::backend::Flex as CpuBackend;
+/// use bevy_gan_style_nn::{depth_to_space, space_to_depth};
+/// let x = Tensor::<CpuBackend, 4>::random([1, 3, 4, 6],
+///     burn::tensor::Distribution::Default, &Default::default());
+/// let planes = space_to_depth(x.clone(), 2);
+/// assert_eq!(planes.dims(), [1, 12, 2, 3]);
+/// assert_eq!(depth_to_space(planes, 2).into_data(), x.into_data());
+/// ```
+pub fn space_to_depth<B: Backend>(x: Tensor<B, 4>, factor: usize) -> Tensor<B, 4> {
+    let [n, c, h, w] = x.dims();
+    let (h, w) = (h / factor, w / factor);
+    x.reshape([n, c, h, factor, w, factor])
+        .permute([0, 1, 3, 5, 2, 4])
+        .reshape([n, c * factor * factor, h, w])
 }

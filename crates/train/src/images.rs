@@ -285,19 +285,21 @@ impl ImageSet {
     /// Aligned pairs of random crops, one of each image listed in
     /// `images`: `size × size` of this set's image and the matching
     /// `size / factor` square of `low`'s image of the same index (which is
-    /// `factor` times smaller), with the same flips and turns. Returns
-    /// `(low, high)`.
+    /// `factor` times smaller), with the same flips and turns, and the same
+    /// square of `guide`'s image (full size) where there is a guide.
+    /// Returns `(low, high, guide)`.
     pub(crate) fn paired_crops<B: Backend>(
         &self,
-        low: &ImageSet,
+        (low, guide): (&ImageSet, Option<&ImageSet>),
         rng: &mut SplitMix64,
         (images, size, factor): (&[usize], usize, usize),
         augment: Augment,
         device: &B::Device,
-    ) -> (Tensor<B, 4>, Tensor<B, 4>) {
+    ) -> (Tensor<B, 4>, Tensor<B, 4>, Option<Tensor<B, 4>>) {
         let (n, small) = (images.len(), size / factor);
         let mut high_data = Vec::with_capacity(n * 3 * size * size);
         let mut low_data = Vec::with_capacity(n * 3 * small * small);
+        let mut guide_data = Vec::with_capacity(guide.map_or(0, |_| n * 3 * size * size));
         for &index in images {
             let (image, reduced) = (&self.images[index], &low.images[index]);
             // Positions on the low image's grid, so that both crops cover
@@ -306,12 +308,11 @@ impl ImageSet {
             let y = rng.below(reduced.height - small + 1);
             let flips = augment.draw(rng);
             let at = |v: usize, scale: usize| (v * scale) as f32;
-            image.sample(
-                &mut high_data,
-                (at(x, factor), at(y, factor), size as f32),
-                size,
-                flips,
-            );
+            let full = (at(x, factor), at(y, factor), size as f32);
+            image.sample(&mut high_data, full, size, flips);
+            if let Some(guide) = guide {
+                guide.images[index].sample(&mut guide_data, full, size, flips);
+            }
             reduced.sample(
                 &mut low_data,
                 (at(x, 1), at(y, 1), small as f32),
@@ -319,9 +320,12 @@ impl ImageSet {
                 flips,
             );
         }
+        let guide = guide
+            .map(|_| Tensor::from_data(TensorData::new(guide_data, [n, 3, size, size]), device));
         (
             Tensor::from_data(TensorData::new(low_data, [n, 3, small, small]), device),
             Tensor::from_data(TensorData::new(high_data, [n, 3, size, size]), device),
+            guide,
         )
     }
 

@@ -31,7 +31,8 @@ use super::style::{StyleTrainBackend, frozen_vgg};
 use super::teacher::{Teacher, TeacherConfig};
 use crate::eval::psnr;
 use bevy_gan_style_nn::{
-    Draw, SplitMix64, Upscaler, UpscalerConfig, Vgg16, VggTap, upsample_bicubic, upsample_bilinear,
+    Draw, Precision, SplitMix64, StageBackend, Upscaler, UpscalerConfig, Vgg16, VggTap,
+    upsample_bicubic, upsample_bilinear,
 };
 use bevy_gan_style_runtime::bridge::tensor_to_image;
 
@@ -98,7 +99,8 @@ pub struct UpscaleGanConfig {
     /// Weight of the VGG feature distance.
     #[config(default = 1.0)]
     pub perceptual: f32,
-    /// Weight of the generator's adversarial loss.
+    /// Weight of the generator's adversarial loss (0: perceptual
+    /// fine-tuning alone; the discriminator is not trained).
     #[config(default = 5e-3)]
     pub adversarial: f32,
     /// Weight of the first-order Lipschitz penalty on the discriminator
@@ -150,6 +152,9 @@ const LIPSCHITZ_STEP: f32 = 0.1;
 
 type Opt<M, B> = OptimizerAdaptor<Adam, M, B>;
 
+/// A batch's input, target and (guided) guide crops.
+type Crops<B> = (Tensor<B, 4>, Tensor<B, 4>, Option<Tensor<B, 4>>);
+
 /// An upscaler being trained on crops of images.
 pub struct UpscaleTrainer<B: AutodiffBackend> {
     /// The run's configuration.
@@ -194,10 +199,21 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
         if config.batch == 0 {
             return Err(TrainError::Invalid("the batch must hold an image".into()));
         }
+        if !matches!(
+            (config.network.guide, &config.teacher),
+            (None, _) | (Some(3), Some(_))
+        ) {
+            return Err(TrainError::Invalid(
+                "a guided upscaler learns from a teacher, guided by the RGB picture the \
+                 teacher ran on (guide 3)"
+                    .into(),
+            ));
+        }
         let data = match (data.into(), &config.teacher) {
             (UpscaleData::Images(images), Some(teacher)) => {
                 check_side(&images, config.size, "images")?;
-                UpscaleData::Pairs(teach::<B>(teacher, &images, factor, device)?)
+                let guided = config.network.guide.is_some();
+                UpscaleData::Pairs(teach::<B>(teacher, &images, factor, guided, device)?)
             }
             (UpscaleData::Pairs(_), Some(_)) => {
                 return Err(TrainError::Invalid(
@@ -246,17 +262,18 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
         let config = &self.config.network;
         if network.factor != config.factor
             || channels != config.channels
-            || head_in != 3
+            || head_in != config.input_planes()
             || network.body.len() != config.blocks
         {
             return Err(TrainError::Invalid(format!(
-                "the starting network (×{}, {channels} channels, {} blocks) is not the \
-                 configuration's (×{}, {} channels, {} blocks)",
+                "the starting network (×{}, {channels} channels, {} blocks, {head_in} input \
+                 planes) is not the configuration's (×{}, {} channels, {} blocks, {} input planes)",
                 network.factor,
                 network.body.len(),
                 config.factor,
                 config.channels,
-                config.blocks
+                config.blocks,
+                config.input_planes()
             )));
         }
         self.network = network;
@@ -295,26 +312,38 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
         self.network.valid()
     }
 
-    /// `(input, target)` crops: `size / factor` and `size` pixels.
+    /// `(input, target, guide)` crops: `size / factor`, `size` and (for
+    /// guided pairs) `size` pixels.
     fn batch<C: Backend>(
         &self,
         images: &[usize],
         augment: Augment,
         rng: &mut SplitMix64,
         device: &C::Device,
-    ) -> (Tensor<C, 4>, Tensor<C, 4>) {
+    ) -> Crops<C> {
         let (size, factor) = (self.config.size, self.config.network.factor);
         match &self.data {
-            UpscaleData::Pairs(pairs) => {
-                pairs
-                    .full
-                    .paired_crops(&pairs.low, rng, (images, size, factor), augment, device)
-            }
+            UpscaleData::Pairs(pairs) => pairs.full.paired_crops(
+                (&pairs.low, pairs.guide.as_ref()),
+                rng,
+                (images, size, factor),
+                augment,
+                device,
+            ),
             UpscaleData::Images(set) => {
                 let high = set.crops_of(rng, images, size, augment, 1.0, device);
-                (downscale(high.clone(), factor), high)
+                (downscale(high.clone(), factor), high, None)
             }
         }
+    }
+
+    /// The network's output on a batch's input (and guide).
+    fn run<C: StageBackend>(
+        network: &Upscaler<C>,
+        low: Tensor<C, 4>,
+        guide: Option<Tensor<C, 4>>,
+    ) -> Tensor<C, 4> {
+        network.forward_with(low, guide, Precision::F32)
     }
 
     /// One step (a discriminator and a generator step when fine-tuning);
@@ -325,10 +354,11 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
             .map(|_| self.state.rng.below(self.data.len()))
             .collect();
         let mut rng = self.state.rng.clone();
-        let (low, high) = self.batch::<B>(&picks, self.config.augment, &mut rng, &self.device);
+        let (low, high, guide) =
+            self.batch::<B>(&picks, self.config.augment, &mut rng, &self.device);
         self.state.rng = rng;
         let bicubic = upsample_bicubic(low.clone().detach(), self.config.network.factor);
-        let output = self.network.forward(low);
+        let output = Self::run(&self.network, low, guide);
         let l1_loss = (output.clone() - high.clone()).abs().mean();
         let l1 = scalar(l1_loss.clone());
         let psnr_net = psnr(output.clone().detach(), high.clone()) as f32;
@@ -359,8 +389,22 @@ impl<B: AutodiffBackend> Gan<B> {
         l1: Tensor<B, 1>,
         (lr, t): (f64, f32),
     ) -> (Tensor<B, 1>, [f32; 3]) {
+        let ours = self.vgg.forward(output.clone(), config.tap);
+        let theirs = self.vgg.forward(high.clone().detach(), config.tap);
+        let perceptual = ours
+            .into_iter()
+            .zip(theirs)
+            .map(|(a, b)| (a - b.detach()).abs().mean())
+            .reduce(|a, b| a + b)
+            .expect("VGG16 has a tap");
+        let vgg = scalar(perceptual.clone());
+        let loss = l1.mul_scalar(config.pixel) + perceptual.mul_scalar(config.perceptual);
+        if config.adversarial == 0.0 {
+            // Perceptual fine-tuning alone: no discriminator to train.
+            return (loss, [vgg, 0.0, 0.0]);
+        }
         let signed = |x: Tensor<B, 4>| x.mul_scalar(2.0).sub_scalar(1.0);
-        let (real, fake) = (signed(high.clone()), signed(output.clone().detach()));
+        let (real, fake) = (signed(high), signed(output.clone().detach()));
         self.discriminator.power_iteration();
         let mut loss_d = config.loss.discriminator(
             self.discriminator.forward(real.clone()),
@@ -380,43 +424,42 @@ impl<B: AutodiffBackend> Gan<B> {
 
         let adversarial = config
             .loss
-            .generator(self.discriminator.forward(signed(output.clone())));
-        let ours = self.vgg.forward(output, config.tap);
-        let theirs = self.vgg.forward(high.detach(), config.tap);
-        let perceptual = ours
-            .into_iter()
-            .zip(theirs)
-            .map(|(a, b)| (a - b.detach()).abs().mean())
-            .reduce(|a, b| a + b)
-            .expect("VGG16 has a tap");
-        let (vgg, g) = (scalar(perceptual.clone()), scalar(adversarial.clone()));
-        let loss = l1.mul_scalar(config.pixel)
-            + perceptual.mul_scalar(config.perceptual)
-            + adversarial.mul_scalar(config.adversarial);
+            .generator(self.discriminator.forward(signed(output)));
+        let g = scalar(adversarial.clone());
+        let loss = loss + adversarial.mul_scalar(config.adversarial);
         (loss, [vgg, d, g])
     }
 }
 
 /// The teacher's output on every image as pairs: on the image downscaled
-/// by `factor`, and at full size; images are cropped to a multiple of
-/// `4 · factor` first (the style networks' strides).
+/// by `factor`, and at full size (`guided`: with the image itself as the
+/// guide); images are cropped to a multiple of `4 · factor` first (the
+/// style networks' strides).
 fn teach<B: StyleTrainBackend>(
     config: &TeacherConfig,
     images: &ImageSet,
     factor: usize,
+    guided: bool,
     device: &B::Device,
 ) -> Result<UpscalePairs, TrainError> {
     let teacher = Teacher::<B::InnerBackend>::load(config, device)?;
     let step = 4 * factor;
-    let (mut full, mut low) = (Vec::new(), Vec::new());
+    let (mut full, mut low, mut guide) = (Vec::new(), Vec::new(), Vec::new());
     for index in 0..images.len() {
         let image = images.image::<B::InnerBackend>(index, device);
         let [_, _, h, w] = image.dims();
         let image = image.narrow(2, 0, h - h % step).narrow(3, 0, w - w % step);
         low.push(teacher.forward(downscale(image.clone(), factor), &[0]));
-        full.push(teacher.forward(image, &[0]));
+        full.push(teacher.forward(image.clone(), &[0]));
+        if guided {
+            guide.push(image);
+        }
     }
-    Ok(UpscalePairs::from_tensors(low, full))
+    let mut pairs = UpscalePairs::from_tensors(low, full);
+    if guided {
+        pairs.guide = Some(ImageSet::from_tensors(guide));
+    }
+    Ok(pairs)
 }
 
 fn check_side(set: &ImageSet, crop: usize, what: &str) -> Result<(), TrainError> {
@@ -475,6 +518,9 @@ impl From<UpscalePairs> for UpscaleData {
 pub struct UpscalePairs {
     low: ImageSet,
     full: ImageSet,
+    /// For a guided upscaler: the full-size pictures the pairs were made
+    /// from.
+    guide: Option<ImageSet>,
     names: Vec<String>,
 }
 
@@ -508,6 +554,7 @@ impl UpscalePairs {
         let pairs = Self {
             low: ImageSet::load(&files("low"), 1.0, 1)?,
             full: ImageSet::load(&files("full"), 1.0, 1)?,
+            guide: None,
             names,
         };
         pairs.check(factor)?;
@@ -536,14 +583,19 @@ impl UpscalePairs {
             names: (0..low.len()).map(|i| format!("{i:03}")).collect(),
             low: ImageSet::from_tensors(low),
             full: ImageSet::from_tensors(full),
+            guide: None,
         }
     }
 
-    /// Both sets' pairs in one set.
+    /// Both sets' pairs in one set (guides only where both have them).
     pub fn merge(first: Self, second: Self) -> Self {
         Self {
             low: ImageSet::merge(first.low, second.low),
             full: ImageSet::merge(first.full, second.full),
+            guide: first
+                .guide
+                .zip(second.guide)
+                .map(|(a, b)| ImageSet::merge(a, b)),
             names: [first.names, second.names].concat(),
         }
     }
@@ -684,7 +736,8 @@ impl<B: StyleTrainBackend> Trainer for UpscaleTrainer<B> {
         let rows: Vec<usize> = (0..self.data.len().min(3)).collect();
         let device = self.device.clone();
         let mut rng = SplitMix64::seeded(SHEET_SEED);
-        let (low, high) = self.batch::<B::InnerBackend>(&rows, Augment::None, &mut rng, &device);
+        let (low, high, guide) =
+            self.batch::<B::InnerBackend>(&rows, Augment::None, &mut rng, &device);
         let nearest = interpolate(
             low.clone(),
             [size, size],
@@ -694,7 +747,7 @@ impl<B: StyleTrainBackend> Trainer for UpscaleTrainer<B> {
             nearest,
             upsample_bilinear(low.clone(), factor),
             upsample_bicubic(low.clone(), factor),
-            network.forward(low),
+            Self::run(&network, low, guide),
             high,
         ];
         let s = size as u32;

@@ -79,6 +79,17 @@ pub enum ModelError {
         /// The device's `max_storage_buffer_binding_size`, MiB.
         limit_mib: u64,
     },
+    /// A guided upscaler (style-aware, reading the full-size frame) where
+    /// there is no full-size frame: a picture, a texture, a camera's
+    /// low-resolution main pass.
+    #[error(
+        "{name} is guided by the full-size frame (a style-aware upscaler for StyleUpscale); \
+         here there is none: use an unguided upscaler such as photo_x2"
+    )]
+    NeedsGuide {
+        /// The model's name.
+        name: String,
+    },
     /// The style selection does not fit the model.
     #[error(transparent)]
     Style(#[from] StyleError),

@@ -61,6 +61,11 @@ impl CardModel for UpscaleModel {
                 "`network.channels` must be 1 to 256 and `network.blocks` at most 32",
             ));
         }
+        if !matches!(network.guide, None | Some(3)) {
+            return Err(invalid(
+                "`network.guide` must be 3 (the RGB frame) or left out",
+            ));
+        }
         let weights_file = card.weights.clone();
         Self {
             card,
@@ -103,6 +108,34 @@ impl UpscaleModel {
     /// The model's card.
     pub fn card(&self) -> &UpscaleModelCard {
         &self.card
+    }
+
+    /// Whether the network reads the full-size frame beside its input
+    /// ([`UpscalerConfig::guide`](bevy_gan_style_nn::UpscalerConfig::guide)):
+    /// a style-aware upscaler for [`StyleUpscale`](crate::style_transfer::StyleUpscale),
+    /// where that frame exists. Elsewhere (a camera's low-resolution main
+    /// pass, a texture) there is none, and such a model is refused.
+    ///
+    /// ```
+    /// # use bevy_gan_style_runtime::model::{CardModel, UpscaleModel};
+    /// # let root = env!("CARGO_MANIFEST_DIR");
+    /// let model = UpscaleModel::load_file(format!("{root}/../../assets/upscalers/photo_x2.upscale.ron"))?;
+    /// assert!(!model.guided());
+    /// # Ok::<(), bevy_gan_style_runtime::model::ModelError>(())
+    /// ```
+    pub fn guided(&self) -> bool {
+        self.card.network.guide.is_some()
+    }
+
+    /// The model, when it needs no guide; [`ModelError::NeedsGuide`]
+    /// otherwise (for uses without a full-size frame).
+    pub fn unguided(&self) -> Result<&Self, ModelError> {
+        match self.guided() {
+            true => Err(ModelError::NeedsGuide {
+                name: self.card.name.clone(),
+            }),
+            false => Ok(self),
+        }
     }
 
     /// How many times larger one pass makes an image on each side.

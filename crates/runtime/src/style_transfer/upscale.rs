@@ -4,26 +4,30 @@
 
 use bevy::core_pipeline::Core3d;
 use bevy::prelude::*;
-use bevy::render::RenderApp;
 use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
 use bevy::render::render_asset::RenderAssets;
-use bevy::render::renderer::{RenderDevice, ViewQuery};
+use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
+use bevy::render::{Render, RenderApp};
+use burn::tensor::Tensor;
 
 use super::sets::StyleTransferSystems;
 use super::view::{FramePlan, ViewFilter};
-use crate::device::on_render_stream;
+use crate::bridge::{BoundTensor, BridgeError, TensorBridge, TensorPassBindings};
+use crate::device::{BurnDevice, GpuBackend, on_render_stream};
 use crate::model::{GpuNet, UpscaleModel};
-use crate::upscale::{Edges, tile_side, upscale};
+use crate::upscale::{Edges, tile_side, upscale, upscale_guided};
 
 /// With [`StyleTransfer`](super::StyleTransfer): whenever the style network
 /// runs at ¾ of the view or less (`resolution_scale`, or a
 /// [`FrameBudget`](super::FrameBudget)'s scale), `model` upscales its
 /// output once (×its factor) on the render device, and the compose pass
 /// samples that to the view (1:1 at a scale of exactly 1 / factor) instead
-/// of the small output. A style-aware upscaler (`train_upscaler --teacher`)
-/// is trained to draw the style's strokes at full size; a photo upscaler
-/// sharpens. Until the upscaler is warm at the network's size, and above
-/// ¾, the compose pass upsamples bilinearly as without it.
+/// of the small output. A style-aware upscaler (`train_upscaler --teacher
+/// --guided`) is trained to draw the style's strokes at full size, guided
+/// by the rendered frame at `factor` × the network's size (box-filtered
+/// from the view like the network's input); a photo upscaler sharpens.
+/// Until the upscaler is warm at the network's size, and above ¾, the
+/// compose pass upsamples bilinearly as without it.
 ///
 /// ```no_run
 /// # use bevy::prelude::*;
@@ -37,7 +41,7 @@ use crate::upscale::{Edges, tile_side, upscale};
 ///         ..default()
 ///     },
 ///     StyleUpscale {
-///         model: assets.load("upscalers/photo_x2.upscale.ron"),
+///         model: assets.load("upscalers/ml5_wave_x2.upscale.ron"),
 ///         ..default()
 ///     },
 /// ));
@@ -76,31 +80,111 @@ impl Plugin for StyleUpscalePlugin {
         let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
             return;
         };
-        render_app.add_systems(
-            Core3d,
-            upscale_output
-                .in_set(StyleTransferSystems::Network)
-                .after(super::record::run_network),
-        );
+        render_app
+            .add_systems(
+                Render,
+                add_guide_state.in_set(StyleTransferSystems::Prepare),
+            )
+            .add_systems(
+                Core3d,
+                (
+                    record_guide
+                        .in_set(StyleTransferSystems::Input)
+                        .after(super::record::record_input),
+                    upscale_output
+                        .in_set(StyleTransferSystems::Network)
+                        .after(super::record::run_network),
+                ),
+            );
+    }
+}
+
+/// A view's full-size frame for a guided upscaler: the bridge pass's
+/// bindings, and this frame's guide once recorded.
+#[derive(Component, Default)]
+struct GuideState {
+    bindings: TensorPassBindings,
+    guide: Option<Tensor<GpuBackend, 4>>,
+}
+
+/// Gives each view with [`StyleUpscale`] its [`GuideState`]
+/// (`StyleTransferSystems::Prepare`).
+fn add_guide_state(
+    views: Query<Entity, (With<StyleUpscale>, Without<GuideState>)>,
+    mut commands: Commands,
+) {
+    for entity in &views {
+        commands.entity(entity).insert(GuideState::default());
+    }
+}
+
+/// The upscaler this frame, when it runs: the network ran at ¾ of the
+/// view or less, and the model is built.
+fn due_upscaler<'a>(
+    settings: &StyleUpscale,
+    (net_size, view): (UVec2, UVec2),
+    nets: Option<&'a RenderAssets<GpuNet<UpscaleModel>>>,
+) -> Option<&'a GpuNet<UpscaleModel>> {
+    let small = 4 * net_size.x <= 3 * view.x && 4 * net_size.y <= 3 * view.y;
+    if !settings.enabled || !small {
+        return None;
+    }
+    nets?.get(&settings.model)
+}
+
+/// Records the frame at `factor` × the network's size into a tensor for a
+/// guided upscaler, when the network runs this frame
+/// (`StyleTransferSystems::Input`, after the network's input).
+fn record_guide(
+    view: ViewQuery<(&StyleUpscale, &FramePlan, &ViewFilter, &mut GuideState)>,
+    nets: Option<Res<RenderAssets<GpuNet<UpscaleModel>>>>,
+    bridge: TensorBridge,
+    burn: Res<BurnDevice>,
+    mut context: RenderContext,
+) {
+    let (settings, plan, state, mut guide) = view.into_inner();
+    guide.guide = None;
+    let BurnDevice::Gpu(device) = &*burn else {
+        return;
+    };
+    let sizes = (plan.net_size, state.buffers.frame.size());
+    let Some(gpu_net) = due_upscaler(settings, sizes, nets.as_deref())
+        .filter(|net| net.model.guided() && plan.input.is_some())
+    else {
+        return;
+    };
+    let size = plan.net_size * gpu_net.model.factor();
+    let encoder = context.command_encoder();
+    let recorded = on_render_stream(|| -> Result<_, BridgeError> {
+        let tensor = BoundTensor::empty(size, device)?;
+        let frame = &state.buffers.frame;
+        bridge.encode_to_tensor(encoder, frame, &tensor, (0.0, 1.0), &mut guide.bindings)?;
+        tensor.flush_burn()?;
+        Ok(tensor.into_tensor())
+    });
+    match recorded {
+        Ok(tensor) => guide.guide = Some(tensor),
+        // Without its guide the output is upsampled bilinearly.
+        Err(error) => warn_once!("bevy_gan_style: the upscaler's guide frame failed: {error}"),
     }
 }
 
 /// Upscales the output of a network that ran this frame at ¾ of the view
 /// or less (`StyleTransferSystems::Network`, after the network).
 fn upscale_output(
-    view: ViewQuery<(&StyleUpscale, &FramePlan, &mut ViewFilter)>,
+    view: ViewQuery<(&StyleUpscale, &FramePlan, &mut ViewFilter, &mut GuideState)>,
     nets: Option<Res<RenderAssets<GpuNet<UpscaleModel>>>>,
     device: Res<RenderDevice>,
 ) {
-    let (settings, plan, mut state) = view.into_inner();
-    let view = state.buffers.frame.size();
-    let small = 4 * plan.net_size.x <= 3 * view.x && 4 * plan.net_size.y <= 3 * view.y;
-    if !settings.enabled || plan.ran.is_none() || !small {
-        return;
-    }
-    let Some(gpu_net) = nets.as_deref().and_then(|nets| nets.get(&settings.model)) else {
+    let (settings, plan, mut state, mut guide) = view.into_inner();
+    let sizes = (plan.net_size, state.buffers.frame.size());
+    let Some(gpu_net) = due_upscaler(settings, sizes, nets.as_deref()) else {
         return;
     };
+    let guide = guide.guide.take();
+    if plan.ran.is_none() || gpu_net.model.guided() && guide.is_none() {
+        return;
+    }
     let max_binding = device.limits().max_storage_buffer_binding_size;
     let (Some(net), Some(tile)) = (
         gpu_net
@@ -119,7 +203,10 @@ fn upscale_output(
         // model's range.
         let (low, high) = produced.output_range;
         let unit = output.sub_scalar(low).div_scalar(high - low);
-        let upscaled = upscale(net, unit, 1, Edges::Mirror, Some(tile));
+        let upscaled = match guide {
+            Some(guide) => upscale_guided(net, unit, guide, Some(tile)),
+            None => upscale(net, unit, 1, Edges::Mirror, Some(tile)),
+        };
         state.output = Some((upscaled.mul_scalar(high - low).add_scalar(low), produced));
     })
 }

@@ -165,7 +165,7 @@ fn plan<'a>(
         model.check_device_limit(size.x, size.y, max_binding)?;
         return Ok(None);
     };
-    let factor = upscale_model.factor();
+    let factor = upscale_model.unguided()?.factor();
     let (w, h) = model.generated_size(size.x, size.y, factor, passes)?;
     model.check_device_limit(w, h, max_binding)?;
     let config = &upscale_model.card().network;

@@ -93,6 +93,11 @@ pub fn generate_upscaled<B: StageBackend>(
     (upscaler, passes): (&Upscaler<B>, u32),
     tile: Option<usize>,
 ) -> Result<Tensor<B, 4>, ModelError> {
+    if upscaler.guide_planes() > 0 {
+        return Err(ModelError::NeedsGuide {
+            name: "the upscaler".into(),
+        });
+    }
     let size = params.size;
     let low = (upscaler.factor as u32)
         .checked_pow(passes)

@@ -168,7 +168,15 @@ pub(crate) fn plan_views(
         let low = UVec2::new(size.x.div_ceil(factor), size.y.div_ceil(factor));
         let ready = bridge.is_ready()
             && match (net, settings.method) {
-                (Some(net), UpscaleMethod::Network) => net.ready_at(low),
+                // The main pass at the low resolution is all there is: no
+                // guide for a guided model.
+                (Some(net), UpscaleMethod::Network) => match net.model.unguided() {
+                    Ok(_) => net.ready_at(low),
+                    Err(error) => {
+                        warn_once!("bevy_gan_style: NeuralUpscale renders natively: {error}");
+                        false
+                    }
+                },
                 (Some(net), UpscaleMethod::Bilinear) => net.is_ready(),
                 (None, _) => false,
             };

@@ -16,7 +16,7 @@ use bevy::render::view::prepare_view_targets;
 use bevy::render::{Render, RenderApp, RenderSystems};
 
 pub use camera::{ExtractedNeuralUpscale, NeuralUpscale, NeuralUpscaleStatus, UpscaleMethod};
-pub use tiles::{Edges, tile_side, upscale};
+pub use tiles::{Edges, tile_side, upscale, upscale_guided};
 
 use crate::bridge::{TensorBridgePlugin, add_copy_usages};
 use crate::model::{GpuNetPlugin, UpscaleModel, UpscaleModelLoader};

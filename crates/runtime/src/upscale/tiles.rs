@@ -45,13 +45,48 @@ pub fn upscale<B: StageBackend>(
     tile: Option<usize>,
 ) -> Tensor<B, 4> {
     (0..passes).fold(image, |image, _| {
-        upscale_once(net, image, edges, tile, Precision::F32)
+        upscale_once(net, (image, None), edges, tile, Precision::F32)
     })
+}
+
+/// Upscales `image` (`[1, 3, H, W]`) once with a guided `net`
+/// ([`UpscalerConfig::guide`]) reading `guide` (`[1, g, f·H, f·W]`), in
+/// tiles of at most `tile` input pixels on a side as [`upscale`] does;
+/// the borders are mirrored.
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use burn::backend::Flex as CpuBackend;
+/// use bevy_gan_style_runtime::nn::UpscalerConfig;
+/// use bevy_gan_style_runtime::upscale::upscale_guided;
+/// let device = Default::default();
+/// let net = UpscalerConfig::new().with_guide(Some(3)).init::<CpuBackend>(&device);
+/// let random = |shape| Tensor::<CpuBackend, 4>::random(
+///     shape, burn::tensor::Distribution::Default, &device);
+/// let (image, frame) = (random([1, 3, 12, 20]), random([1, 3, 24, 40]));
+/// let whole = net.forward_guided(image.clone(), frame.clone());
+/// let tiled = upscale_guided(&net, image, frame, Some(7));
+/// let gap = (whole - tiled).abs().max().into_scalar();
+/// assert!(gap < 1e-5, "{gap}");
+/// ```
+pub fn upscale_guided<B: StageBackend>(
+    net: &Upscaler<B>,
+    image: Tensor<B, 4>,
+    guide: Tensor<B, 4>,
+    tile: Option<usize>,
+) -> Tensor<B, 4> {
+    upscale_once(
+        net,
+        (image, Some(guide)),
+        Edges::Mirror,
+        tile,
+        Precision::F32,
+    )
 }
 
 fn upscale_once<B: StageBackend>(
     net: &Upscaler<B>,
-    image: Tensor<B, 4>,
+    (image, guide): (Tensor<B, 4>, Option<Tensor<B, 4>>),
     edges: Edges,
     tile: Option<usize>,
     precision: Precision,
@@ -59,10 +94,14 @@ fn upscale_once<B: StageBackend>(
     let [_, _, height, width] = image.dims();
     let halo = net.body.len() + 2;
     let factor = net.factor;
-    let (padded, offset) = match edges {
-        Edges::Mirror => (image, 0),
+    let (padded, guide, offset) = match edges {
+        Edges::Mirror => (image, guide, 0),
         // A halo wider than the image wraps more than once.
-        Edges::Wrap => (wrap_pad(image, halo), halo),
+        Edges::Wrap => (
+            wrap_pad(image, halo),
+            guide.map(|guide| wrap_pad(guide, halo * factor)),
+            halo,
+        ),
     };
     let [_, _, padded_h, padded_w] = padded.dims();
     let tile = tile.unwrap_or(usize::MAX).max(1);
@@ -77,7 +116,12 @@ fn upscale_once<B: StageBackend>(
             let x1 = (x0 + tile).min(width);
             let (sx0, sx1) = span(x0, x1, padded_w);
             let input = padded.clone().slice([0..1, 0..3, sy0..sy1, sx0..sx1]);
-            let output = net.forward_with(input, precision);
+            let guide = guide.as_ref().map(|guide| {
+                let channels = guide.dims()[1];
+                let (y, x) = (sy0 * factor..sy1 * factor, sx0 * factor..sx1 * factor);
+                guide.clone().slice([0..1, 0..channels, y, x])
+            });
+            let output = net.forward_with(input, guide, precision);
             let (cy, cx) = ((y0 + offset - sy0) * factor, (x0 + offset - sx0) * factor);
             output.slice([
                 0..1,
