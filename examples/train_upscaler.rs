@@ -130,6 +130,10 @@ struct Args {
     /// Weight of the generator's adversarial loss.
     #[arg(long, default_value_t = 5e-3)]
     adversarial: f32,
+    /// With --gan: the feature distance is the mean squared difference at
+    /// --tap alone (the content distance `eval_upscale --teacher` reports).
+    #[arg(long)]
+    content_only: bool,
     /// Weight of the L1 loss when fine-tuning.
     #[arg(long, default_value_t = 1e-2)]
     pixel: f32,
@@ -216,6 +220,7 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
                 .with_loss(args.adversarial_loss)
                 .with_adversarial(args.adversarial)
                 .with_pixel(args.pixel)
+                .with_content_only(args.content_only)
                 .with_lipschitz(args.lipschitz)
                 .with_discriminator(
                     PatchDiscriminatorConfig::new(vec![32, 64, 128])

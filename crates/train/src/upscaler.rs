@@ -32,7 +32,7 @@ use super::teacher::{Teacher, TeacherConfig};
 use crate::eval::psnr;
 use bevy_gan_style_nn::{
     Draw, Precision, SplitMix64, StageBackend, Upscaler, UpscalerConfig, Vgg16, VggTap,
-    upsample_bicubic, upsample_bilinear,
+    content_loss, upsample_bicubic, upsample_bilinear,
 };
 use bevy_gan_style_runtime::bridge::tensor_to_image;
 
@@ -99,6 +99,11 @@ pub struct UpscaleGanConfig {
     /// Weight of the VGG feature distance.
     #[config(default = 1.0)]
     pub perceptual: f32,
+    /// The feature distance is the content loss at `tap` alone (mean
+    /// squared difference: what `eval_upscale` measures for a style-aware
+    /// upscaler) rather than the mean absolute difference at every tap.
+    #[config(default = false)]
+    pub content_only: bool,
     /// Weight of the generator's adversarial loss (0: perceptual
     /// fine-tuning alone; the discriminator is not trained).
     #[config(default = 5e-3)]
@@ -391,12 +396,14 @@ impl<B: AutodiffBackend> Gan<B> {
     ) -> (Tensor<B, 1>, [f32; 3]) {
         let ours = self.vgg.forward(output.clone(), config.tap);
         let theirs = self.vgg.forward(high.clone().detach(), config.tap);
-        let perceptual = ours
-            .into_iter()
-            .zip(theirs)
-            .map(|(a, b)| (a - b.detach()).abs().mean())
-            .reduce(|a, b| a + b)
-            .expect("VGG16 has a tap");
+        let pairs = ours.into_iter().zip(theirs);
+        let perceptual = match config.content_only {
+            true => pairs.last().map(|(a, b)| content_loss(a, b.detach())),
+            false => pairs
+                .map(|(a, b)| (a - b.detach()).abs().mean())
+                .reduce(|a, b| a + b),
+        }
+        .expect("VGG16 has a tap");
         let vgg = scalar(perceptual.clone());
         let loss = l1.mul_scalar(config.pixel) + perceptual.mul_scalar(config.perceptual);
         if config.adversarial == 0.0 {
