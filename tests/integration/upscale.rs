@@ -483,14 +483,16 @@ fn gan_fine_tuning_of_a_style_aware_upscaler_runs_and_resumes() {
     assert_eq!(resumed.iteration(), 4);
     assert_eq!(resumed.columns().len(), 6);
 
-    // Guided by the pictures the teacher ran on, with the perceptual loss
+    // Guided by the pictures the teacher ran on, with the content distance
     // alone (no adversarial weight: no discriminator step, d and g 0).
     let teacher = TeacherConfig::new(teacher.display().to_string());
     let guided = UpscaleTrainConfig::new(UpscalerConfig::new().with_blocks(1).with_guide(Some(3)))
         .with_size(32)
         .with_batch(2)
         .with_gan(Some(
-            UpscaleGanConfig::new(vgg.display().to_string()).with_adversarial(0.0),
+            UpscaleGanConfig::new(vgg.display().to_string())
+                .with_adversarial(0.0)
+                .with_content_only(true),
         ));
     // A guide without a teacher has nothing to be guided by.
     assert!(UpscaleTrainer::<B>::new(guided.clone(), images(), &device).is_err());
