@@ -28,7 +28,7 @@
 use std::error::Error;
 use std::fmt::Write as _;
 use std::io::Cursor;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -107,7 +107,19 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         &device,
     )?;
     if let Some(teacher) = &args.teacher {
-        return style_aware(&args, teacher, (&net, factor, &model.card().name), &lpips);
+        // A student-guided upscaler's guide comes from its own style model.
+        let guide_style = model
+            .card()
+            .guide_style
+            .as_ref()
+            .map(|card| Path::new(&args.model).with_file_name(card));
+        let up = (
+            &net,
+            factor,
+            model.card().name.as_str(),
+            guide_style.as_deref(),
+        );
+        return style_aware(&args, teacher, up, &lpips);
     }
     let cases = match &args.frames {
         Some(dir) => frame_pairs(dir, factor)?,
@@ -244,12 +256,15 @@ const STYLE_METHODS: [&str; 4] = [
 fn style_aware(
     args: &Args,
     teacher: &str,
-    (net, factor, name): (&Upscaler<CpuBackend>, usize, &str),
+    (net, factor, name, guide_style): (&Upscaler<CpuBackend>, usize, &str, Option<&Path>),
     lpips: &Lpips<CpuBackend>,
 ) -> Result<(), Box<dyn Error>> {
     let device = Default::default();
     let load = |card: &str| Teacher::<CpuBackend>::load(&TeacherConfig::new(card.into()), &device);
     let teacher = load(teacher)?;
+    let guide_style = guide_style
+        .map(|card| load(&card.to_string_lossy()))
+        .transpose()?;
     let student = args.student.as_deref().map(load).transpose()?;
     let painting = match &args.painting {
         Some(path) => {
@@ -291,10 +306,14 @@ fn style_aware(
         let (full, full_ms) = timed(&|| teacher.forward(x.clone(), &[0]));
         let (half, half_ms) = timed(&|| teacher.forward(downscale(x.clone(), factor), &[0]));
         // A guided upscaler also reads the full-size photo (the frame the
-        // style network ran on).
-        let guide = (net.guide_planes() > 0).then(|| x.clone());
+        // style network ran on), or its guide style model's output on it,
+        // timed with the upscaler.
         let (upscaled, up_ms) = timed(&|| {
-            net.forward_with(half.clone(), guide.clone(), Precision::F32)
+            let guide = match &guide_style {
+                Some(style) => Some(style.forward(x.clone(), &[0])),
+                None => (net.guide_planes() > 0).then(|| x.clone()),
+            };
+            net.forward_with(half.clone(), guide, Precision::F32)
                 .clamp(0.0, 1.0)
         });
         let mut results = vec![

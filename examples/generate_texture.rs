@@ -9,8 +9,9 @@
 //!     --size 2048 --upscale 4 --output out/gravel_2048.png
 //! ```
 //!
-//! Runs on Bevy's render device when a GPU adapter exists, on burn's CPU
-//! backend otherwise (or with `--cpu`). `--upscale` generates at a fraction
+//! Runs on Bevy's render device when a hardware GPU adapter exists, on
+//! burn's CPU backend otherwise (no adapter, or only a software rasteriser;
+//! `--cpu` / `--gpu` choose). `--upscale` generates at a fraction
 //! of `--size` and brings the texture to full size with an upscaling model
 //! (in tiles where a pass would not fit the device), wrapping around the
 //! borders so that it stays tileable: sizes the generator cannot reach on
@@ -25,12 +26,13 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bevy_gan_style::bridge::tensor_to_image;
-use bevy_gan_style::model::write_atomic;
+use bevy_gan_style::model::save_image;
 use bevy_gan_style::nn::{StageBackend, TEXTURE_RANGE};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::{generate, generate_upscaled};
 use bevy_gan_style::upscale::tile_side;
 use clap::Parser;
+use headless::DeviceChoice;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -62,8 +64,12 @@ struct Args {
     #[arg(long)]
     tiled: Option<PathBuf>,
     /// Use burn's CPU backend even when a GPU adapter exists.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "gpu")]
     cpu: bool,
+    /// Use Bevy's render device even when it is a software rasteriser
+    /// (without it, such a machine runs the CPU backend, which is faster).
+    #[arg(long)]
+    gpu: bool,
     /// Generate at 1/N of `--size` and upscale ×N: the upscaling model's
     /// factor or its square (1: no upscaling).
     #[arg(long, default_value_t = 1)]
@@ -122,9 +128,10 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         tileable: !args.no_tile,
         phase_shift: 0.0,
     };
-    let (app, burn_device) = headless::tool_device(args.cpu);
+    let (app, burn_device, device) =
+        headless::tool_device(DeviceChoice::from_flags(args.cpu, args.gpu))?;
     // The first run compiles kernels; the second is timed.
-    let (image, device, ms) = match (burn_device, app) {
+    let (image, ms) = match (burn_device, app) {
         (BurnDevice::Gpu(device), Some(app)) => {
             let limits = app
                 .world()
@@ -141,16 +148,16 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             };
             let (image, time) =
                 timed(|| texture::<GpuBackend>(&model, &upscaler, &params, tile, &device))?;
-            (image, "GPU (Bevy's render device)", time)
+            (image, time)
         }
         (BurnDevice::Gpu(_), None) => return Err("a GPU device without its app".into()),
         (BurnDevice::Cpu(device), _) => {
             let (image, time) =
                 timed(|| texture::<CpuBackend>(&model, &upscaler, &params, None, &device))?;
-            (image, "CPU backend", time)
+            (image, time)
         }
     };
-    save_png(&image, &args.output)?;
+    save_image(&image.clone().into(), &args.output)?;
     let how = match &upscaler {
         Some((upscaler, passes)) => format!(
             " (generated at {low_w}×{low_h}, {passes} pass{} of {})",
@@ -159,8 +166,9 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         ),
         None => String::new(),
     };
+    println!("device: {device}");
     println!(
-        "{}: {}×{}{how} on the {device} in {:.1} ms (with readback) → {}",
+        "{}: {}×{}{how} in {:.1} ms (with readback) → {}",
         model.card().name,
         args.size,
         args.size,
@@ -177,7 +185,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 (y * args.size) as i64,
             );
         }
-        save_png(&sheet, tiled)?;
+        save_image(&sheet.into(), tiled)?;
         println!("2×2 tiling → {}", tiled.display());
     }
     Ok(())
@@ -211,15 +219,4 @@ fn timed<T>(
     let start = Instant::now();
     let result = f()?;
     Ok((result, start.elapsed()))
-}
-
-/// Writes a PNG atomically (temp + rename), creating its folder.
-fn save_png(image: &image::RgbImage, path: &std::path::Path) -> Result<(), Box<dyn Error>> {
-    let mut png = Vec::new();
-    image.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    write_atomic(path, &png)?;
-    Ok(())
 }

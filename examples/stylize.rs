@@ -11,8 +11,11 @@
 //! cargo run --release --example stylize -- --style 5 --decoder-style 18 --preserve-color luminance
 //! ```
 //!
-//! Runs on Bevy's render device when any GPU adapter exists (software ones
-//! included), on burn's CPU backend otherwise (or with `--cpu`).
+//! Runs on Bevy's render device when a hardware GPU adapter exists, on
+//! burn's CPU backend otherwise: with no adapter, or when the only one is a
+//! software rasteriser such as lavapipe (slower than the CPU backend on
+//! the same cores). `--cpu` and `--gpu` choose; the device line says which
+//! ran and why.
 
 #[path = "common/headless.rs"]
 mod headless;
@@ -26,11 +29,12 @@ use bevy::ecs::system::SystemState;
 use bevy::render::RenderApp;
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy_gan_style::bridge::{host, image_to_tensor, open_image, tensor_to_image};
-use bevy_gan_style::model::StyleNet;
+use bevy_gan_style::model::{StyleNet, save_image};
 use bevy_gan_style::nn::LayerStyles;
 use bevy_gan_style::prelude::*;
 use burn::prelude::{Backend, Tensor};
 use clap::Parser;
+use headless::DeviceChoice;
 use image::RgbaImage;
 use image::imageops::FilterType;
 
@@ -79,12 +83,17 @@ struct Args {
     #[arg(long, default_value = "off")]
     preserve_color: ColorPreservation,
     /// Strength of the style image, as Magenta defines it: the style vector
-    /// is `a·s_style + (1 − a)·s_content` (1 = full style).
+    /// is `a·s_style + (1 − a)·s_content`, from 0 (the photo's own style) to
+    /// 1 (the painting's).
     #[arg(long)]
     strength: Option<f32>,
     /// Use burn's CPU backend even when a GPU adapter exists.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "gpu")]
     cpu: bool,
+    /// Use Bevy's render device even when it is a software rasteriser
+    /// (without it, such a machine runs the CPU backend, which is faster).
+    #[arg(long)]
+    gpu: bool,
     /// Timed runs after the first one (which includes shader compilation).
     #[arg(long, default_value_t = 3)]
     runs: usize,
@@ -106,9 +115,10 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     let input = load_input(&args.input, &model)?;
     let (width, height) = input.dimensions();
 
-    let (app, burn_device) = headless::tool_device(args.cpu);
+    let (app, burn_device, device_name) =
+        headless::tool_device(DeviceChoice::from_flags(args.cpu, args.gpu))?;
 
-    let (stylized, device_name, times) = match (burn_device, app) {
+    let (stylized, times) = match (burn_device, app) {
         (BurnDevice::Gpu(burn), Some(mut app)) => {
             // The bridge is a system parameter of the render world.
             let world = app.sub_app_mut(RenderApp).world_mut();
@@ -121,11 +131,6 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 device.limits().max_storage_buffer_binding_size,
             )?;
             let queue: &wgpu::Queue = &world.resource::<RenderQueue>().0;
-            let info = world.resource::<bevy::render::renderer::RenderAdapterInfo>();
-            let name = format!(
-                "GPU: Bevy's render device ({}, {:?})",
-                info.name, info.backend
-            );
             let format = wgpu::TextureFormat::Rgba8UnormSrgb;
             let source = host::upload_texture(
                 &device,
@@ -161,7 +166,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             })?;
             let rgba = host::read_texture(&device, queue, &target)?;
             let image = RgbaImage::from_raw(width, height, rgba).ok_or("readback size mismatch")?;
-            (image::DynamicImage::from(image).to_rgb8(), name, times)
+            (image::DynamicImage::from(image).to_rgb8(), times)
         }
         (BurnDevice::Gpu(_), None) => return Err("a GPU device without its app".into()),
         (BurnDevice::Cpu(cpu), _) => {
@@ -176,18 +181,11 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 output = Some(tensor_to_image(y, card.output_range));
                 Ok(())
             })?;
-            (
-                output.ok_or("no run")?,
-                "CPU: burn's CPU backend".to_string(),
-                times,
-            )
+            (output.ok_or("no run")?, times)
         }
     };
 
-    if let Some(dir) = args.output.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    stylized.save(&args.output)?;
+    save_image(&stylized.into(), &args.output)?;
     println!("device:    {device_name}");
     if args.style_image.is_empty() {
         println!("model:     {} (style {})", model.card().name, args.style);
@@ -272,8 +270,11 @@ fn layer_styles<B: Backend>(
         .into());
     }
     let strength = args.strength.unwrap_or(1.0);
-    if !strength.is_finite() {
-        return Err("--strength must be a finite number".into());
+    if !(0.0..=1.0).contains(&strength) {
+        return Err(format!(
+            "--strength {strength} is outside 0 (the photo's own style) to 1 (the painting's)"
+        )
+        .into());
     }
     let own = (strength != 1.0)
         .then(|| net.predict_style_image(&image::DynamicImage::from(content.clone()), device))

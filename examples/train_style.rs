@@ -136,7 +136,7 @@ struct Args {
     #[arg(long, default_value = "assets/training/vgg16_features.safetensors")]
     vgg: PathBuf,
     /// Where to train.
-    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
     /// Seed of initialisation, crops and style choice.
     #[arg(long, default_value_t = 0)]

@@ -49,7 +49,7 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Where to train.
-    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
     /// Images per batch.
     #[arg(long, default_value_t = 8)]

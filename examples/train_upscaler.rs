@@ -32,7 +32,7 @@
 //! `<name>.safetensors`.
 
 use std::error::Error;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -94,7 +94,7 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Where to train.
-    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
     /// Samples, curve and checkpoint every this many iterations.
     #[arg(long, default_value_t = 250)]
@@ -115,6 +115,11 @@ struct Args {
     /// edges the style's strokes follow.
     #[arg(long, requires = "teacher")]
     guided: bool,
+    /// With --guided: the guide is this style model's output on the
+    /// full-size picture (a real-time student of the teacher) instead of
+    /// the picture.
+    #[arg(long, requires = "guided")]
+    guide_style: Option<String>,
     /// Perceptual + adversarial fine-tuning (start --from an L1 model).
     #[arg(long)]
     gan: bool,
@@ -234,6 +239,7 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
             .with_augment(args.augment)
             .with_seed(args.seed)
             .with_teacher(args.teacher.clone().map(TeacherConfig::new))
+            .with_guide_style(args.guide_style.clone())
             .with_gan(gan);
         if let Some(teacher) = &args.teacher {
             println!("stylizing the images with {teacher} at full and half size");
@@ -301,10 +307,12 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
                     "; style-aware: {}'s output at 1/{} size to its output at full size{}",
                     teacher.card,
                     network.factor,
-                    if network.guide.is_some() {
-                        ", guided by the full-size picture"
-                    } else {
-                        ""
+                    match (&network.guide, &config.guide_style) {
+                        (None, _) => String::new(),
+                        (Some(_), None) => ", guided by the full-size picture".into(),
+                        (Some(_), Some(style)) => {
+                            format!(", guided by {style}'s output on the full-size picture")
+                        }
                     }
                 ),
                 None => String::new(),
@@ -314,6 +322,11 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
             network.factor,
             network.macs_per_output_pixel(),
         ),
+        guide_style: config
+            .guide_style
+            .as_deref()
+            .map(|card| relative_to(Path::new(card), &args.out))
+            .transpose()?,
         network,
         weights: String::new(),
     };
@@ -325,4 +338,26 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
         path.display()
     );
     Ok(())
+}
+
+/// `path` relative to the folder `dir` (both may be relative to the
+/// working directory), as a card names its guide's style model.
+fn relative_to(path: &Path, dir: &Path) -> Result<String, Box<dyn Error>> {
+    let path = path
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let common = path
+        .components()
+        .zip(dir.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut relative = PathBuf::new();
+    for _ in dir.components().skip(common) {
+        relative.push("..");
+    }
+    relative.extend(path.components().skip(common));
+    Ok(relative.to_string_lossy().into_owned())
 }

@@ -7,8 +7,9 @@
 //! cargo run --release --example upscale -- --input texture.png --wrap --output out/texture_x2.png
 //! ```
 //!
-//! Runs on Bevy's render device when any GPU adapter exists (software ones
-//! included), on burn's CPU backend otherwise (or with `--cpu`); images
+//! Runs on Bevy's render device when a hardware GPU adapter exists, on
+//! burn's CPU backend otherwise (no adapter, or only a software rasteriser;
+//! `--cpu` / `--gpu` choose); images
 //! whose activations would not fit the device's storage-binding limit are
 //! upscaled in tiles that join exactly.
 
@@ -16,18 +17,18 @@
 mod headless;
 
 use std::error::Error;
-use std::io::Cursor;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bevy::render::renderer::RenderDevice;
 use bevy_gan_style::bridge::{image_to_tensor, open_image, tensor_to_image};
-use bevy_gan_style::model::write_atomic;
+use bevy_gan_style::model::save_image;
 use bevy_gan_style::nn::StageBackend;
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::upscale::{tile_side, upscale};
 use clap::Parser;
+use headless::DeviceChoice;
 use image::RgbImage;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -53,8 +54,12 @@ struct Args {
     #[arg(long)]
     wrap: bool,
     /// Use burn's CPU backend even when a GPU adapter exists.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "gpu")]
     cpu: bool,
+    /// Use Bevy's render device even when it is a software rasteriser
+    /// (without it, such a machine runs the CPU backend, which is faster).
+    #[arg(long)]
+    gpu: bool,
     /// Timed runs after the first one (which includes shader compilation).
     #[arg(long, default_value_t = 2)]
     runs: usize,
@@ -97,18 +102,12 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         Edges::Mirror
     };
 
-    let (app, burn_device) = headless::tool_device(args.cpu);
-    let (output, device_name, times, tile) = match (burn_device, app) {
+    let (app, burn_device, device_name) =
+        headless::tool_device(DeviceChoice::from_flags(args.cpu, args.gpu))?;
+    let (output, times, tile) = match (burn_device, app) {
         (BurnDevice::Gpu(device), Some(app)) => {
             let render_device = app.world().resource::<RenderDevice>();
             let max_binding = render_device.limits().max_storage_buffer_binding_size;
-            let info = app
-                .world()
-                .resource::<bevy::render::renderer::RenderAdapterInfo>();
-            let name = format!(
-                "GPU: Bevy's render device ({}, {:?})",
-                info.name, info.backend
-            );
             let output_bytes = 3 * out_w as u64 * out_h as u64 * 4;
             if output_bytes > max_binding {
                 return Err(format!(
@@ -125,7 +124,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             let (image, times) = timed(args.runs, || {
                 upscale_image(&net, &input, passes, edges, Some(tile), &device)
             });
-            (image, name, times, Some(tile))
+            (image, times, Some(tile))
         }
         (BurnDevice::Gpu(_), None) => return Err("a GPU device without its app".into()),
         (BurnDevice::Cpu(device), _) => {
@@ -133,16 +132,11 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             let (image, times) = timed(args.runs, || {
                 upscale_image(&net, &input, passes, edges, None, &device)
             });
-            (image, "CPU: burn's CPU backend".to_string(), times, None)
+            (image, times, None)
         }
     };
 
-    let mut png = Vec::new();
-    output.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)?;
-    if let Some(dir) = args.output.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    write_atomic(&args.output, &png)?;
+    save_image(&output.into(), &args.output)?;
     println!("device:    {device_name}");
     println!(
         "model:     {} (×{factor}, {} pass{})",

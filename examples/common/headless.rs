@@ -35,25 +35,94 @@ pub fn headless_app_with_assets(renderer: bool, assets: AssetPlugin) -> App {
     app_with(renderer, assets, filter)
 }
 
-/// What a command-line tool runs networks on: Bevy's render device when an
-/// adapter exists and `cpu` is false (with the app that holds it), else
-/// burn's CPU backend with no Bevy app at all, so that nothing of a renderer
-/// is set up (and warns) for nothing. The app logs warnings and errors only,
-/// and not Bevy's warning that the adapter is a software one: tools print
-/// their device themselves. Call [`quiet_display_probe`] first.
+/// Which device a command-line tool runs its networks on (`--cpu`, `--gpu`,
+/// or neither: the faster one).
 #[allow(
     dead_code,
     reason = "used by the tools, not by every includer of this file"
 )]
-pub fn tool_device(cpu: bool) -> (Option<App>, BurnDevice) {
-    if cpu || !bevy_gan_style::device::gpu_adapter_available(BACKENDS) {
-        return (None, BurnDevice::Cpu(Default::default()));
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DeviceChoice {
+    /// Bevy's render device on a hardware GPU; burn's CPU backend when the
+    /// only adapter is a software rasteriser (slower than the CPU backend
+    /// on the same cores) or there is none.
+    Auto,
+    /// burn's CPU backend.
+    Cpu,
+    /// Bevy's render device, software rasteriser or not.
+    Gpu,
+}
+
+#[allow(
+    dead_code,
+    reason = "used by the tools, not by every includer of this file"
+)]
+impl DeviceChoice {
+    /// The choice of a tool's `--cpu` and `--gpu` flags (clap keeps them
+    /// apart).
+    pub fn from_flags(cpu: bool, gpu: bool) -> Self {
+        match (cpu, gpu) {
+            (true, _) => Self::Cpu,
+            (false, true) => Self::Gpu,
+            (false, false) => Self::Auto,
+        }
+    }
+}
+
+/// What a command-line tool runs networks on, as `choice` says: Bevy's
+/// render device (with the app that holds it), or burn's CPU backend with
+/// no Bevy app at all, so that nothing of a renderer is set up (and warns)
+/// for nothing; and the device line the tool prints. The app logs warnings
+/// and errors only, and not Bevy's warning that the adapter is a software
+/// one: the device line says it. Call [`quiet_display_probe`] first.
+#[allow(
+    dead_code,
+    reason = "used by the tools, not by every includer of this file"
+)]
+pub fn tool_device(choice: DeviceChoice) -> Result<(Option<App>, BurnDevice, String), String> {
+    let cpu = |why: String| {
+        (
+            None,
+            BurnDevice::Cpu(Default::default()),
+            format!("CPU: burn's CPU backend ({why})"),
+        )
+    };
+    let adapter = bevy_gan_style::device::default_adapter(BACKENDS);
+    let software = |info: &wgpu::AdapterInfo| info.device_type == wgpu::DeviceType::Cpu;
+    match (choice, &adapter) {
+        (DeviceChoice::Cpu, _) => return Ok(cpu("--cpu".into())),
+        (DeviceChoice::Auto, None) => return Ok(cpu("no GPU adapter".into())),
+        (DeviceChoice::Auto, Some(info)) if software(info) => {
+            return Ok(cpu(format!(
+                "the only GPU adapter, {}, is a software rasteriser, slower here; --gpu runs on it",
+                info.name
+            )));
+        }
+        (DeviceChoice::Gpu, None) => {
+            return Err("--gpu: no GPU adapter found (software Vulkan will do: \
+                        apt-get install mesa-vulkan-drivers libvulkan1)"
+                .into());
+        }
+        _ => {}
     }
     let filter = "warn,bevy_render::renderer=error,cubecl_runtime=warn".to_string();
     let mut app = app_with(true, AssetPlugin::default(), filter);
     finish_setup(&mut app);
     let device = app.world().resource::<BurnDevice>().clone();
-    (Some(app), device)
+    let info = app
+        .world()
+        .resource::<bevy::render::renderer::RenderAdapterInfo>();
+    let line = format!(
+        "GPU: Bevy's render device ({}, {:?}{})",
+        info.name,
+        info.backend,
+        if software(info) {
+            ", a software rasteriser"
+        } else {
+            ""
+        }
+    );
+    Ok((Some(app), device, line))
 }
 
 /// Mesa's Vulkan drivers look for a Wayland display when a device opens, and

@@ -12,9 +12,13 @@ use burn::backend::wgpu::WgpuDevice;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// `--backend cpu|gpu`.
+/// `--backend auto|cpu|gpu`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum BackendArg {
+    /// The GPU when it is a hardware one; burn's CPU backend when the only
+    /// adapter is a software rasteriser (slower than the CPU backend on the
+    /// same cores) or there is none.
+    Auto,
     Cpu,
     Gpu,
 }
@@ -24,11 +28,32 @@ pub trait Train {
     fn train<B: StyleTrainBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>>;
 }
 
-/// Runs `job` on the chosen backend; errors are printed, not panicked on.
+/// Runs `job` on the chosen backend, saying which; errors are printed, not
+/// panicked on.
 pub fn run(backend: BackendArg, job: &impl Train) -> ExitCode {
-    let result = match backend {
-        BackendArg::Cpu => job.train::<Autodiff<CpuBackend>>(&Default::default()),
-        BackendArg::Gpu => job.train::<Autodiff<GpuBackend>>(&WgpuDevice::default()),
+    let adapter = bevy_gan_style::device::default_adapter(wgpu::Backends::PRIMARY);
+    let gpu = match (backend, &adapter) {
+        (BackendArg::Cpu, _) => Err("--backend cpu".to_string()),
+        (BackendArg::Gpu, _) => Ok(()),
+        (BackendArg::Auto, None) => Err("no GPU adapter".into()),
+        (BackendArg::Auto, Some(info)) if info.device_type == wgpu::DeviceType::Cpu => {
+            Err(format!(
+                "the only GPU adapter, {}, is a software rasteriser, slower here; --backend gpu runs on it",
+                info.name
+            ))
+        }
+        (BackendArg::Auto, Some(_)) => Ok(()),
+    };
+    let result = match gpu {
+        Err(why) => {
+            println!("device: CPU: burn's CPU backend ({why})");
+            job.train::<Autodiff<CpuBackend>>(&Default::default())
+        }
+        Ok(()) => {
+            let name = adapter.map_or_else(|| "no adapter found".into(), |info| info.name);
+            println!("device: GPU: burn's wgpu device ({name})");
+            job.train::<Autodiff<GpuBackend>>(&WgpuDevice::default())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

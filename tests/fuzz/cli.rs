@@ -46,6 +46,52 @@ fn command_line_tools_report_bad_input_in_one_line() {
             "stylize",
             vec!["--cpu".into(), "--style".into(), "999".into()],
         ),
+        // A blend of no style (weights summing to zero), a strength far
+        // outside 0 to 1, a card that is a never-ending device.
+        (
+            "stylize",
+            vec!["--cpu".into(), "--style".into(), "0=0".into()],
+        ),
+        (
+            "stylize",
+            vec![
+                "--cpu".into(),
+                "--model".into(),
+                s(&root().join("assets/models/magenta_arbitrary.style.ron")),
+                "--style-image".into(),
+                painting.clone(),
+                "--strength".into(),
+                "1e30".into(),
+            ],
+        ),
+        (
+            "stylize",
+            vec!["--cpu".into(), "--model".into(), "/dev/zero".into()],
+        ),
+        (
+            "train_style",
+            vec![
+                "--styles".into(),
+                painting.clone(),
+                "--content".into(),
+                photos.clone(),
+                "--out".into(),
+                s(&out),
+                "--batch".into(),
+                "0".into(),
+            ],
+        ),
+        (
+            "train_texture",
+            vec![
+                "--exemplar".into(),
+                painting.clone(),
+                "--out".into(),
+                s(&out),
+                "--batch".into(),
+                "0".into(),
+            ],
+        ),
         (
             "generate_texture",
             vec!["--cpu".into(), "--model".into(), s(&broken_texture)],
@@ -172,4 +218,68 @@ fn command_line_tools_report_bad_input_in_one_line() {
     }
     let _ = std::fs::remove_dir_all(&scratch);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// A picture output that cannot be written completely (here: its temporary
+/// file cannot be created) is an error, and the user's previous file at
+/// that path is left as it was: outputs are written to a temporary file and
+/// renamed, every write checked.
+#[test]
+fn a_failed_picture_write_leaves_the_previous_file() {
+    let scratch = std::env::temp_dir().join(format!("gan_style_atomic_{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("scratch");
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    let texture = s(&root().join("assets/textures/water_caustics.texture.ron"));
+    let input = s(&root().join("assets/images/chelsea_256x168.png"));
+    let cases: [(&str, Vec<String>); 3] = [
+        (
+            "stylize",
+            vec!["--input".into(), input.clone(), "--runs".into(), "0".into()],
+        ),
+        (
+            "generate_texture",
+            vec!["--model".into(), texture, "--size".into(), "64".into()],
+        ),
+        (
+            "upscale",
+            vec!["--input".into(), input, "--runs".into(), "0".into()],
+        ),
+    ];
+    for (tool, args) in cases {
+        let output = scratch.join(format!("{tool}.png"));
+        std::fs::write(&output, b"the user's previous picture").expect("old file");
+        // The temporary file's name taken by a folder: the write fails.
+        let blocked = scratch.join(format!("{tool}.png.tmp"));
+        std::fs::create_dir_all(&blocked).expect("blocker");
+        let run = Command::new(example_binary(tool))
+            .args(&args)
+            .args(["--cpu", "--output", &s(&output)])
+            .current_dir(root())
+            .output()
+            .expect("the tool runs");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        println!("{tool}: {}", stderr.trim());
+        assert!(!run.status.success(), "{tool} reported success");
+        assert!(stderr.contains("error: "), "{tool}: {stderr}");
+        assert_eq!(
+            std::fs::read(&output).expect("old file"),
+            b"the user's previous picture",
+            "{tool} overwrote the previous file"
+        );
+        std::fs::remove_dir_all(&blocked).expect("unblock");
+        // Unblocked, the same command replaces it with a complete picture.
+        let run = Command::new(example_binary(tool))
+            .args(&args)
+            .args(["--cpu", "--output", &s(&output)])
+            .current_dir(root())
+            .output()
+            .expect("the tool runs");
+        assert!(
+            run.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(image::open(&output).is_ok(), "{tool} wrote no picture");
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
 }

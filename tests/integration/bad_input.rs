@@ -137,6 +137,12 @@ fn bad_style_selection_is_an_error() {
         .expect_err("out of range");
     assert!(error.to_string().contains("26 styles"), "{error}");
     assert!("12=x".parse::<StyleWeights>().is_err());
+    // Weights that sum to zero select no style at all (a flat picture).
+    let nothing = "0=0,3=0".parse::<StyleWeights>().expect("parses");
+    let error = model
+        .style_tensor::<CpuBackend>(&nothing, &Default::default())
+        .expect_err("no style");
+    assert!(error.to_string().contains("not all zero"), "{error}");
     let too_small = model.check_size(4, 100).expect_err("too small");
     assert!(too_small.to_string().contains("at least 8"), "{too_small}");
     assert!(model.check_size(250, 100).is_err());
@@ -152,5 +158,30 @@ fn a_shape_that_does_not_restore_the_size_is_an_error() {
     for message in [file_error(&dir), asset_server_error(&dir)] {
         assert!(message.contains("reduce the size by 4"), "{message}");
         assert!(message.contains("model.style.ron"), "{message}");
+    }
+}
+
+#[test]
+fn weights_outside_the_asset_folder_or_not_files_are_refused_before_reading() {
+    // A device that never ends, a folder: refused before any byte is read.
+    for (name, weights) in [("zero", "/dev/zero"), ("folder", ".")] {
+        let card = CARD.replace("\"multistyle26.safetensors\"", &format!("{weights:?}"));
+        let dir = scratch(name, &card, &[]);
+        let message = file_error(&dir);
+        assert!(
+            message.contains("not a regular file"),
+            "{weights}: {message}"
+        );
+    }
+    // A model pack may not make the game read files outside its asset folder.
+    for weights in ["/dev/zero", "../../../../../../../../etc/hostname"] {
+        let card = CARD.replace("\"multistyle26.safetensors\"", &format!("{weights:?}"));
+        let dir = scratch("escape", &card, &[]);
+        let message = asset_server_error(&dir);
+        println!("{weights}: {message}");
+        assert!(
+            message.contains("leaves the asset folder") || message.contains("not found"),
+            "{weights}: {message}"
+        );
     }
 }

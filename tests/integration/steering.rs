@@ -267,7 +267,7 @@ fn stylize_paints_two_styles_through_a_mask() {
             .arg(root().join("assets/models/multistyle26.style.ron"))
             .arg("--input")
             .arg(root().join("assets/images/chelsea_256x168.png"))
-            .args(["--runs", "0", "--output"])
+            .args(["--runs", "0", "--gpu", "--output"])
             .arg(&output)
             .args(extra)
             .status()

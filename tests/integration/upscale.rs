@@ -35,6 +35,7 @@ fn model_of(config: UpscalerConfig, dir: &std::path::Path) -> UpscaleModel {
         description: String::new(),
         network: config,
         weights: String::new(),
+        guide_style: None,
         training: String::new(),
     };
     let path = export_upscale_model(&net, card, dir).expect("export");
@@ -208,6 +209,7 @@ fn the_upscale_tool_writes_a_larger_picture() {
             "4",
             "--runs",
             "0",
+            "--gpu",
         ])
         .output()
         .expect("run upscale");
@@ -218,11 +220,37 @@ fn the_upscale_tool_writes_a_larger_picture() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(
-        stdout.contains("device:") && stdout.contains("256×168 → 1024×672"),
+        stdout.contains("device:    GPU: Bevy's render device")
+            && stdout.contains("256×168 → 1024×672"),
         "{stdout}"
     );
     let written = image::open(&output).expect("a PNG");
     assert_eq!((written.width(), written.height()), (1024, 672));
+    // Without --gpu, a software rasteriser is passed over for the CPU
+    // backend (faster on the same cores), and the device line says why.
+    let run = std::process::Command::new(example_binary("upscale"))
+        .args([
+            "--model",
+            &dir.join("test_x2.upscale.ron").to_string_lossy(),
+            "--output",
+            &output.to_string_lossy(),
+            "--runs",
+            "0",
+        ])
+        .output()
+        .expect("run upscale");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}");
+    let adapter = bevy_gan_style::device::default_adapter(crate::headless::BACKENDS);
+    match adapter {
+        Some(info) if info.device_type != wgpu::DeviceType::Cpu => {
+            assert!(stdout.contains("device:    GPU"), "{stdout}");
+        }
+        _ => assert!(
+            stdout.contains("device:    CPU: burn's CPU backend ("),
+            "{stdout}"
+        ),
+    }
     // A scale the model cannot make is refused, and nothing is written.
     let _ = std::fs::remove_file(&output);
     let run = std::process::Command::new(example_binary("upscale"))

@@ -182,9 +182,28 @@ fn share_render_device(
 /// };
 /// ```
 pub fn gpu_adapter_available(backends: wgpu::Backends) -> bool {
+    default_adapter(backends).is_some()
+}
+
+/// The adapter wgpu (and so Bevy's renderer) picks on `backends`, if any.
+/// wgpu prefers hardware adapters, so a [`wgpu::DeviceType::Cpu`] one here
+/// means the machine has only a software rasteriser (lavapipe, llvmpipe,
+/// WARP), on which burn's CPU backend runs the networks faster.
+///
+/// ```no_run
+/// use bevy_gan_style_runtime::device::default_adapter;
+/// match default_adapter(wgpu::Backends::all()) {
+///     Some(info) if info.device_type == wgpu::DeviceType::Cpu => println!("software: {}", info.name),
+///     Some(info) => println!("GPU: {}", info.name),
+///     None => println!("no adapter"),
+/// }
+/// ```
+pub fn default_adapter(backends: wgpu::Backends) -> Option<wgpu::AdapterInfo> {
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends,
         ..wgpu::InstanceDescriptor::new_without_display_handle()
     });
-    bevy::tasks::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default())).is_ok()
+    bevy::tasks::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+        .ok()
+        .map(|adapter| adapter.get_info())
 }

@@ -274,6 +274,9 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
         net: MultiStyleNet<B>,
         device: &B::Device,
     ) -> Result<Self, TrainError> {
+        if config.batch == 0 {
+            return Err(TrainError::Invalid("the batch must hold an image".into()));
+        }
         let teacher = config
             .teacher
             .as_ref()

@@ -140,6 +140,9 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
         exemplars: &[PathBuf],
         device: &B::Device,
     ) -> Result<Self, TrainError> {
+        if config.batch == 0 {
+            return Err(TrainError::Invalid("the batch must hold an image".into()));
+        }
         if config.generator.latent_size(config.size).is_none() {
             return Err(TrainError::Size {
                 size: config.size,

@@ -61,6 +61,11 @@ pub struct UpscaleTrainConfig {
     /// is the target, so that the upscaler learns to draw the style's
     /// strokes at full size. Its first taught style is used.
     pub teacher: Option<TeacherConfig>,
+    /// A guided style-aware upscaler's guide: this style model's output
+    /// (its first style; card path) on the full-size picture, instead of
+    /// the picture itself. A real-time student makes a guide that already
+    /// carries the style at full size.
+    pub guide_style: Option<String>,
     /// Perceptual + adversarial fine-tuning (start it from an L1-trained
     /// network: [`UpscaleTrainer::start_from`]).
     pub gan: Option<UpscaleGanConfig>,
@@ -205,20 +210,27 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
             return Err(TrainError::Invalid("the batch must hold an image".into()));
         }
         if !matches!(
-            (config.network.guide, &config.teacher),
-            (None, _) | (Some(3), Some(_))
+            (config.network.guide, &config.teacher, &config.guide_style),
+            (None, _, None) | (Some(3), Some(_), _)
         ) {
             return Err(TrainError::Invalid(
                 "a guided upscaler learns from a teacher, guided by the RGB picture the \
-                 teacher ran on (guide 3)"
+                 teacher ran on (guide 3) or by a style model's output on it"
                     .into(),
             ));
         }
         let data = match (data.into(), &config.teacher) {
             (UpscaleData::Images(images), Some(teacher)) => {
                 check_side(&images, config.size, "images")?;
-                let guided = config.network.guide.is_some();
-                UpscaleData::Pairs(teach::<B>(teacher, &images, factor, guided, device)?)
+                let guide = match (config.network.guide, &config.guide_style) {
+                    (None, _) => Guide::None,
+                    (Some(_), None) => Guide::Picture,
+                    (Some(_), Some(card)) => Guide::Style(Teacher::<B::InnerBackend>::load(
+                        &TeacherConfig::new(card.clone()),
+                        device,
+                    )?),
+                };
+                UpscaleData::Pairs(teach::<B>(teacher, &images, factor, guide, device)?)
             }
             (UpscaleData::Pairs(_), Some(_)) => {
                 return Err(TrainError::Invalid(
@@ -438,33 +450,44 @@ impl<B: AutodiffBackend> Gan<B> {
     }
 }
 
+/// What a style-aware upscaler's pairs carry as the guide.
+enum Guide<B: Backend> {
+    /// Nothing: the upscaler is not guided.
+    None,
+    /// The full-size picture.
+    Picture,
+    /// A style model's output on the full-size picture.
+    Style(Teacher<B>),
+}
+
 /// The teacher's output on every image as pairs: on the image downscaled
-/// by `factor`, and at full size (`guided`: with the image itself as the
-/// guide); images are cropped to a multiple of `4 · factor` first (the
-/// style networks' strides).
+/// by `factor`, and at full size, with the `guide`; images are cropped to
+/// a multiple of `4 · factor` first (the style networks' strides).
 fn teach<B: StyleTrainBackend>(
     config: &TeacherConfig,
     images: &ImageSet,
     factor: usize,
-    guided: bool,
+    guide: Guide<B::InnerBackend>,
     device: &B::Device,
 ) -> Result<UpscalePairs, TrainError> {
     let teacher = Teacher::<B::InnerBackend>::load(config, device)?;
     let step = 4 * factor;
-    let (mut full, mut low, mut guide) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut full, mut low, mut guides) = (Vec::new(), Vec::new(), Vec::new());
     for index in 0..images.len() {
         let image = images.image::<B::InnerBackend>(index, device);
         let [_, _, h, w] = image.dims();
         let image = image.narrow(2, 0, h - h % step).narrow(3, 0, w - w % step);
         low.push(teacher.forward(downscale(image.clone(), factor), &[0]));
         full.push(teacher.forward(image.clone(), &[0]));
-        if guided {
-            guide.push(image);
+        match &guide {
+            Guide::None => {}
+            Guide::Picture => guides.push(image),
+            Guide::Style(style) => guides.push(style.forward(image, &[0])),
         }
     }
     let mut pairs = UpscalePairs::from_tensors(low, full);
-    if guided {
-        pairs.guide = Some(ImageSet::from_tensors(guide));
+    if !matches!(guide, Guide::None) {
+        pairs.guide = Some(ImageSet::from_tensors(guides));
     }
     Ok(pairs)
 }

@@ -11,6 +11,7 @@ use burn::prelude::Backend;
 use serde::de::DeserializeOwned;
 
 use super::error::ModelError;
+use super::files::read_regular_file;
 use crate::device::GpuBackend;
 use burn::backend::wgpu::WgpuDevice;
 
@@ -86,22 +87,28 @@ pub trait CardModel: Asset + Sized {
     fn from_parts(card: Self::Card, weights: Vec<u8>, card_path: &Path)
     -> Result<Self, ModelError>;
 
-    /// Reads a card and the weights it names from the file system.
+    /// Reads a card and the weights it names from the file system (regular
+    /// files only: see [`MAX_CARD_BYTES`] and [`MAX_WEIGHTS_BYTES`]).
     fn load_file(card_path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let card_path = card_path.as_ref();
-        let text = std::fs::read_to_string(card_path).map_err(|source| ModelError::Io {
+        let bytes = read_regular_file(card_path, MAX_CARD_BYTES)?;
+        let text = String::from_utf8(bytes).map_err(|e| ModelError::Card {
             path: card_path.to_path_buf(),
-            source,
+            message: e.to_string(),
         })?;
         let card: Self::Card = parse_card(&text, card_path)?;
         let weights_path = card_path.with_file_name(Self::weights_file(&card));
-        let weights = std::fs::read(&weights_path).map_err(|source| ModelError::Io {
-            path: weights_path,
-            source,
-        })?;
+        let weights = read_regular_file(&weights_path, MAX_WEIGHTS_BYTES)?;
         Self::from_parts(card, weights, card_path)
     }
 }
+
+/// The largest model card read, in bytes (cards are a few kilobytes).
+pub const MAX_CARD_BYTES: u64 = 1 << 20;
+
+/// The largest weights file read, in bytes (the largest shipped model is
+/// under 64 MiB).
+pub const MAX_WEIGHTS_BYTES: u64 = 1 << 31;
 
 /// Parses card text; `path` names it in errors.
 pub(crate) fn parse_card<C: DeserializeOwned>(text: &str, path: &Path) -> Result<C, ModelError> {
@@ -156,6 +163,17 @@ impl<M: CardModel> AssetLoader for CardModelLoader<M> {
                 path: card_path.clone(),
                 message: format!("bad weights path `{weights_file}`: {e}"),
             })?;
+        // Bevy's approved-path rule: a model pack's card may not make the
+        // game read files outside the asset folder.
+        if weights_path.is_unapproved() {
+            return Err(ModelError::Invalid {
+                path: card_path.clone(),
+                message: format!(
+                    "the weights path `{weights_file}` leaves the asset folder (absolute or \
+                     `..` past its root)"
+                ),
+            });
+        }
         let weights = load_context
             .read_asset_bytes(weights_path.clone())
             .await

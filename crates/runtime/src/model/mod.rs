@@ -24,10 +24,10 @@ mod upscale_model;
 
 pub use error::ModelError;
 pub use export::{export_model, export_texture_model, export_upscale_model};
-pub use files::write_atomic;
+pub use files::{save_image, write_atomic};
 pub use gpu_net::{GpuNet, GpuNetPlugin, WarmNets};
 pub use layer_mix::{LayerMix, MapStyles};
-pub use loader::{CardModel, CardModelLoader};
+pub use loader::{CardModel, CardModelLoader, MAX_CARD_BYTES, MAX_WEIGHTS_BYTES};
 pub use net::StyleNet;
 pub use style_card::{StyleArchitecture, StyleModelCard};
 pub use style_codes::StyleCodes;

@@ -20,8 +20,11 @@ pub enum StyleError {
         /// Styles in the model.
         num_styles: usize,
     },
-    /// No style, or a weight that is negative or not finite.
-    #[error("a style blend needs at least one style and finite, non-negative weights")]
+    /// No style, a weight that is negative or not finite, or weights that
+    /// sum to zero (no style at all: a flat picture).
+    #[error(
+        "a style blend needs at least one style and finite, non-negative weights, not all zero"
+    )]
     BadWeights,
     /// An arbitrary-style model was given no style image.
     #[error("this model takes its style from a style image, and none was given")]
@@ -103,6 +106,9 @@ impl StyleWeights {
                 .get_mut(index)
                 .ok_or(StyleError::OutOfRange { index, num_styles })?;
             *slot += weight;
+        }
+        if dense.iter().sum::<f32>() <= 0.0 {
+            return Err(StyleError::BadWeights);
         }
         Ok(dense)
     }

@@ -28,6 +28,11 @@ pub struct UpscaleModelCard {
     pub network: UpscalerConfig,
     /// Safetensors weights, relative to the card.
     pub weights: String,
+    /// For a guided network: the style model (card, relative to this card)
+    /// whose output on the full-size frame is the guide; absent, the guide
+    /// is the frame itself.
+    #[serde(default)]
+    pub guide_style: Option<String>,
     /// How it was trained (command, iterations, losses, time, hardware).
     #[serde(default)]
     pub training: String,

@@ -66,6 +66,11 @@ impl CardModel for UpscaleModel {
                 "`network.guide` must be 3 (the RGB frame) or left out",
             ));
         }
+        if card.guide_style.is_some() && network.guide.is_none() {
+            return Err(invalid(
+                "`guide_style` names the guide of a guided network: set `network.guide: Some(3)`",
+            ));
+        }
         let weights_file = card.weights.clone();
         Self {
             card,

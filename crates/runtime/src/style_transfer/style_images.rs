@@ -58,7 +58,8 @@ pub struct StyleImages {
     pub images: Vec<Handle<Image>>,
     /// Magenta's strength: the style vector is `a·s_style + (1 − a)·s_frame`,
     /// `s_frame` predicted from the frame each time the network runs (when
-    /// `a` < 1). 1 = full style.
+    /// `a` < 1). 1 = full style, 0 the frame's own; values outside 0 to 1
+    /// (which extrapolate to saturated colours) are clamped.
     pub strength: f32,
 }
 
@@ -124,7 +125,7 @@ impl ExtractComponent for StyleImages {
     fn extract_component(images: &StyleImages) -> Option<ExtractedStyleImages> {
         Some(ExtractedStyleImages {
             images: images.images.iter().map(Handle::id).collect(),
-            strength: finite_or(images.strength, 1.0),
+            strength: finite_or(images.strength, 1.0).clamp(0.0, 1.0),
         })
     }
 }

@@ -14,8 +14,10 @@ use super::sets::StyleTransferSystems;
 use super::view::{FramePlan, ViewFilter};
 use crate::bridge::{BoundTensor, BridgeError, TensorBridge, TensorPassBindings};
 use crate::device::{BurnDevice, GpuBackend, on_render_stream};
-use crate::model::{GpuNet, UpscaleModel};
+use crate::model::{GpuNet, StyleModel, StyleWeights, UpscaleModel};
 use crate::upscale::{Edges, tile_side, upscale, upscale_guided};
+use bevy_gan_style_nn::StyleTransformer;
+use burn::backend::wgpu::WgpuDevice;
 
 /// With [`StyleTransfer`](super::StyleTransfer): whenever the style network
 /// runs at ¾ of the view or less (`resolution_scale`, or a
@@ -25,7 +27,9 @@ use crate::upscale::{Edges, tile_side, upscale, upscale_guided};
 /// of the small output. A style-aware upscaler (`train_upscaler --teacher
 /// --guided`) is trained to draw the style's strokes at full size, guided
 /// by the rendered frame at `factor` × the network's size (box-filtered
-/// from the view like the network's input); a photo upscaler sharpens.
+/// from the view like the network's input) or, when its card names a
+/// `guide_style`, by that style model's output on it (loaded with the
+/// upscaler: a real-time student); a photo upscaler sharpens.
 /// Until the upscaler is warm at the network's size, and above ¾, the
 /// compose pass upsamples bilinearly as without it.
 ///
@@ -76,7 +80,11 @@ pub struct StyleUpscalePlugin;
 impl Plugin for StyleUpscalePlugin {
     fn build(&self, app: &mut App) {
         app.register_type::<StyleUpscale>()
-            .add_plugins(ExtractComponentPlugin::<StyleUpscale>::default());
+            .add_plugins((
+                ExtractComponentPlugin::<StyleUpscale>::default(),
+                ExtractComponentPlugin::<GuideStyle>::default(),
+            ))
+            .add_systems(PostUpdate, load_guide_styles);
         let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
             return;
         };
@@ -96,6 +104,46 @@ impl Plugin for StyleUpscalePlugin {
                         .after(super::record::run_network),
                 ),
             );
+    }
+}
+
+/// The style model whose output on the frame guides a camera's upscaler
+/// (its card's `guide_style`), loaded by [`load_guide_styles`].
+#[derive(Component, ExtractComponent, Clone)]
+struct GuideStyle(Handle<StyleModel>);
+
+/// Loads the guide style model each camera's upscaler names (relative to
+/// its card), and forgets it when the upscaler changes to one without.
+fn load_guide_styles(
+    cameras: Query<(Entity, &StyleUpscale, Option<&GuideStyle>)>,
+    models: Res<Assets<UpscaleModel>>,
+    assets: Res<AssetServer>,
+    mut commands: Commands,
+) {
+    for (entity, settings, loaded) in &cameras {
+        let named = models
+            .get(&settings.model)
+            .and_then(|model| model.card().guide_style.as_deref());
+        let path = named.and_then(|name| {
+            let card = assets.get_path(&settings.model)?;
+            card.resolve_embed_str(name)
+                .inspect_err(|error| {
+                    warn_once!("bevy_gan_style: bad guide_style `{name}` in {card}: {error}");
+                })
+                .ok()
+        });
+        match (path, loaded) {
+            (Some(path), Some(GuideStyle(handle))) if handle.path() == Some(&path) => {}
+            (Some(path), _) => {
+                commands
+                    .entity(entity)
+                    .insert(GuideStyle(assets.load(path)));
+            }
+            (None, Some(_)) => {
+                commands.entity(entity).remove::<GuideStyle>();
+            }
+            (None, None) => {}
+        }
     }
 }
 
@@ -132,17 +180,28 @@ fn due_upscaler<'a>(
     nets?.get(&settings.model)
 }
 
+/// What [`record_guide`] reads of the current view.
+type GuidedView = (
+    &'static StyleUpscale,
+    Option<&'static GuideStyle>,
+    &'static FramePlan,
+    &'static ViewFilter,
+    &'static mut GuideState,
+);
+
 /// Records the frame at `factor` × the network's size into a tensor for a
-/// guided upscaler, when the network runs this frame
+/// guided upscaler, when the network runs this frame, and runs the guide
+/// style model on it where the card names one
 /// (`StyleTransferSystems::Input`, after the network's input).
 fn record_guide(
-    view: ViewQuery<(&StyleUpscale, &FramePlan, &ViewFilter, &mut GuideState)>,
+    view: ViewQuery<GuidedView>,
     nets: Option<Res<RenderAssets<GpuNet<UpscaleModel>>>>,
+    styles: Res<RenderAssets<GpuNet<StyleModel>>>,
     bridge: TensorBridge,
     burn: Res<BurnDevice>,
     mut context: RenderContext,
 ) {
-    let (settings, plan, state, mut guide) = view.into_inner();
+    let (settings, guide_style, plan, state, mut guide) = view.into_inner();
     guide.guide = None;
     let BurnDevice::Gpu(device) = &*burn else {
         return;
@@ -154,19 +213,63 @@ fn record_guide(
         return;
     };
     let size = plan.net_size * gpu_net.model.factor();
+    // A student-guided upscaler waits for its student, warm at this size.
+    let student = match gpu_net.model.card().guide_style {
+        None => None,
+        Some(_) => {
+            let Some(student) = guide_style
+                .and_then(|GuideStyle(handle)| styles.get(handle))
+                .filter(|student| student.ready_at(size))
+            else {
+                return;
+            };
+            Some(student)
+        }
+    };
+    let range = student.map_or((0.0, 1.0), |student| student.model.card().input_range);
     let encoder = context.command_encoder();
     let recorded = on_render_stream(|| -> Result<_, BridgeError> {
         let tensor = BoundTensor::empty(size, device)?;
         let frame = &state.buffers.frame;
-        bridge.encode_to_tensor(encoder, frame, &tensor, (0.0, 1.0), &mut guide.bindings)?;
+        bridge.encode_to_tensor(encoder, frame, &tensor, range, &mut guide.bindings)?;
         tensor.flush_burn()?;
         Ok(tensor.into_tensor())
     });
-    match recorded {
-        Ok(tensor) => guide.guide = Some(tensor),
+    let frame = match recorded {
+        Ok(tensor) => tensor,
         // Without its guide the output is upsampled bilinearly.
-        Err(error) => warn_once!("bevy_gan_style: the upscaler's guide frame failed: {error}"),
-    }
+        Err(error) => {
+            warn_once!("bevy_gan_style: the upscaler's guide frame failed: {error}");
+            return;
+        }
+    };
+    guide.guide = match student {
+        None => Some(frame),
+        Some(student) => on_render_stream(|| stylize_guide(student, frame, device)),
+    };
+}
+
+/// The guide style model's output on `frame` (in its input range), in
+/// `[0, 1]`; `None` (logged once) when it cannot run.
+fn stylize_guide(
+    student: &GpuNet<StyleModel>,
+    frame: Tensor<GpuBackend, 4>,
+    device: &WgpuDevice,
+) -> Option<Tensor<GpuBackend, 4>> {
+    let net = student.net.as_deref()?;
+    let style = student
+        .model
+        .style_tensor(&StyleWeights::single(0), device)
+        .inspect_err(|error| warn_once!("bevy_gan_style: the upscaler's guide style: {error}"))
+        .ok()?;
+    let (low, high) = student.model.card().output_range;
+    let output = net.forward(frame, style);
+    Some(
+        output
+            .sub_scalar(low)
+            .div_scalar(high - low)
+            .clamp(0.0, 1.0),
+    )
 }
 
 /// Upscales the output of a network that ran this frame at ¾ of the view
