@@ -29,7 +29,7 @@ use bevy_gan_style::eval::{
     Lpips, STYLE_LAYERS, content_distance, frechet_distance, position_features,
     style_layer_distances,
 };
-use bevy_gan_style::model::write_atomic;
+use bevy_gan_style::model::{save_image, write_atomic};
 use bevy_gan_style::nn::{MacReport, Vgg16, VggTap};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::ImageSet;
@@ -515,7 +515,7 @@ fn write_feature_maps(
             );
         }
     }
-    sheet.save(path)?;
+    save_image(&sheet.into(), path)?;
     Ok(())
 }
 
@@ -551,6 +551,6 @@ fn write_grid(
             paste(x as u32 + 1, &row.outputs[y]);
         }
     }
-    grid.save(path)?;
+    save_image(&grid.into(), path)?;
     Ok(())
 }

@@ -28,7 +28,7 @@ use std::time::Instant;
 use bevy::prelude::*;
 use bevy_gan_style::bridge::tensor_to_image;
 use bevy_gan_style::eval::{Seam, TextureJudge, TextureScores};
-use bevy_gan_style::model::write_atomic;
+use bevy_gan_style::model::{save_image, write_atomic};
 use bevy_gan_style::nn::{InceptionV3, TEXTURE_RANGE};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::texture::generate;
@@ -193,7 +193,7 @@ fn evaluate_model(
 
     let grid = format!("grid-{}.png", card.name);
     let sheet = picture_grid(&samples, tile.map(to_unit), &reference.crops, size);
-    sheet.save(args.out.join(&grid))?;
+    save_image(&sheet.into(), &args.out.join(&grid))?;
     Ok(Row {
         name: card.name.clone(),
         size,

@@ -40,7 +40,7 @@ use std::time::Instant;
 mod training;
 
 use bevy_gan_style::model::{CardModel, UpscaleModel, UpscaleModelCard, export_upscale_model};
-use bevy_gan_style::nn::{UpscalerConfig, VggTap};
+use bevy_gan_style::nn::{UpscaleBase, UpscalerConfig, VggTap};
 use bevy_gan_style::train::{
     AdversarialLoss, Augment, PatchDiscriminatorConfig, StyleTrainBackend, TeacherConfig, Trainer,
     TrainingRun, UpscaleData, UpscaleGanConfig, UpscalePairs, UpscaleTrainConfig, UpscaleTrainer,
@@ -120,6 +120,10 @@ struct Args {
     /// the picture.
     #[arg(long, requires = "guided")]
     guide_style: Option<String>,
+    /// With --guide-style: the network's detail is added to the guide (the
+    /// student's picture) instead of the bicubic upsampling.
+    #[arg(long, requires = "guide_style")]
+    guide_base: bool,
     /// Perceptual + adversarial fine-tuning (start --from an L1 model).
     #[arg(long)]
     gan: bool,
@@ -218,6 +222,10 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
                 .with_channels(args.channels)
                 .with_blocks(args.blocks)
                 .with_guide(args.guided.then_some(3)),
+        };
+        let network = match args.guide_base {
+            true => network.with_base(Some(UpscaleBase::Guide)),
+            false => network,
         };
         let gan = args.gan.then(|| {
             UpscaleGanConfig::new(args.vgg.clone())

@@ -32,7 +32,7 @@ use bevy_egui::{
     EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle,
     PrimaryEguiContext, egui,
 };
-use bevy_gan_style::model::write_atomic;
+use bevy_gan_style::model::save_image;
 use bevy_gan_style::nn::{Draw, SplitMix64};
 use bevy_gan_style::prelude::*;
 use clap::Parser;
@@ -356,11 +356,5 @@ fn save_pairs(
 /// Writes a captured image as a PNG (temp + rename).
 fn save_png(image: &Image, path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     let rgb = image.clone().try_into_dynamic()?.to_rgb8();
-    let mut png = Vec::new();
-    rgb.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    write_atomic(path, &png)?;
-    Ok(())
+    Ok(save_image(&rgb.into(), path)?)
 }

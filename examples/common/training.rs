@@ -29,8 +29,16 @@ pub trait Train {
 }
 
 /// Runs `job` on the chosen backend, saying which; errors are printed, not
-/// panicked on.
+/// panicked on. Call it first in `main`, before any thread exists.
 pub fn run(backend: BackendArg, job: &impl Train) -> ExitCode {
+    // Mesa's Vulkan drivers print an `error:` line per adapter probe on a
+    // machine without a session; pointed at the temporary folder they look
+    // quietly (as `headless::quiet_display_probe` does for the other tools).
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // SAFETY: called from `main` before the process has other threads
+        // that could read the environment concurrently.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
+    }
     let adapter = bevy_gan_style::device::default_adapter(wgpu::Backends::PRIMARY);
     let gpu = match (backend, &adapter) {
         (BackendArg::Cpu, _) => Err("--backend cpu".to_string()),

@@ -174,6 +174,11 @@ fn bad_upscale_cards_are_clear_errors() {
         (("channels: 16", "channels: 8"), "do not fit"),
         (("guide: None", "guide: Some(4)"), "guide"),
         (("guide: None", "guide: Some(3)"), "do not fit"),
+        (("base: None", "base: Some(Guide)"), "network.base"),
+        (
+            ("guide_style: None", "guide_style: Some(\"x.style.ron\")"),
+            "guide_style",
+        ),
     ] {
         let bad = dir.join("bad.upscale.ron");
         std::fs::write(&bad, text.replace(change.0, change.1)).expect("write");
@@ -554,12 +559,21 @@ fn a_guided_style_upscaler_reads_the_full_size_frame_like_the_cpu() {
     style_upscale_like_the_cpu("assets/upscalers/ml5_wave_x2.upscale.ron");
 }
 
+/// The same with an upscaler whose guide is a real-time student's
+/// stylization of the frame (its card's `guide_style`, loaded with it by
+/// the asset server), run on the GPU in the same frame.
+#[test]
+fn a_student_guided_style_upscaler_runs_the_student_like_the_cpu() {
+    style_upscale_like_the_cpu("assets/upscalers/ml5_wave_x2_lite.upscale.ron");
+}
+
 fn style_upscale_like_the_cpu(card: &str) {
     use crate::camera::{Scene, difference};
     use burn::tensor::module::avg_pool2d;
     let mut scene = Scene::new(128, 96, false);
     let plain = scene.render(4);
     let style = StyleWeights::single(3);
+    let card_path = card;
     let upscaler = UpscaleModel::load_file(root().join(card)).expect("shipped upscaler");
     let styler = StyleModel::load_file(root().join("assets/models/multistyle26.style.ron"))
         .expect("shipped model");
@@ -578,18 +592,39 @@ fn style_upscale_like_the_cpu(card: &str) {
         let (lo, hi) = card.output_range;
         let unit = styled.sub_scalar(lo).div_scalar(hi - lo);
         let net = upscaler.build::<CpuBackend>(&device).expect("weights");
-        let up = match upscaler.guided() {
-            true => net.forward_guided(unit, frame),
-            false => net.forward(unit),
+        let up = match (upscaler.guided(), &upscaler.card().guide_style) {
+            (true, Some(student)) => {
+                let student = StyleModel::load_file(root().join(card_path).with_file_name(student))
+                    .expect("the guide's style model");
+                let (lo, hi) = student.card().input_range;
+                let styled = student.build::<CpuBackend>(&device).expect("weights").forward(
+                    frame.mul_scalar(hi - lo).add_scalar(lo),
+                    student.style_tensor(&StyleWeights::single(0), &device).expect("style"),
+                );
+                let (lo, hi) = student.card().output_range;
+                let guide = styled.sub_scalar(lo).div_scalar(hi - lo).clamp(0.0, 1.0);
+                net.forward_guided(unit, guide)
+            }
+            (true, None) => net.forward_guided(unit, frame),
+            (false, _) => net.forward(unit),
         };
         let image = bevy_gan_style::bridge::tensor_to_image(up.clamp(0.0, 1.0), (0.0, 1.0));
         image::DynamicImage::from(image).to_rgba8()
     };
-    let handle = scene
-        .app
-        .world_mut()
-        .resource_mut::<Assets<UpscaleModel>>()
-        .add(upscaler);
+    // A student-guided card names its student relative to itself: it is
+    // loaded from the asset folder.
+    let handle = match upscaler.card().guide_style {
+        Some(_) => scene
+            .app
+            .world()
+            .resource::<bevy::asset::AssetServer>()
+            .load(card.trim_start_matches("assets/").to_string()),
+        None => scene
+            .app
+            .world_mut()
+            .resource_mut::<Assets<UpscaleModel>>()
+            .add(upscaler),
+    };
     scene.insert((
         StyleTransfer {
             resolution_scale: 0.5,

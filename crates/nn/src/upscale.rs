@@ -51,6 +51,36 @@ pub struct UpscalerConfig {
     /// first convolution as `channels · f²` planes (space to depth), so
     /// the network still runs at the low resolution.
     pub guide: Option<usize>,
+    /// What the predicted detail is added to (`None`: the bicubic
+    /// upsampling of the input).
+    pub base: Option<UpscaleBase>,
+}
+
+/// What an [`Upscaler`]'s predicted detail is added to.
+///
+/// ```
+/// # use burn::prelude::*;
+/// # use burn::backend::Flex as CpuBackend;
+/// use bevy_gan_style_nn::{UpscaleBase, UpscalerConfig};
+/// let device = Default::default();
+/// let config = UpscalerConfig::new().with_guide(Some(3)).with_base(Some(UpscaleBase::Guide));
+/// let net = config.init::<CpuBackend>(&device);
+/// let small = Tensor::<CpuBackend, 4>::full([1, 3, 8, 8], 0.9, &device);
+/// let student = Tensor::<CpuBackend, 4>::full([1, 3, 16, 16], 0.2, &device);
+/// // Untrained, it is (nearly) the guide.
+/// let error = net.forward_guided(small, student).sub_scalar(0.2).abs().max().into_scalar();
+/// assert!(error < 0.1, "{error}");
+/// ```
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UpscaleBase {
+    /// The bicubic upsampling of the low-resolution input.
+    #[default]
+    Bicubic,
+    /// The full-size guide (3 planes), when it already is an image of the
+    /// kind the output should be: a real-time student's stylization of the
+    /// frame, which the network corrects toward the teacher with what the
+    /// teacher drew at the low resolution.
+    Guide,
 }
 
 impl UpscalerConfig {
@@ -75,6 +105,7 @@ impl UpscalerConfig {
                 .collect(),
             tail,
             factor: self.factor,
+            guide_base: self.base == Some(UpscaleBase::Guide),
         }
     }
 
@@ -161,6 +192,10 @@ pub struct Upscaler<B: Backend> {
     /// The upscaling factor.
     #[module(skip)]
     pub factor: usize,
+    /// The detail is added to the guide ([`UpscaleBase::Guide`]) rather
+    /// than to the bicubic upsampling.
+    #[module(skip)]
+    pub guide_base: bool,
 }
 
 impl<B: StageBackend> Upscaler<B> {
@@ -176,14 +211,15 @@ impl<B: StageBackend> Upscaler<B> {
     /// A guided network ([`UpscalerConfig::guide`]) reads `guide` (`[N, g,
     /// f·H, f·W]`); given none, it reads the bicubic upsampling of `image`
     /// in its place (its RGB planes repeated to the guide's channels: what
-    /// it knows without a full-size picture).
+    /// it knows without a full-size picture). The detail is added to the
+    /// bicubic upsampling, or to the guide ([`UpscaleBase::Guide`]).
     pub fn forward_with(
         &self,
         image: Tensor<B, 4>,
         guide: Option<Tensor<B, 4>>,
         precision: Precision,
     ) -> Tensor<B, 4> {
-        let base = upsample_bicubic(image.clone(), self.factor);
+        let mut base = upsample_bicubic(image.clone(), self.factor);
         let input = match self.guide_planes() {
             0 => image,
             planes => {
@@ -191,6 +227,9 @@ impl<B: StageBackend> Upscaler<B> {
                     let channels = planes / (self.factor * self.factor);
                     Tensor::cat(vec![base.clone(); channels.div_ceil(3)], 1).narrow(1, 0, channels)
                 });
+                if self.guide_base {
+                    base = guide.clone();
+                }
                 Tensor::cat(vec![image, space_to_depth(guide, self.factor)], 1)
             }
         };

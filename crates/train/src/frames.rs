@@ -16,6 +16,7 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use super::flow_capture::FlowSequence;
 use bevy_gan_style_nn::{Draw, SplitMix64};
 use bevy_gan_style_runtime::bridge::open_image;
+use bevy_gan_style_runtime::model::save_image;
 
 /// Saves `count` frames of this camera's render target as
 /// `<dir>/frame_<n>.png`, one every `every` frames. [`FramesSaved`] counts
@@ -107,15 +108,12 @@ fn capture_frames(mut cameras: Query<(&mut CaptureFrames, &RenderTarget)>, mut c
 }
 
 fn save_frame(image: &Image, path: &Path) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
     let rgb = image
         .clone()
         .try_into_dynamic()
         .map_err(|e| e.to_string())?
         .to_rgb8();
-    rgb.save(path).map_err(|e| e.to_string())
+    save_image(&rgb.into(), path).map_err(|e| e.to_string())
 }
 
 /// Random scenes for training frames: a new scene every

@@ -31,7 +31,7 @@ use super::style::{StyleTrainBackend, frozen_vgg};
 use super::teacher::{Teacher, TeacherConfig};
 use crate::eval::psnr;
 use bevy_gan_style_nn::{
-    Draw, Precision, SplitMix64, StageBackend, Upscaler, UpscalerConfig, Vgg16, VggTap,
+    Draw, Precision, SplitMix64, StageBackend, UpscaleBase, Upscaler, UpscalerConfig, Vgg16, VggTap,
     content_loss, upsample_bicubic, upsample_bilinear,
 };
 use bevy_gan_style_runtime::bridge::tensor_to_image;
@@ -209,10 +209,12 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
         if config.batch == 0 {
             return Err(TrainError::Invalid("the batch must hold an image".into()));
         }
+        let guide_base = config.network.base == Some(UpscaleBase::Guide);
         if !matches!(
             (config.network.guide, &config.teacher, &config.guide_style),
             (None, _, None) | (Some(3), Some(_), _)
-        ) {
+        ) || guide_base && config.network.guide.is_none()
+        {
             return Err(TrainError::Invalid(
                 "a guided upscaler learns from a teacher, guided by the RGB picture the \
                  teacher ran on (guide 3) or by a style model's output on it"
@@ -293,7 +295,11 @@ impl<B: StyleTrainBackend> UpscaleTrainer<B> {
                 config.input_planes()
             )));
         }
-        self.network = network;
+        // The configuration says what the detail is added to.
+        self.network = Upscaler {
+            guide_base: config.base == Some(UpscaleBase::Guide),
+            ..network
+        };
         Ok(self)
     }
 

@@ -11,7 +11,7 @@ use super::error::ModelError;
 use super::loader::{CardModel, CardModelLoader};
 use super::upscale_card::UpscaleModelCard;
 use crate::device::GpuBackend;
-use bevy_gan_style_nn::{Upscaler, load_safetensors};
+use bevy_gan_style_nn::{UpscaleBase, Upscaler, load_safetensors};
 use burn::backend::wgpu::WgpuDevice;
 
 /// The asset loader of upscaling models (`*.upscale.ron`).
@@ -64,6 +64,11 @@ impl CardModel for UpscaleModel {
         if !matches!(network.guide, None | Some(3)) {
             return Err(invalid(
                 "`network.guide` must be 3 (the RGB frame) or left out",
+            ));
+        }
+        if network.base == Some(UpscaleBase::Guide) && network.guide != Some(3) {
+            return Err(invalid(
+                "`network.base: Some(Guide)` adds the detail to a guide picture: set `network.guide: Some(3)`",
             ));
         }
         if card.guide_style.is_some() && network.guide.is_none() {
