@@ -597,10 +597,15 @@ fn style_upscale_like_the_cpu(card: &str) {
                 let student = StyleModel::load_file(root().join(card_path).with_file_name(student))
                     .expect("the guide's style model");
                 let (lo, hi) = student.card().input_range;
-                let styled = student.build::<CpuBackend>(&device).expect("weights").forward(
-                    frame.mul_scalar(hi - lo).add_scalar(lo),
-                    student.style_tensor(&StyleWeights::single(0), &device).expect("style"),
-                );
+                let styled = student
+                    .build::<CpuBackend>(&device)
+                    .expect("weights")
+                    .forward(
+                        frame.mul_scalar(hi - lo).add_scalar(lo),
+                        student
+                            .style_tensor(&StyleWeights::single(0), &device)
+                            .expect("style"),
+                    );
                 let (lo, hi) = student.card().output_range;
                 let guide = styled.sub_scalar(lo).div_scalar(hi - lo).clamp(0.0, 1.0);
                 net.forward_guided(unit, guide)

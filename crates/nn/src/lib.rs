@@ -55,8 +55,8 @@ pub use psgan::{
 pub use run::{StageBackend, StagedNet, StyleTransformer};
 pub use stage::{ConvStage, Precision, Skip, StagePost, run_stages_plain, stage_macs};
 pub use upscale::{
-    UpscaleBase, UpscaleConv, Upscaler, UpscalerConfig, depth_to_space, space_to_depth, upsample_bicubic,
-    upsample_bilinear,
+    UpscaleBase, UpscaleConv, Upscaler, UpscalerConfig, depth_to_space, space_to_depth,
+    upsample_bicubic, upsample_bilinear,
 };
 pub use vgg::{Vgg16, VggTap};
 pub use weights::{WeightsError, load_safetensors, to_f32_safetensors};

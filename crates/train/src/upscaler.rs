@@ -31,8 +31,8 @@ use super::style::{StyleTrainBackend, frozen_vgg};
 use super::teacher::{Teacher, TeacherConfig};
 use crate::eval::psnr;
 use bevy_gan_style_nn::{
-    Draw, Precision, SplitMix64, StageBackend, UpscaleBase, Upscaler, UpscalerConfig, Vgg16, VggTap,
-    content_loss, upsample_bicubic, upsample_bilinear,
+    Draw, Precision, SplitMix64, StageBackend, UpscaleBase, Upscaler, UpscalerConfig, Vgg16,
+    VggTap, content_loss, upsample_bicubic, upsample_bilinear,
 };
 use bevy_gan_style_runtime::bridge::tensor_to_image;
 

@@ -148,11 +148,13 @@ fn load_guide_styles(
 }
 
 /// A view's full-size frame for a guided upscaler: the bridge pass's
-/// bindings, and this frame's guide once recorded.
+/// bindings, and this frame's frame once recorded (in the guide style
+/// model's input range, when the card names one: that model runs on it
+/// with the upscaler, after the commands that write it are submitted).
 #[derive(Component, Default)]
 struct GuideState {
     bindings: TensorPassBindings,
-    guide: Option<Tensor<GpuBackend, 4>>,
+    frame: Option<Tensor<GpuBackend, 4>>,
 }
 
 /// Gives each view with [`StyleUpscale`] its [`GuideState`]
@@ -180,6 +182,15 @@ fn due_upscaler<'a>(
     nets?.get(&settings.model)
 }
 
+/// What [`upscale_output`] reads of the current view.
+type UpscaledView = (
+    &'static StyleUpscale,
+    Option<&'static GuideStyle>,
+    &'static FramePlan,
+    &'static mut ViewFilter,
+    &'static mut GuideState,
+);
+
 /// What [`record_guide`] reads of the current view.
 type GuidedView = (
     &'static StyleUpscale,
@@ -190,8 +201,8 @@ type GuidedView = (
 );
 
 /// Records the frame at `factor` × the network's size into a tensor for a
-/// guided upscaler, when the network runs this frame, and runs the guide
-/// style model on it where the card names one
+/// guided upscaler, when the network runs this frame (and the guide style
+/// model, where the card names one, is warm at that size)
 /// (`StyleTransferSystems::Input`, after the network's input).
 fn record_guide(
     view: ViewQuery<GuidedView>,
@@ -202,7 +213,7 @@ fn record_guide(
     mut context: RenderContext,
 ) {
     let (settings, guide_style, plan, state, mut guide) = view.into_inner();
-    guide.guide = None;
+    guide.frame = None;
     let BurnDevice::Gpu(device) = &*burn else {
         return;
     };
@@ -235,18 +246,11 @@ fn record_guide(
         tensor.flush_burn()?;
         Ok(tensor.into_tensor())
     });
-    let frame = match recorded {
-        Ok(tensor) => tensor,
+    match recorded {
+        Ok(tensor) => guide.frame = Some(tensor),
         // Without its guide the output is upsampled bilinearly.
-        Err(error) => {
-            warn_once!("bevy_gan_style: the upscaler's guide frame failed: {error}");
-            return;
-        }
-    };
-    guide.guide = match student {
-        None => Some(frame),
-        Some(student) => on_render_stream(|| stylize_guide(student, frame, device)),
-    };
+        Err(error) => warn_once!("bevy_gan_style: the upscaler's guide frame failed: {error}"),
+    }
 }
 
 /// The guide style model's output on `frame` (in its input range), in
@@ -275,19 +279,33 @@ fn stylize_guide(
 /// Upscales the output of a network that ran this frame at ¾ of the view
 /// or less (`StyleTransferSystems::Network`, after the network).
 fn upscale_output(
-    view: ViewQuery<(&StyleUpscale, &FramePlan, &mut ViewFilter, &mut GuideState)>,
+    view: ViewQuery<UpscaledView>,
     nets: Option<Res<RenderAssets<GpuNet<UpscaleModel>>>>,
-    device: Res<RenderDevice>,
+    styles: Res<RenderAssets<GpuNet<StyleModel>>>,
+    (device, burn): (Res<RenderDevice>, Res<BurnDevice>),
 ) {
-    let (settings, plan, mut state, mut guide) = view.into_inner();
+    let (settings, guide_style, plan, mut state, mut guide) = view.into_inner();
     let sizes = (plan.net_size, state.buffers.frame.size());
     let Some(gpu_net) = due_upscaler(settings, sizes, nets.as_deref()) else {
         return;
     };
-    let guide = guide.guide.take();
-    if plan.ran.is_none() || gpu_net.model.guided() && guide.is_none() {
+    let frame = guide.frame.take();
+    if plan.ran.is_none() || gpu_net.model.guided() && frame.is_none() {
         return;
     }
+    // The student-guided upscaler's guide: its style model on the frame.
+    let guide = match (frame, &gpu_net.model.card().guide_style, &*burn) {
+        (Some(frame), Some(_), BurnDevice::Gpu(burn)) => {
+            let student = guide_style.and_then(|GuideStyle(handle)| styles.get(handle));
+            let guide = student
+                .and_then(|student| on_render_stream(|| stylize_guide(student, frame, burn)));
+            if guide.is_none() {
+                return;
+            }
+            guide
+        }
+        (frame, ..) => frame,
+    };
     let max_binding = device.limits().max_storage_buffer_binding_size;
     let (Some(net), Some(tile)) = (
         gpu_net
