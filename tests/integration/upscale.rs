@@ -4,7 +4,7 @@
 
 use bevy::prelude::{Assets, UVec2, default};
 use bevy_gan_style::model::{UpscaleModelCard, export_upscale_model};
-use bevy_gan_style::nn::{UpscalerConfig, upsample_bicubic};
+use bevy_gan_style::nn::{UpscaleBase, UpscalerConfig, upsample_bicubic};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::upscale::{tile_side, upscale};
 use burn::prelude::*;
@@ -529,8 +529,8 @@ fn gan_fine_tuning_of_a_style_aware_upscaler_runs_and_resumes() {
         ));
     // A guide without a teacher has nothing to be guided by.
     assert!(UpscaleTrainer::<B>::new(guided.clone(), images(), &device).is_err());
-    let guided = guided.with_teacher(Some(teacher));
-    let mut trainer = UpscaleTrainer::<B>::new(guided, images(), &device).expect("start");
+    let guided = guided.with_teacher(Some(teacher.clone()));
+    let mut trainer = UpscaleTrainer::<B>::new(guided.clone(), images(), &device).expect("start");
     for _ in 0..2 {
         let row = trainer.step().expect("step");
         assert!(
@@ -539,6 +539,22 @@ fn gan_fine_tuning_of_a_style_aware_upscaler_runs_and_resumes() {
         );
     }
     assert_eq!(trainer.inference_network().guide_planes(), 12);
+
+    // Guided by a style model's output, the detail added to it.
+    let student = UpscaleTrainConfig {
+        network: guided.network.clone().with_base(Some(UpscaleBase::Guide)),
+        ..guided.clone()
+    }
+    .with_guide_style(Some(teacher.card.clone()));
+    let mut trainer = UpscaleTrainer::<B>::new(student, images(), &device).expect("start");
+    assert!(trainer.step().expect("step")[3].is_finite());
+    assert!(trainer.inference_network().guide_base);
+    // The detail added to a guide needs one.
+    let unguided = UpscaleTrainConfig {
+        network: UpscalerConfig::new().with_base(Some(UpscaleBase::Guide)),
+        ..guided
+    };
+    assert!(UpscaleTrainer::<B>::new(unguided, images(), &device).is_err());
 }
 
 /// `StyleUpscale` with a `StyleTransfer` at half resolution: the style
