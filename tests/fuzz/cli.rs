@@ -251,12 +251,15 @@ fn a_failed_picture_write_leaves_the_previous_file() {
         // The temporary file's name taken by a folder: the write fails.
         let blocked = scratch.join(format!("{tool}.png.tmp"));
         std::fs::create_dir_all(&blocked).expect("blocker");
-        let run = Command::new(example_binary(tool))
-            .args(&args)
-            .args(["--cpu", "--output", &s(&output)])
-            .current_dir(root())
-            .output()
-            .expect("the tool runs");
+        let write = || {
+            Command::new(example_binary(tool))
+                .args(&args)
+                .args(["--cpu", "--output", &s(&output)])
+                .current_dir(root())
+                .output()
+                .expect("the tool runs")
+        };
+        let run = write();
         let stderr = String::from_utf8_lossy(&run.stderr);
         println!("{tool}: {}", stderr.trim());
         assert!(!run.status.success(), "{tool} reported success");
@@ -268,12 +271,7 @@ fn a_failed_picture_write_leaves_the_previous_file() {
         );
         std::fs::remove_dir_all(&blocked).expect("unblock");
         // Unblocked, the same command replaces it with a complete picture.
-        let run = Command::new(example_binary(tool))
-            .args(&args)
-            .args(["--cpu", "--output", &s(&output)])
-            .current_dir(root())
-            .output()
-            .expect("the tool runs");
+        let run = write();
         assert!(
             run.status.success(),
             "{tool}: {}",
