@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::TrainError;
+use super::phases::StepPhases;
 use super::report::{self, Column, LossRow};
 
 /// What [`TrainingRun`] needs of a training loop (texture GANs, style
@@ -20,6 +21,29 @@ pub trait Trainer {
     fn iteration(&self) -> u64;
     /// One iteration; returns one value per column.
     fn step(&mut self) -> Result<Vec<f32>, TrainError>;
+    /// Times the phases of every following step (data, forward,
+    /// discriminator, backward, optimiser…), each ended by a device
+    /// synchronisation; [`Self::last_phases`] returns them. Trainers
+    /// without phases ignore it.
+    ///
+    /// ```no_run
+    /// # use burn::backend::{Autodiff, Flex};
+    /// # use bevy_gan_style_train::{StyleTrainConfig, StyleTrainer, Trainer};
+    /// # fn run(config: StyleTrainConfig) -> Result<(), bevy_gan_style_train::TrainError> {
+    /// let mut trainer = StyleTrainer::<Autodiff<Flex>>::new(config, &Default::default())?;
+    /// trainer.profile_phases(true);
+    /// trainer.step()?;
+    /// for (phase, time) in &trainer.last_phases().expect("profiled").0 {
+    ///     println!("{phase}: {time:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn profile_phases(&mut self, _on: bool) {}
+    /// The phases of the last step, when [`Self::profile_phases`] is on.
+    fn last_phases(&self) -> Option<&StepPhases> {
+        None
+    }
     /// Writes networks, optimiser states and progress into `dir`.
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError>;
     /// Puts back the state saved in `dir` (after a NaN).

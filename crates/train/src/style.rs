@@ -23,6 +23,7 @@ use super::error::TrainError;
 use super::flow::FlowSet;
 use super::images::{Augment, ImageSet, Skipped};
 use super::loop_state::{LoopState, scalar};
+use super::phases::{PhaseClock, StepPhases};
 use super::report::{Column, paste, save};
 use super::run::{Monitored, Trainer};
 use super::teacher::{Teacher, TeacherConfig};
@@ -218,6 +219,9 @@ pub struct StyleTrainer<B: AutodiffBackend> {
     /// Content files that could not be used, and why.
     pub skipped: Vec<Skipped>,
     monitor: Option<StyleMonitor<B::InnerBackend>>,
+    /// Time each step's phases ([`Trainer::profile_phases`]).
+    profiling: bool,
+    phases: Option<StepPhases>,
     device: B::Device,
 }
 
@@ -380,6 +384,8 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             samples,
             skipped,
             monitor: None,
+            profiling: false,
+            phases: None,
             device: device.clone(),
             config,
         })
@@ -473,6 +479,7 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
     fn train_step(&mut self) -> [f32; 8] {
         let config = self.config.clone();
         let device = self.device.clone();
+        let mut clock = PhaseClock::<B>::start(self.profiling, &device);
         let trained = config.net.num_styles - config.frozen_styles;
         // Style index into the network per image, and into the trained
         // styles (targets, style images, the teacher's styles).
@@ -489,6 +496,7 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             config.scale_jitter,
             &device,
         );
+        clock.mark("data");
         let output = self.net.forward(content.clone(), code.clone());
         let taught = self.teacher.as_ref().map(|teacher| {
             Tensor::<B, 4>::from_inner(teacher.forward(content.clone().inner(), &picks))
@@ -558,6 +566,7 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             + loss_s.clone().mul_scalar(config.style_weight)
             + loss_tv.clone().mul_scalar(config.tv_weight);
 
+        clock.mark("forward");
         let (mut adv_g, mut loss_d_value) = (0.0, 0.0);
         if let (Some(loss), Some(discriminator)) = (config.adversarial, self.discriminator.clone())
         {
@@ -588,6 +597,7 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             adv_g = scalar(loss_g.clone());
             total = total + loss_g.mul_scalar(config.adversarial_weight);
             self.discriminator = Some(discriminator);
+            clock.mark("discriminator");
         }
 
         let mut loss_w_value = 0.0;
@@ -617,10 +627,12 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             );
             loss_w_value = scalar(loss_w.clone());
             total = total + loss_w.mul_scalar(config.temporal_weight);
+            clock.mark("temporal");
         }
 
         let total_value = scalar(total.clone());
         let mut grads = total.backward();
+        clock.mark("backward");
         let lr = self.state.learning_rate(config.learning_rate);
         let ids: Vec<ParamId> = self.net.style_param_ids();
         let style_grads = GradientsParams::from_params(&mut grads, &self.net, &ids);
@@ -634,6 +646,8 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             let grads = GradientsParams::from_module(&mut grads, &self.net);
             self.net = self.opt_g.step(lr, self.net.clone(), grads);
         }
+        clock.mark("optimiser");
+        self.phases = clock.finish();
         self.state.iteration += 1;
         [
             total_value,
@@ -714,6 +728,15 @@ impl<B: StyleTrainBackend> Trainer for StyleTrainer<B> {
 
     fn step(&mut self) -> Result<Vec<f32>, TrainError> {
         Ok(self.train_step().to_vec())
+    }
+
+    fn profile_phases(&mut self, on: bool) {
+        self.profiling = on;
+        self.phases = None;
+    }
+
+    fn last_phases(&self) -> Option<&StepPhases> {
+        self.phases.as_ref()
     }
 
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {

@@ -16,6 +16,7 @@ use super::discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 use super::error::TrainError;
 use super::images::{Augment, ImageSet};
 use super::loop_state::{LoopState, scalar};
+use super::phases::{PhaseClock, StepPhases};
 use super::report::{Column, paste, save};
 use super::run::{Monitored, Trainer};
 use crate::eval::{TextureJudge, TextureReference};
@@ -131,6 +132,9 @@ pub struct TextureTrainer<B: AutodiffBackend> {
     exemplars: ImageSet,
     device: B::Device,
     monitor: Option<TextureMonitor<B::InnerBackend>>,
+    /// Time each step's phases ([`Trainer::profile_phases`]).
+    profiling: bool,
+    phases: Option<StepPhases>,
 }
 
 impl<B: AutodiffBackend> TextureTrainer<B> {
@@ -163,6 +167,8 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             exemplars,
             device: device.clone(),
             monitor: None,
+            profiling: false,
+            phases: None,
             config,
         })
     }
@@ -199,6 +205,7 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
         let config = self.config.clone();
         let cells = config.size / config.generator.scale();
         let lr = self.state.learning_rate(config.learning_rate);
+        let mut clock = PhaseClock::<B>::start(self.profiling, &self.device);
 
         // Discriminator: exemplar crops are real, generated images fake.
         let real = self
@@ -214,6 +221,7 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             .mul_scalar(2.0)
             .sub_scalar(1.0);
         let latent = self.latent(cells);
+        clock.mark("data");
         let fake = self.generator.forward(&latent, false).detach();
         self.discriminator.power_iteration();
         let real_logits = self.discriminator.forward(real.clone());
@@ -237,14 +245,19 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
         let d_value = scalar(loss_d.clone());
         let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
         self.discriminator = self.opt_d.step(lr, self.discriminator.clone(), grads);
+        clock.mark("discriminator");
 
         // Generator: fool the updated discriminator.
         let latent = self.latent(cells);
         let fake = self.generator.forward(&latent, false);
         let loss_g = self.config.loss.generator(self.discriminator.forward(fake));
         let g_value = scalar(loss_g.clone());
+        clock.mark("forward");
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.generator);
+        clock.mark("backward");
         self.generator = self.opt_g.step(lr, self.generator.clone(), grads);
+        clock.mark("optimiser");
+        self.phases = clock.finish();
 
         self.state.iteration += 1;
         [d_value, g_value, real_logit, fake_logit]
@@ -298,6 +311,15 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
 
     fn step(&mut self) -> Result<Vec<f32>, TrainError> {
         Ok(self.train_step().to_vec())
+    }
+
+    fn profile_phases(&mut self, on: bool) {
+        self.profiling = on;
+        self.phases = None;
+    }
+
+    fn last_phases(&self) -> Option<&StepPhases> {
+        self.phases.as_ref()
     }
 
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
