@@ -45,10 +45,29 @@ impl Scene {
         Self::build(headless::headless_app(true), (width, height, hdr), populate)
     }
 
+    /// Sprites and 2D meshes seen by a `Camera2d` rendering into an image.
+    pub fn new_2d(width: u32, height: u32) -> Self {
+        Self::build_with_camera(
+            headless::headless_app(true),
+            (width, height, false),
+            sprites,
+            Camera2d,
+        )
+    }
+
     fn build(
+        app: App,
+        size: (u32, u32, bool),
+        populate: impl FnOnce(&mut World) -> Transform,
+    ) -> Self {
+        Self::build_with_camera(app, size, populate, Camera3d::default())
+    }
+
+    fn build_with_camera(
         mut app: App,
         (width, height, hdr): (u32, u32, bool),
         populate: impl FnOnce(&mut World) -> Transform,
+        kind: impl Bundle,
     ) -> Self {
         assert!(
             bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS),
@@ -63,11 +82,7 @@ impl Scene {
             .resource_mut::<Assets<Image>>()
             .add(target_image(width, height));
         let transform = populate(world);
-        let mut camera = world.spawn((
-            Camera3d::default(),
-            RenderTarget::Image(target.clone().into()),
-            transform,
-        ));
+        let mut camera = world.spawn((kind, RenderTarget::Image(target.clone().into()), transform));
         if hdr {
             camera.insert(bevy::camera::Hdr);
         }
@@ -231,6 +246,53 @@ fn lit_objects(world: &mut World) -> Transform {
     Transform::from_xyz(0.0, 2.0, 4.5).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y)
 }
 
+/// A sky, a lawn, a sun, a tree and a character made of sprites and 2D
+/// meshes; the camera at the origin.
+fn sprites(world: &mut World) -> Transform {
+    let mut meshes = world.resource_mut::<Assets<Mesh>>();
+    let (sun, crown, head) = (
+        meshes.add(Circle::new(12.0)),
+        meshes.add(Circle::new(18.0)),
+        meshes.add(Circle::new(7.0)),
+    );
+    let mut materials = world.resource_mut::<Assets<ColorMaterial>>();
+    let yellow = materials.add(Color::srgb(0.98, 0.8, 0.3));
+    let green = materials.add(Color::srgb(0.15, 0.5, 0.2));
+    let skin = materials.add(Color::srgb(0.95, 0.78, 0.62));
+    world.spawn(Sprite::from_color(
+        Color::srgb(0.55, 0.7, 0.9),
+        Vec2::new(200.0, 140.0),
+    ));
+    world.spawn((
+        Sprite::from_color(Color::srgb(0.36, 0.55, 0.25), Vec2::new(200.0, 40.0)),
+        Transform::from_xyz(0.0, -34.0, 1.0),
+    ));
+    world.spawn((
+        Mesh2d(sun),
+        MeshMaterial2d(yellow),
+        Transform::from_xyz(36.0, 26.0, 1.0),
+    ));
+    world.spawn((
+        Sprite::from_color(Color::srgb(0.42, 0.27, 0.14), Vec2::new(8.0, 30.0)),
+        Transform::from_xyz(-34.0, -10.0, 2.0),
+    ));
+    world.spawn((
+        Mesh2d(crown),
+        MeshMaterial2d(green),
+        Transform::from_xyz(-34.0, 12.0, 3.0),
+    ));
+    world.spawn((
+        Sprite::from_color(Color::srgb(0.85, 0.2, 0.2), Vec2::new(14.0, 22.0)),
+        Transform::from_xyz(10.0, -16.0, 2.0),
+    ));
+    world.spawn((
+        Mesh2d(head),
+        MeshMaterial2d(skin),
+        Transform::from_xyz(10.0, 2.0, 2.0),
+    ));
+    Transform::default()
+}
+
 fn target_image(width: u32, height: u32) -> Image {
     let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
     image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
@@ -295,6 +357,37 @@ fn filtered_frame_matches_the_cpu_network_on_the_plain_frame() {
     assert!(
         changed > 10.0,
         "the filter left the frame almost unchanged ({changed})"
+    );
+    assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
+}
+
+/// A 2D camera (sprites and 2D meshes, Bevy's `Core2d` pipeline) is
+/// filtered like a 3D one: the same output as the CPU network on its plain
+/// frame, and it stays a 2D camera.
+#[test]
+fn a_2d_camera_is_filtered_like_the_cpu_network() {
+    let mut scene = Scene::new_2d(128, 96);
+    let plain = scene.render(4);
+    let style = StyleWeights::single(7);
+    scene.insert(scene.style_transfer(style.clone()));
+    let filtered = scene.render(2);
+    let expected = cpu_stylized(&plain, &style);
+    let out = root().join("target/test-output");
+    std::fs::create_dir_all(&out).ok();
+    plain.save(out.join("camera_2d_plain.png")).ok();
+    filtered.save(out.join("camera_2d_filtered.png")).ok();
+    let world = scene.app.world();
+    assert!(world.get::<Camera2d>(scene.camera).is_some());
+    assert!(
+        world.get::<Camera3d>(scene.camera).is_none(),
+        "StyleTransfer added a 3D camera to a 2D one"
+    );
+    let (max, mean) = difference(&filtered, &expected);
+    println!("2D: filtered vs CPU network: max {max}, mean {mean:.3} (8-bit levels)");
+    let (_, changed) = difference(&filtered, &plain);
+    assert!(
+        changed > 10.0,
+        "the filter left the 2D frame almost unchanged ({changed})"
     );
     assert!(mean < 1.0 && max <= 8, "max {max}, mean {mean}");
 }

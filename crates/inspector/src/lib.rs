@@ -14,11 +14,13 @@ mod style_panel;
 mod texture_panel;
 mod thumbnails;
 
+use bevy::core_pipeline::Core2d;
 use bevy::diagnostic::FrameTimeDiagnosticsPlugin;
 use bevy::prelude::*;
 use bevy::render::RenderApp;
 use bevy::render::diagnostic::RenderDiagnosticsPlugin;
 use bevy_egui::{EguiPlugin, EguiPrimaryContextPass};
+use bevy_gan_style_runtime::style_transfer::StyleTransferSystems;
 
 pub use controls::StyleControls;
 pub use settings::GanStyleInspector;
@@ -79,5 +81,13 @@ impl Plugin for GanStyleInspectorPlugin {
                     texture_panel::texture_panel,
                 ),
             );
+        // bevy_egui draws on a 2D camera anywhere after its main pass: the
+        // panels go after the filter, as on 3D cameras, so they stay crisp.
+        if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
+            render_app.configure_sets(
+                Core2d,
+                StyleTransferSystems::Compose.before(bevy_egui::render::egui_pass),
+            );
+        }
     }
 }

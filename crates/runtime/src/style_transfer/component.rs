@@ -10,14 +10,16 @@ use super::view::FilterRate;
 use crate::model::{LayerMix, StyleModel, StyleWeights};
 use bevy_gan_style_nn::{ColorPreservation, Precision};
 
-/// Renders a 3D camera in a painting's style: the style network runs on the
-/// view target after tonemapping, on Bevy's render device, every frame (or
-/// as [`StyleSchedule`] says). UI drawn after post-processing (e.g. egui)
-/// stays crisp. Companions add features: [`StyleTemporal`](super::StyleTemporal)
-/// (stabilisation and amortized runs), [`FrameBudget`](super::FrameBudget),
+/// Renders a 3D or 2D camera in a painting's style: the style network runs
+/// on the view target after tonemapping, on Bevy's render device, every
+/// frame (or as [`StyleSchedule`] says). UI drawn after post-processing
+/// (e.g. egui) stays crisp. On an entity without a `Camera2d` it adds a
+/// `Camera3d`. Companions add features: [`StyleTemporal`](super::StyleTemporal)
+/// (stabilisation and amortized runs; 3D), [`FrameBudget`](super::FrameBudget),
 /// [`StyleImages`](super::StyleImages) (arbitrary-style models),
-/// [`StyleMap`](super::StyleMap) / [`StyleRegions`](super::StyleRegions)
-/// (styles per region), [`FeatureMapProbe`](super::FeatureMapProbe).
+/// [`StyleMap`](super::StyleMap) (masks; depth bands in 3D) /
+/// [`StyleRegions`](super::StyleRegions) (styles per object; 3D),
+/// [`StyleUpscale`](super::StyleUpscale), [`FeatureMapProbe`](super::FeatureMapProbe).
 ///
 /// ```no_run
 /// use bevy::prelude::*;
@@ -32,11 +34,19 @@ use bevy_gan_style_nn::{ColorPreservation, Precision};
 ///             ..default()
 ///         },
 ///     ));
+///     // A 2D game's camera: the same component.
+///     commands.spawn((
+///         Camera2d,
+///         StyleTransfer {
+///             model: assets.load("models/multistyle26.style.ron"),
+///             ..default()
+///         },
+///     ));
 /// }
 /// ```
 #[derive(Component, Reflect, Clone, Debug)]
 #[reflect(Component, Default, Clone)]
-#[require(Camera3d, RestylizeRequests, StyleTransferStatus, ReadyFlag)]
+#[require(RestylizeRequests, StyleTransferStatus, ReadyFlag)]
 pub struct StyleTransfer {
     /// The style model (a `*.style.ron` card).
     pub model: Handle<StyleModel>,
@@ -127,6 +137,22 @@ pub struct Restylize {
 
 /// How many [`Restylize`] events a camera has received; a
 /// [`StyleSchedule::OnDemand`] camera runs its network when it changes.
+/// 2D and 3D cameras.
+type AnyCamera = Or<(With<Camera2d>, With<Camera3d>)>;
+
+/// A [`StyleTransfer`] added to an entity that is not a 2D or 3D camera
+/// makes it a 3D camera (a required `Camera3d` would clash with a
+/// `Camera2d`).
+pub(crate) fn default_camera(
+    add: On<Add, StyleTransfer>,
+    cameras: Query<(), AnyCamera>,
+    mut commands: Commands,
+) {
+    if !cameras.contains(add.entity) {
+        commands.entity(add.entity).insert(Camera3d::default());
+    }
+}
+
 /// Required by [`StyleTransfer`].
 #[derive(Component, Reflect, Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[reflect(Component, Default, Clone)]

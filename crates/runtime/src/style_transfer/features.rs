@@ -4,7 +4,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use bevy::core_pipeline::Core3d;
 use bevy::prelude::*;
 use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
 use bevy::render::render_asset::RenderAssets;
@@ -15,7 +14,7 @@ use image::RgbImage;
 
 use super::extract::ExtractedStyleTransfer;
 use super::record::run_network;
-use super::sets::StyleTransferSystems;
+use super::sets::{AddViewSystems, StyleTransferSystems};
 use super::view::FramePlan;
 use crate::bridge::tensor_to_image;
 use crate::device::on_render_stream;
@@ -36,12 +35,11 @@ impl Plugin for FeatureMapProbePlugin {
         };
         render_app
             .add_systems(Render, run_when_asked.in_set(StyleTransferSystems::Prepare))
-            .add_systems(
-                Core3d,
+            .add_view_systems(|| {
                 read_feature_maps
                     .in_set(StyleTransferSystems::Network)
-                    .after(run_network),
-            );
+                    .after(run_network)
+            });
     }
 }
 

@@ -1,11 +1,11 @@
-//! The stylized camera filter: [`StyleTransfer`] on a 3D camera runs a style
-//! network on its view target after tonemapping, on Bevy's own render
-//! device.
+//! The stylized camera filter: [`StyleTransfer`] on a 3D or 2D camera runs
+//! a style network on its view target after tonemapping, on Bevy's own
+//! render device.
 //!
 //! The core filter is small: extraction ([`ExtractedStyleTransfer`]), a
 //! plan per view in `RenderSystems::Prepare` (buffers, network size,
 //! whether the network runs, the style of the run: `plan.rs`), and three
-//! thin `Core3d` systems that record the input, run the network and record
+//! thin systems of the core pipelines (`Core3d`, `Core2d`) that record the input, run the network and record
 //! the compose pass (`record.rs`). Each feature is a plugin of its own with
 //! its own component, taking part through the view's plan
 //! ([`StyleTransferSystems`] orders them):
@@ -38,7 +38,7 @@ mod upscale;
 mod view;
 
 use bevy::asset::embedded_asset;
-use bevy::core_pipeline::{Core3d, Core3dSystems, tonemapping::tonemapping};
+use bevy::core_pipeline::{Core2d, Core2dSystems, Core3d, Core3dSystems, tonemapping::tonemapping};
 use bevy::prelude::*;
 use bevy::render::extract_component::ExtractComponentPlugin;
 use bevy::render::{Render, RenderApp, RenderStartup, RenderSystems};
@@ -63,6 +63,7 @@ pub use view::FilterRate;
 
 use crate::bridge::{TensorBridgePlugin, add_copy_usages};
 use crate::model::{GpuNetPlugin, StyleModel, StyleModelLoader};
+use sets::AddViewSystems;
 use sets::StyleTransferSystems::{Compose, Input, Network, Plan, Prepare, Resolve, Update};
 
 /// The stylized camera filter: the [`StyleModel`] asset and its loader,
@@ -96,6 +97,7 @@ impl Plugin for StyleTransferPlugin {
             .register_type::<RestylizeRequests>()
             .register_type::<StyleTransferStatus>()
             .add_observer(add_copy_usages::<StyleTransfer>)
+            .add_observer(component::default_camera)
             .add_observer(component::count_restylize)
             .add_systems(PostUpdate, component::update_status.in_set(Update))
             .add_plugins((
@@ -124,6 +126,13 @@ impl Plugin for StyleTransferPlugin {
                     .after(tonemapping)
                     .in_set(Core3dSystems::PostProcess),
             )
+            .configure_sets(
+                Core2d,
+                (Input, Network, Compose)
+                    .chain()
+                    .after(tonemapping)
+                    .in_set(Core2dSystems::PostProcess),
+            )
             .add_systems(RenderStartup, compose::init_compose_pipeline)
             .add_systems(
                 Render,
@@ -133,18 +142,17 @@ impl Plugin for StyleTransferPlugin {
                     plan::retire_views.in_set(RenderSystems::Cleanup),
                 ),
             )
-            .add_systems(
-                Core3d,
+            .add_view_systems(|| {
                 (
                     record::record_input.in_set(Input),
-                    // Core3d applies its systems' command buffers only at the
-                    // end of the schedule; the network submits what was
-                    // recorded so far (record.rs).
+                    // The core pipelines apply their systems' command
+                    // buffers only at the end of the schedule; the network
+                    // submits what was recorded so far (record.rs).
                     ApplyDeferred.after(Input).before(Network),
                     record::run_network.in_set(Network),
                     record::record_compose.in_set(Compose),
-                ),
-            );
+                )
+            });
         embedded_asset!(app, "camera_compose.wgsl");
     }
 }

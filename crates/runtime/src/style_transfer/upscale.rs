@@ -2,7 +2,6 @@
 //! network ([`StyleUpscale`]) rather than by the compose pass's bilinear
 //! sampling alone.
 
-use bevy::core_pipeline::Core3d;
 use bevy::prelude::*;
 use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
 use bevy::render::render_asset::RenderAssets;
@@ -10,7 +9,7 @@ use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
 use bevy::render::{Render, RenderApp};
 use burn::tensor::Tensor;
 
-use super::sets::StyleTransferSystems;
+use super::sets::{AddViewSystems, StyleTransferSystems};
 use super::view::{FramePlan, ViewFilter};
 use crate::bridge::{BoundTensor, BridgeError, TensorBridge, TensorPassBindings};
 use crate::device::{BurnDevice, GpuBackend, on_render_stream};
@@ -93,8 +92,7 @@ impl Plugin for StyleUpscalePlugin {
                 Render,
                 add_guide_state.in_set(StyleTransferSystems::Prepare),
             )
-            .add_systems(
-                Core3d,
+            .add_view_systems(|| {
                 (
                     record_guide
                         .in_set(StyleTransferSystems::Input)
@@ -102,8 +100,8 @@ impl Plugin for StyleUpscalePlugin {
                     upscale_output
                         .in_set(StyleTransferSystems::Network)
                         .after(super::record::run_network),
-                ),
-            );
+                )
+            });
     }
 }
 

@@ -6,7 +6,6 @@
 mod controller;
 mod cost;
 
-use bevy::core_pipeline::Core3d;
 use bevy::diagnostic::{Diagnostic, DiagnosticPath, Diagnostics, RegisterDiagnostic};
 use bevy::prelude::*;
 use bevy::render::extract_component::ExtractComponentPlugin;
@@ -20,7 +19,7 @@ pub use controller::FrameBudget;
 
 use super::component::{StyleTransfer, StyleTransferStatus};
 use super::record::{record_compose, record_input};
-use super::sets::StyleTransferSystems;
+use super::sets::{AddViewSystems, StyleTransferSystems};
 use super::view::FilterRate;
 use controller::FrameCost;
 use cost::{COST_BUFFER_SIZE, parse_cost};
@@ -78,8 +77,7 @@ impl Plugin for FrameBudgetPlugin {
         };
         render_app
             .add_systems(Render, cost::add_timers.in_set(StyleTransferSystems::Plan))
-            .add_systems(
-                Core3d,
+            .add_view_systems(|| {
                 (
                     cost::begin_cost
                         .in_set(StyleTransferSystems::Input)
@@ -87,8 +85,8 @@ impl Plugin for FrameBudgetPlugin {
                     cost::end_cost
                         .in_set(StyleTransferSystems::Compose)
                         .after(record_compose),
-                ),
-            );
+                )
+            });
     }
 }
 

@@ -12,7 +12,6 @@ mod pass;
 use std::sync::Arc;
 
 use bevy::asset::embedded_asset;
-use bevy::core_pipeline::Core3d;
 use bevy::core_pipeline::prepass::ViewPrepassTextures;
 use bevy::prelude::*;
 use bevy::render::extract_resource::ExtractResourcePlugin;
@@ -30,7 +29,7 @@ pub use objects::{MAX_REGION_STYLES, REGION_LAYER, RegionPass, StyleRegion, Styl
 
 use super::component::StyleTransfer;
 use super::record::record_input;
-use super::sets::StyleTransferSystems;
+use super::sets::{AddViewSystems, StyleTransferSystems};
 use super::view::{FramePlan, PlanMap, Step};
 use crate::bridge::BoundTensor;
 use crate::device::{BurnDevice, GpuBackend, on_render_stream};
@@ -77,12 +76,11 @@ impl Plugin for StyleMapPlugin {
             .add_systems(RenderStartup, pass::init_map_pipeline)
             .add_systems(ExtractSchedule, extract_style_maps)
             .add_systems(Render, prepare_maps.in_set(StyleTransferSystems::Prepare))
-            .add_systems(
-                Core3d,
+            .add_view_systems(|| {
                 record_map_pass
                     .in_set(StyleTransferSystems::Input)
-                    .after(record_input),
-            );
+                    .after(record_input)
+            });
         embedded_asset!(app, "style_map.wgsl");
         embedded_asset!(app, "style_region.wgsl");
     }

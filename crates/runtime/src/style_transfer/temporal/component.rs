@@ -13,7 +13,9 @@ use bevy::render::extract_component::ExtractComponent;
 /// the pixels it did not see show the rendered frame with the stylized
 /// output's colours: a slow network gives a steady, fully covered picture
 /// at the full frame rate. Adds the depth and motion-vector prepasses and
-/// turns MSAA off (the prepass textures are read per pixel).
+/// turns MSAA off (the prepass textures are read per pixel). 3D cameras
+/// only: Bevy's 2D pipeline has no such prepasses, and a `Camera2d`'s
+/// filter runs without it.
 ///
 /// ```no_run
 /// # use bevy::prelude::*;
@@ -25,6 +27,7 @@ use bevy::render::extract_component::ExtractComponent;
 #[derive(Component, ExtractComponent, Reflect, Clone, Copy, Debug, PartialEq)]
 #[reflect(Component, Default, Clone)]
 #[require(DepthPrepass, MotionVectorPrepass, DepthPrepassDoubleBuffer, Msaa = Msaa::Off)]
+#[extract_component_filter(With<Camera3d>)]
 pub struct StyleTemporal {
     /// Weight of the reprojected previous frame (0 = off, 0.9 = very stable).
     pub history_weight: f32,
