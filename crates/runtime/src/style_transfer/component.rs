@@ -135,8 +135,6 @@ pub struct Restylize {
     pub entity: Entity,
 }
 
-/// How many [`Restylize`] events a camera has received; a
-/// [`StyleSchedule::OnDemand`] camera runs its network when it changes.
 /// 2D and 3D cameras.
 type AnyCamera = Or<(With<Camera2d>, With<Camera3d>)>;
 
@@ -153,6 +151,8 @@ pub(crate) fn default_camera(
     }
 }
 
+/// How many [`Restylize`] events a camera has received; a
+/// [`StyleSchedule::OnDemand`] camera runs its network when it changes.
 /// Required by [`StyleTransfer`].
 #[derive(Component, Reflect, Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[reflect(Component, Default, Clone)]
