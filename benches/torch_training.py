@@ -240,23 +240,10 @@ def conv_times(shapes, runs):
         print(f"conv {shape} {forward:.2f} {backward:.2f}")
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    for name in ["threads", "runs", "size", "batch"]:
-        parser.add_argument(f"--{name}", type=int, required=True)
-    parser.add_argument("--adv", default="none")
-    parser.add_argument("--student", action="store_true")
-    parser.add_argument("--texture", action="store_true")
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--conv", nargs="*", default=None)
-    if "--conv" in sys.argv:
-        for name in ["size", "batch"]:
-            parser._option_string_actions[f"--{name}"].required = False
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    if args.conv is not None:
-        return conv_times(args.conv, args.runs)
-    torch.manual_seed(0)
+def style_step_fn(args):
+    """`StyleTrainer`'s step: the style network (or, with `--student`, the
+    lite student and its teacher) against VGG16 losses, with a
+    discriminator for `--adv lsgan`."""
     batch, size = args.batch, args.size
     vgg = Vgg16().requires_grad_(False)
     if args.student:
@@ -314,8 +301,28 @@ def main():
         opt_g.step()
         return total.item()
 
-    if args.texture:
-        step = texture_step_fn(batch, size)
+    return step
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for name in ["threads", "runs", "size", "batch"]:
+        parser.add_argument(f"--{name}", type=int, required=True)
+    parser.add_argument("--adv", default="none")
+    parser.add_argument("--student", action="store_true")
+    parser.add_argument("--texture", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--conv", nargs="*", default=None)
+    if "--conv" in sys.argv:
+        for name in ["size", "batch"]:
+            parser._option_string_actions[f"--{name}"].required = False
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.conv is not None:
+        return conv_times(args.conv, args.runs)
+    torch.manual_seed(0)
+    batch, size = args.batch, args.size
+    step = texture_step_fn(batch, size) if args.texture else style_step_fn(args)
     for _ in range(2):
         step()
     times = []

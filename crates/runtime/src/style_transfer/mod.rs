@@ -5,10 +5,10 @@
 //! The core filter is small: extraction ([`ExtractedStyleTransfer`]), a
 //! plan per view in `RenderSystems::Prepare` (buffers, network size,
 //! whether the network runs, the style of the run: `plan.rs`), and three
-//! thin systems of the core pipelines (`Core3d`, `Core2d`) that record the input, run the network and record
-//! the compose pass (`record.rs`). Each feature is a plugin of its own with
-//! its own component, taking part through the view's plan
-//! ([`StyleTransferSystems`] orders them):
+//! thin systems of the core pipelines (`Core3d`, `Core2d`) that record the
+//! input, run the network and record the compose pass (`record.rs`). Each
+//! feature is a plugin of its own with its own component, taking part
+//! through the view's plan ([`StyleTransferSystems`] orders them):
 //!
 //! * [`StyleTemporalPlugin`] adds stabilisation and amortized runs
 //!   ([`StyleTemporal`]), [`WarpingErrorProbe`] and [`FillMask`];
