@@ -20,7 +20,6 @@
 //! `<name>.style.ron` + `<name>.safetensors`, which `stylize` and the camera
 //! filter load as they are.
 
-use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -35,6 +34,7 @@ use bevy::prelude::{App, Assets, Camera3d, Handle, Image, UVec2};
 use bevy_gan_style::model::{StyleArchitecture, StyleNet};
 use bevy_gan_style::nn::{MultiStyleConfig, VggTap};
 use bevy_gan_style::prelude::*;
+use bevy_gan_style::train::Peer;
 use bevy_gan_style::train::StyleTrainBackend;
 use bevy_gan_style::train::{
     AdversarialLoss, CaptureFlow, CaptureFrames, FlowCapturePlugin, FlowFrames, FrameCapturePlugin,
@@ -43,9 +43,9 @@ use bevy_gan_style::train::{
 };
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use training::{BackendArg, Train};
+use training::{BackendArg, BoxError, ParallelArgs, Train};
 
-#[derive(Parser)]
+#[derive(Parser, Clone)]
 struct Args {
     /// Style image(s) (PNG / JPEG), one style each. With `--teacher`,
     /// optional: one per taught style adds the Gram loss to the paintings.
@@ -158,23 +158,40 @@ struct Args {
     /// Card description.
     #[arg(long, default_value = "")]
     description: String,
+    #[command(flatten)]
+    parallel: ParallelArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    training::run(args.backend, &args)
+    training::run(args.backend, Some(&args.parallel), &args)
 }
 
 impl Train for Args {
-    fn train<B: StyleTrainBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>> {
-        train::<B>(self, device)
+    fn prepare(&self) -> Result<(), BoxError> {
+        // Rendered once, before the peers start (each then finds them).
+        if self.frames > 0 {
+            render_frames(self, "frames", self.frames, false)?;
+        }
+        if self.pairs > 0 || (self.resume && self.temporal_weight > 0.0) {
+            render_frames(self, "pairs", self.pairs.max(1), true)?;
+        }
+        Ok(())
+    }
+
+    fn train<B: StyleTrainBackend>(
+        &self,
+        device: &B::Device,
+        peer: Option<Peer>,
+    ) -> Result<(), BoxError> {
+        train::<B>(self, device, peer)
     }
 }
 
 /// A headless app rendering random scenes into an image target of the
 /// training crops' size (with room for the scale jitter), and the target's
 /// size.
-fn scene_app(args: &Args) -> Result<(App, Handle<Image>, UVec2), Box<dyn Error>> {
+fn scene_app(args: &Args) -> Result<(App, Handle<Image>, UVec2), BoxError> {
     if !bevy_gan_style::device::gpu_adapter_available(headless::BACKENDS) {
         return Err(
             "rendering frames needs a GPU adapter (software Vulkan will do: \
@@ -205,12 +222,7 @@ fn scene_app(args: &Args) -> Result<(App, Handle<Image>, UVec2), Box<dyn Error>>
 /// Renders `count` frames of random scenes into `<out>/<folder>` (skipped
 /// if they are there already): colour frames, or with `flow` frames with
 /// their motion vectors and depth.
-fn render_frames(
-    args: &Args,
-    folder: &str,
-    count: usize,
-    flow: bool,
-) -> Result<PathBuf, Box<dyn Error>> {
+fn render_frames(args: &Args, folder: &str, count: usize, flow: bool) -> Result<PathBuf, BoxError> {
     let dir = args.out.join(folder);
     let existing = std::fs::read_dir(&dir).map_or(0, |entries| entries.count());
     if existing >= count {
@@ -261,7 +273,7 @@ fn render_frames(
     Err("the renderer stopped delivering frames".into())
 }
 
-fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Error>> {
+fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, BoxError> {
     let adversarial = match args.adv.as_str() {
         "none" => None,
         other => Some(other.parse::<AdversarialLoss>()?),
@@ -276,7 +288,7 @@ fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Er
     let teacher = args
         .teacher
         .as_deref()
-        .map(|spec| -> Result<TeacherConfig, Box<dyn Error>> {
+        .map(|spec| -> Result<TeacherConfig, BoxError> {
             let (card, styles) = teacher_spec(spec)?;
             Ok(TeacherConfig::new(card.into())
                 .with_styles(styles)
@@ -318,7 +330,7 @@ fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, Box<dyn Er
 fn trainer<B: StyleTrainBackend>(
     args: &Args,
     device: &B::Device,
-) -> Result<StyleTrainer<B>, Box<dyn Error>> {
+) -> Result<StyleTrainer<B>, BoxError> {
     if args.resume {
         // A temporal weight given on resume fine-tunes with the temporal
         // loss added; everything else is the checkpoint's.
@@ -366,7 +378,7 @@ fn trainer<B: StyleTrainBackend>(
 
 /// `CARD[:i,j,…]`: the teacher's card and the stored styles picked (none:
 /// all).
-fn teacher_spec(spec: &str) -> Result<(&str, Vec<usize>), Box<dyn Error>> {
+fn teacher_spec(spec: &str) -> Result<(&str, Vec<usize>), BoxError> {
     Ok(match spec.rsplit_once(':') {
         Some((card, list)) if !list.contains('/') => (
             card,
@@ -380,7 +392,7 @@ fn teacher_spec(spec: &str) -> Result<(&str, Vec<usize>), Box<dyn Error>> {
 }
 
 /// How many styles `--teacher` teaches.
-fn taught_styles(args: &Args) -> Result<usize, Box<dyn Error>> {
+fn taught_styles(args: &Args) -> Result<usize, BoxError> {
     let (card, styles) = teacher_spec(args.teacher.as_deref().unwrap_or_default())?;
     let model = StyleModel::load_file(card)?;
     Ok(if model.card().takes_style_image() {
@@ -392,8 +404,21 @@ fn taught_styles(args: &Args) -> Result<usize, Box<dyn Error>> {
     })
 }
 
-fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
+fn train<B: StyleTrainBackend>(
+    args: &Args,
+    device: &B::Device,
+    peer: Option<Peer>,
+) -> Result<(), BoxError> {
     let mut trainer = trainer::<B>(args, device)?;
+    let writer = peer.as_ref().is_none_or(Peer::is_writer);
+    if let Some(peer) = &peer {
+        trainer.join(peer.clone())?;
+    }
+    if !writer {
+        // The writing peer reports, samples, checkpoints and exports.
+        TrainingRun::new(trainer, &args.out, args.every)?.run(args.iters, |_| {})?;
+        return Ok(());
+    }
     if !args.no_monitor && !trainer.config.styles.is_empty() {
         trainer.monitor()?;
         println!("monitoring SIFID of the samples against the style images");

@@ -12,7 +12,6 @@
 //! `checkpoint/` (atomic; `--resume` continues from it) and the model
 //! `<name>.texture.ron` + `<name>.safetensors`.
 
-use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -23,15 +22,16 @@ mod training;
 use bevy_gan_style::eval::TextureJudge;
 use bevy_gan_style::model::{TextureModelCard, export_texture_model};
 use bevy_gan_style::nn::{PsganConfig, Upsample};
+use bevy_gan_style::train::Peer;
 use bevy_gan_style::train::StyleTrainBackend;
 use bevy_gan_style::train::{
     AdversarialLoss, Augment, PatchDiscriminatorConfig, TextureTrainConfig, TextureTrainer,
     Trainer, TrainingRun,
 };
 use clap::Parser;
-use training::{BackendArg, Train};
+use training::{BackendArg, BoxError, ParallelArgs, Train};
 
-#[derive(Parser)]
+#[derive(Parser, Clone)]
 struct Args {
     /// Exemplar image(s) (PNG / JPEG).
     #[arg(long, num_args = 1..)]
@@ -108,20 +108,30 @@ struct Args {
     /// Card description.
     #[arg(long, default_value = "")]
     description: String,
+    #[command(flatten)]
+    parallel: ParallelArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    training::run(args.backend, &args)
+    training::run(args.backend, Some(&args.parallel), &args)
 }
 
 impl Train for Args {
-    fn train<B: StyleTrainBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>> {
-        train::<B>(self, device)
+    fn train<B: StyleTrainBackend>(
+        &self,
+        device: &B::Device,
+        peer: Option<Peer>,
+    ) -> Result<(), BoxError> {
+        train::<B>(self, device, peer)
     }
 }
 
-fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
+fn train<B: StyleTrainBackend>(
+    args: &Args,
+    device: &B::Device,
+    peer: Option<Peer>,
+) -> Result<(), BoxError> {
     let trainer = if args.resume {
         let trainer =
             TextureTrainer::<B>::resume(&args.out.join("checkpoint"), &args.exemplar, device)?;
@@ -145,6 +155,15 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
         TextureTrainer::<B>::new(config, &args.exemplar, device)?
     };
     let mut trainer = trainer;
+    if let Some(peer) = peer {
+        let writer = peer.is_writer();
+        trainer.join(peer)?;
+        if !writer {
+            // The writing peer reports, samples, checkpoints and exports.
+            TrainingRun::new(trainer, &args.out, args.every)?.run(args.iters, |_| {})?;
+            return Ok(());
+        }
+    }
     if args.monitor_seeds > 0 {
         let w = &args.metric_weights;
         let judge = TextureJudge::load(

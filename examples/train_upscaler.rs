@@ -31,7 +31,6 @@
 //! continues from it) and the model `<name>.upscale.ron` +
 //! `<name>.safetensors`.
 
-use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -41,15 +40,16 @@ mod training;
 
 use bevy_gan_style::model::{CardModel, UpscaleModel, UpscaleModelCard, export_upscale_model};
 use bevy_gan_style::nn::{UpscaleBase, UpscalerConfig, VggTap};
+use bevy_gan_style::train::Peer;
 use bevy_gan_style::train::{
     AdversarialLoss, Augment, PatchDiscriminatorConfig, StyleTrainBackend, TeacherConfig, Trainer,
     TrainingRun, UpscaleData, UpscaleGanConfig, UpscalePairs, UpscaleTrainConfig, UpscaleTrainer,
     upscale_images,
 };
 use clap::Parser;
-use training::{BackendArg, Train};
+use training::{BackendArg, BoxError, Train};
 
-#[derive(Parser)]
+#[derive(Parser, Clone)]
 struct Args {
     /// Training images: files, or folders of JPEG and PNG images (repeat
     /// it for several). Their crops are downscaled with antialiasing.
@@ -162,17 +162,22 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    training::run(args.backend, &args)
+    training::run(args.backend, None, &args)
 }
 
 impl Train for Args {
-    fn train<B: StyleTrainBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>> {
+    /// The upscaler trains on one device (`run` is given no peers).
+    fn train<B: StyleTrainBackend>(
+        &self,
+        device: &B::Device,
+        _peer: Option<Peer>,
+    ) -> Result<(), BoxError> {
         train::<B>(self, device)
     }
 }
 
 /// The images, the pair folders, or both as pairs.
-fn data(args: &Args) -> Result<UpscaleData, Box<dyn Error>> {
+fn data(args: &Args) -> Result<UpscaleData, BoxError> {
     let images = (!args.images.is_empty())
         .then(|| upscale_images(&args.images, args.max_side, args.size))
         .transpose()?;
@@ -203,7 +208,7 @@ fn data(args: &Args) -> Result<UpscaleData, Box<dyn Error>> {
     })
 }
 
-fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Box<dyn Error>> {
+fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), BoxError> {
     let data = data(args)?;
     let trainer = if args.resume {
         let trainer = UpscaleTrainer::<B>::resume(&args.out.join("checkpoint"), data, device)?;
@@ -350,7 +355,7 @@ fn train<B: StyleTrainBackend>(args: &Args, device: &B::Device) -> Result<(), Bo
 
 /// `path` relative to the folder `dir` (both may be relative to the
 /// working directory), as a card names its guide's style model.
-fn relative_to(path: &Path, dir: &Path) -> Result<String, Box<dyn Error>> {
+fn relative_to(path: &Path, dir: &Path) -> Result<String, BoxError> {
     let path = path
         .canonicalize()
         .map_err(|e| format!("{}: {e}", path.display()))?;

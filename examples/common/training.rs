@@ -1,12 +1,13 @@
-//! What the training examples share: the backend choice and the progress
-//! bar.
+//! What the training examples share: the backend choice, data-parallel
+//! peers and the progress bar.
 
 use std::error::Error;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bevy_gan_style::prelude::*;
-use bevy_gan_style::train::RunEvent;
-use bevy_gan_style::train::StyleTrainBackend;
+use bevy_gan_style::train::{DataParallel, Nodes, Peer, RunEvent, StyleTrainBackend};
 use burn::backend::Autodiff;
 use burn::backend::wgpu::WgpuDevice;
 use clap::ValueEnum;
@@ -23,14 +24,90 @@ pub enum BackendArg {
     Gpu,
 }
 
-/// A training job, generic over the autodiff backend.
-pub trait Train {
-    fn train<B: StyleTrainBackend>(&self, device: &B::Device) -> Result<(), Box<dyn Error>>;
+/// An error a peer's thread can hand back.
+pub type BoxError = Box<dyn Error + Send + Sync>;
+
+/// A training job, generic over the autodiff backend; `peer` is its place
+/// in a data-parallel run (`None`: it trains alone).
+pub trait Train: Clone + Send + Sync + 'static {
+    /// What is done once before any peer starts (rendering data).
+    fn prepare(&self) -> Result<(), BoxError> {
+        Ok(())
+    }
+    fn train<B: StyleTrainBackend>(
+        &self,
+        device: &B::Device,
+        peer: Option<Peer>,
+    ) -> Result<(), BoxError>;
 }
 
-/// Runs `job` on the chosen backend, saying which; errors are printed, not
-/// panicked on. Call it first in `main`, before any thread exists.
-pub fn run(backend: BackendArg, job: &impl Train) -> ExitCode {
+/// Data-parallel training: `--devices`, `--nodes`, `--node-rank`,
+/// `--coordinator`, `--node-address`, `--peer-timeout`.
+#[derive(clap::Args, Clone)]
+pub struct ParallelArgs {
+    /// Peers on this machine, each with batch / peers of every batch and
+    /// gradients averaged every step: GPUs 0..N, or N threads of the CPU
+    /// backend.
+    #[arg(long, default_value_t = 1)]
+    devices: usize,
+    /// Machines in the run; each runs the same command with its own
+    /// --node-rank (node 0 writes reports and checkpoints).
+    #[arg(long, default_value_t = 1)]
+    nodes: u32,
+    /// This machine's index, 0..nodes.
+    #[arg(long, default_value_t = 0)]
+    node_rank: u32,
+    /// HOST:PORT of the coordinator, which node 0 runs (with --nodes > 1).
+    #[arg(long)]
+    coordinator: Option<String>,
+    /// HOST:PORT where this node serves tensors to the others (default:
+    /// its address towards the coordinator, port the coordinator's + 1 +
+    /// rank).
+    #[arg(long)]
+    node_address: Option<String>,
+    /// Seconds a peer may wait on the others before the run stops with an
+    /// error (a peer or machine that died).
+    #[arg(long, default_value_t = 600)]
+    peer_timeout: u64,
+}
+
+impl ParallelArgs {
+    /// The run's split, or `None` for one process on one device.
+    fn data_parallel(&self) -> Result<Option<DataParallel>, BoxError> {
+        let nodes = match (self.nodes, &self.coordinator) {
+            (1, None) if self.node_rank == 0 => None,
+            (_, Some(coordinator)) => Some(Nodes {
+                count: self.nodes,
+                rank: self.node_rank,
+                coordinator: coordinator.clone(),
+                address: self.node_address.clone(),
+            }),
+            _ => return Err("--nodes and --node-rank need --coordinator HOST:PORT".into()),
+        };
+        if self.devices == 1 && nodes.is_none() {
+            return Ok(None);
+        }
+        let parallel = DataParallel {
+            devices: self.devices,
+            nodes,
+            timeout: Duration::from_secs(self.peer_timeout),
+        };
+        parallel.validate()?;
+        Ok(Some(parallel))
+    }
+}
+
+/// Runs `job` on the chosen backend, saying which, once or once per peer of
+/// `parallel`; errors are printed, not panicked on. Call it first in
+/// `main`, before any thread exists.
+pub fn run<J: Train>(backend: BackendArg, parallel: Option<&ParallelArgs>, job: &J) -> ExitCode {
+    let parallel = match parallel.map(ParallelArgs::data_parallel).transpose() {
+        Ok(parallel) => parallel.flatten(),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Mesa's Vulkan drivers print an `error:` line per adapter probe on a
     // machine without a session; pointed at the temporary folder they look
     // quietly (as `headless::quiet_display_probe` does for the other tools).
@@ -52,16 +129,30 @@ pub fn run(backend: BackendArg, job: &impl Train) -> ExitCode {
         }
         (BackendArg::Auto, Some(_)) => Ok(()),
     };
-    let result = match gpu {
-        Err(why) => {
-            println!("device: CPU: burn's CPU backend ({why})");
-            job.train::<Autodiff<CpuBackend>>(&Default::default())
-        }
-        Ok(()) => {
-            let name = adapter.map_or_else(|| "no adapter found".into(), |info| info.name);
-            println!("device: GPU: burn's wgpu device ({name})");
-            job.train::<Autodiff<GpuBackend>>(&WgpuDevice::default())
-        }
+    let result = match job.prepare() {
+        Err(error) => Err(error),
+        Ok(()) => match gpu {
+            Err(why) => {
+                println!("device: CPU: burn's CPU backend ({why})");
+                let devices = parallel.as_ref().map_or(1, |p| p.devices);
+                on_peers::<Autodiff<CpuBackend>, J>(
+                    job,
+                    parallel.as_ref(),
+                    vec![Default::default(); devices],
+                )
+            }
+            Ok(()) => {
+                let name = adapter.map_or_else(|| "no adapter found".into(), |info| info.name);
+                println!("device: GPU: burn's wgpu device ({name})");
+                let devices = match &parallel {
+                    Some(p) if p.devices > 1 => {
+                        (0..p.devices).map(WgpuDevice::DiscreteGpu).collect()
+                    }
+                    _ => vec![WgpuDevice::default()],
+                };
+                on_peers::<Autodiff<GpuBackend>, J>(job, parallel.as_ref(), devices)
+            }
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -72,8 +163,29 @@ pub fn run(backend: BackendArg, job: &impl Train) -> ExitCode {
     }
 }
 
+/// Runs `job` alone on the first of `devices`, or as one peer per device of
+/// `parallel`.
+fn on_peers<B: StyleTrainBackend, J: Train>(
+    job: &J,
+    parallel: Option<&DataParallel>,
+    devices: Vec<B::Device>,
+) -> Result<(), BoxError> {
+    let Some(parallel) = parallel else {
+        return job.train::<B>(&devices[0], None);
+    };
+    println!(
+        "data-parallel: {} peer(s) here, {} in all",
+        parallel.devices,
+        parallel.peers()
+    );
+    let job = Arc::new(job.clone());
+    parallel.launch::<B::InnerBackend, BoxError, _>(devices, move |peer, device| {
+        job.train::<B>(&device, Some(peer))
+    })
+}
+
 /// A bar from iteration `first` to `until`, showing it/s, ETA and a message.
-pub fn progress_bar(first: u64, until: u64) -> Result<ProgressBar, Box<dyn Error>> {
+pub fn progress_bar(first: u64, until: u64) -> Result<ProgressBar, BoxError> {
     let bar = ProgressBar::new(until).with_position(first);
     bar.set_style(ProgressStyle::with_template(
         "{bar:32} {pos}/{len} it · {per_sec} · ETA {eta} · {msg}",

@@ -3,7 +3,7 @@
 //! ±1/√fan_in), so that freshly built networks train like their PyTorch
 //! originals.
 
-use burn::module::Param;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::Initializer;
 use burn::prelude::*;
 
@@ -62,4 +62,28 @@ fn kaiming<B: Backend>(
         Some(channels_out * kernel * kernel),
         device,
     )
+}
+
+/// `module` with every lazily initialised parameter drawn now, in module
+/// order, rather than at first use. Networks built one after another from
+/// the same seed (data-parallel peers on threads sharing the backend's
+/// generator) then get the weights one process would, whatever order their
+/// layers are first used in.
+///
+/// ```
+/// # use burn::backend::Flex as CpuBackend;
+/// use burn::nn::conv::Conv2dConfig;
+/// use bevy_gan_style_nn::drawn;
+/// let conv = drawn(Conv2dConfig::new([3, 8], [3, 3]).init::<CpuBackend>(&Default::default()));
+/// assert!(conv.weight.is_initialized());
+/// ```
+pub fn drawn<B: Backend, M: Module<B>>(module: M) -> M {
+    struct DrawNow;
+    impl<B: Backend> ModuleVisitor<B> for DrawNow {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            param.val();
+        }
+    }
+    module.visit(&mut DrawNow);
+    module
 }

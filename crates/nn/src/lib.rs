@@ -37,7 +37,7 @@ pub use circular::{
 pub use color::{ColorPreservation, chroma, luma, preserve_color};
 pub use condition::{LayerStyles, StyleCondition, two_style_map};
 pub use inception::{INCEPTION_FEATURES, INCEPTION_SIZE, InceptionV3};
-pub use init::{conv_transpose_weight, conv_weight};
+pub use init::{conv_transpose_weight, conv_weight, drawn};
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};
 pub use kernels::half_precision_available;
 pub use layers::{CondInstanceNorm, CondInstanceNormConfig, ConvBlock, ConvBlockConfig};

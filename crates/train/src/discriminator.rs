@@ -9,6 +9,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
 use super::spectral::SpectralNorm;
+use bevy_gan_style_nn::drawn;
 
 /// Zero padding of every convolution (4×4 stride 2 and the 3×3 score).
 const PADDING: usize = 1;
@@ -64,11 +65,12 @@ impl PatchDiscriminatorConfig {
         } else {
             Vec::new()
         };
-        PatchDiscriminator {
+        // Drawn now, in order: see `drawn`.
+        drawn(PatchDiscriminator {
             convs,
             score,
             spectral,
-        }
+        })
     }
 }
 

@@ -72,6 +72,10 @@ pub enum TrainError {
     /// A model could not be exported, or a file not written.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A data-parallel peer could not join, exchange with or wait on the
+    /// others.
+    #[error("data-parallel training: {0}")]
+    Parallel(String),
     /// A checkpoint is missing pieces or does not fit.
     #[error("checkpoint: {0}")]
     Checkpoint(String),

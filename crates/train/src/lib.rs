@@ -16,6 +16,7 @@ mod flow_capture;
 mod frames;
 mod images;
 mod loop_state;
+mod parallel;
 mod phases;
 pub mod report;
 mod run;
@@ -38,6 +39,7 @@ pub use frames::{
     frame_target,
 };
 pub use images::{Augment, ImageSet, Skipped};
+pub use parallel::{DataParallel, Nodes, Peer};
 pub use phases::StepPhases;
 pub use report::{Column, LossRow};
 pub use run::{Monitored, RunEvent, Trainer, TrainingRun};

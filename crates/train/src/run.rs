@@ -44,6 +44,11 @@ pub trait Trainer {
     fn last_phases(&self) -> Option<&StepPhases> {
         None
     }
+    /// Whether this trainer writes the run's reports and checkpoints: all
+    /// but one peer of a data-parallel run only train.
+    fn writes_reports(&self) -> bool {
+        true
+    }
     /// Writes networks, optimiser states and progress into `dir`.
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError>;
     /// Puts back the state saved in `dir` (after a NaN).
@@ -164,7 +169,7 @@ impl<T: Trainer> TrainingRun<T> {
         mut on_event: impl FnMut(&RunEvent),
     ) -> Result<(), TrainError> {
         let mut recoveries = 0;
-        if !self.checkpoint_dir().join("state.ron").exists() {
+        if self.trainer.writes_reports() && !self.checkpoint_dir().join("state.ron").exists() {
             // Something to go back to if the very first steps blow up.
             self.trainer.save_checkpoint(&self.checkpoint_dir())?;
         }
@@ -209,8 +214,12 @@ impl<T: Trainer> TrainingRun<T> {
 
     /// Takes the trainer's monitor measurements into the last row and writes
     /// the CSV, the loss curve, a sample sheet and a checkpoint now; returns
-    /// the monitor's warning, if any.
+    /// the monitor's warning, if any. Peers that do not write reports skip
+    /// it.
     pub fn report(&mut self) -> Result<Option<String>, TrainError> {
+        if !self.trainer.writes_reports() {
+            return Ok(None);
+        }
         let (columns, monitors) = (self.trainer.columns(), self.trainer.monitor_columns());
         let monitored = if monitors.is_empty() {
             Monitored::default()

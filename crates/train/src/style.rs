@@ -23,6 +23,7 @@ use super::error::TrainError;
 use super::flow::FlowSet;
 use super::images::{Augment, ImageSet, Skipped};
 use super::loop_state::{LoopState, scalar};
+use super::parallel::{Peer, mean_gradients, mean_values, part, rows};
 use super::phases::{PhaseClock, StepPhases};
 use super::report::{Column, paste, save};
 use super::run::{Monitored, Trainer};
@@ -31,7 +32,7 @@ use super::temporal::temporal_loss;
 use crate::eval::{Features, frechet_distance, position_features};
 use bevy_gan_style_nn::{
     Draw, MultiStyleConfig, MultiStyleNet, StageBackend, StyleTransformer, Vgg16, VggTap,
-    content_loss, style_grams, style_loss, total_variation,
+    content_loss, drawn, style_grams, style_loss, total_variation,
 };
 use bevy_gan_style_runtime::bridge::tensor_to_image;
 use bevy_gan_style_runtime::model::{StyleArchitecture, StyleModelCard, export_model};
@@ -222,6 +223,8 @@ pub struct StyleTrainer<B: AutodiffBackend> {
     /// Time each step's phases ([`Trainer::profile_phases`]).
     profiling: bool,
     phases: Option<StepPhases>,
+    /// This trainer's place in a data-parallel run.
+    peer: Option<Peer>,
     device: B::Device,
 }
 
@@ -248,7 +251,7 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             ));
         }
         B::seed(device, config.seed);
-        let net = config.net.init(device);
+        let net = drawn(config.net.init(device));
         Self::with_net(config, net, device)
     }
 
@@ -386,9 +389,41 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             monitor: None,
             profiling: false,
             phases: None,
+            peer: None,
             device: device.clone(),
             config,
         })
+    }
+
+    /// Takes part in a data-parallel run as `peer` (from
+    /// [`crate::DataParallel::launch`]): each step trains on this peer's
+    /// share of the batch and averages gradients and losses with the other
+    /// peers. Fresh networks take the writing peer's weights; resumed ones
+    /// must match it. Fails when the batch does not split evenly or the
+    /// peers' iterations or weights differ.
+    pub fn join(&mut self, peer: Peer) -> Result<(), TrainError> {
+        peer.start()?;
+        peer.share(self.config.batch, "a batch")?;
+        if self.pairs.is_some() {
+            peer.share(
+                (self.config.batch / 2).max(1),
+                "the temporal loss's frame pairs (half the batch)",
+            )?;
+        }
+        if self.state.iteration == 0 {
+            self.net = peer.take_writers(self.net.clone())?;
+            self.discriminator = self
+                .discriminator
+                .take()
+                .map(|d| peer.take_writers(d))
+                .transpose()?;
+        }
+        peer.check_same(&self.net.valid(), self.state.iteration, &self.device)?;
+        if let Some(discriminator) = &self.discriminator {
+            peer.check_same(&discriminator.valid(), self.state.iteration, &self.device)?;
+        }
+        self.peer = Some(peer);
+        Ok(())
     }
 
     /// Monitors the run: at every report, the mean SIFID of the sample
@@ -476,25 +511,32 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
         Tensor::cat(vec![image.mul_scalar(2.0).sub_scalar(1.0), planes], 1)
     }
 
-    fn train_step(&mut self) -> [f32; 8] {
+    fn train_step(&mut self) -> Result<[f32; 8], TrainError> {
         let config = self.config.clone();
         let device = self.device.clone();
         let mut clock = PhaseClock::<B>::start(self.profiling, &device);
         let trained = config.net.num_styles - config.frozen_styles;
+        // Every peer draws the whole batch from the same random state and
+        // takes its part: together they see what one process would.
+        let mine = part(self.peer.as_ref(), config.batch);
         // Style index into the network per image, and into the trained
         // styles (targets, style images, the teacher's styles).
-        let picks: Vec<usize> = (0..config.batch)
+        let all_picks: Vec<usize> = (0..config.batch)
             .map(|_| self.state.rng.below(trained))
             .collect();
+        let picks = all_picks[mine.clone()].to_vec();
         let net_styles: Vec<usize> = picks.iter().map(|p| p + config.frozen_styles).collect();
         let code = self.one_hot::<B>(&net_styles, &device);
-        let content = self.content.crops::<B>(
-            &mut self.state.rng,
-            config.batch,
-            config.size,
-            Augment::Flips,
-            config.scale_jitter,
-            &device,
+        let content = rows(
+            self.content.crops::<B>(
+                &mut self.state.rng,
+                config.batch,
+                config.size,
+                Augment::Flips,
+                config.scale_jitter,
+                &device,
+            ),
+            &mine,
         );
         clock.mark("data");
         let output = self.net.forward(content.clone(), code.clone());
@@ -574,13 +616,16 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             // style images, the teacher's output) are real, the output fake,
             // both tagged with the style code.
             let real = match (&self.styles, &taught) {
-                (Some(styles), _) => styles.crops_of::<B>(
-                    &mut self.state.rng,
-                    &picks,
-                    config.size.min(styles.min_side()),
-                    Augment::Flips,
-                    1.0,
-                    &device,
+                (Some(styles), _) => rows(
+                    styles.crops_of::<B>(
+                        &mut self.state.rng,
+                        &all_picks,
+                        config.size.min(styles.min_side()),
+                        Augment::Flips,
+                        1.0,
+                        &device,
+                    ),
+                    &mine,
                 ),
                 (None, Some(taught)) => taught.clone(),
                 (None, None) => unreachable!("style images or a teacher are checked at start"),
@@ -590,7 +635,11 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
                 discriminator.forward(Self::conditioned(output.clone().detach(), code.clone()));
             let loss_d = loss.discriminator(real_logits, fake_logits);
             loss_d_value = scalar(loss_d.clone());
-            let grads = GradientsParams::from_grads(loss_d.backward(), &discriminator);
+            let grads = mean_gradients(
+                self.peer.as_ref(),
+                GradientsParams::from_grads(loss_d.backward(), &discriminator),
+                &discriminator,
+            )?;
             let lr = self.state.learning_rate(config.discriminator_learning_rate);
             let discriminator = self.opt_d.step(lr, discriminator, grads);
             let loss_g = loss.generator(discriminator.forward(Self::conditioned(output, code)));
@@ -604,17 +653,26 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
         if let Some(pairs) = &self.pairs {
             // Consecutive frames in the same random styles: the output of
             // the second should be the first's, moved as the engine says.
-            let count = (config.batch / 2).max(1);
+            let all = (config.batch / 2).max(1);
+            let pair_part = part(self.peer.as_ref(), all);
             let (previous, current, warps) = pairs.crops::<B>(
                 &mut self.state.rng,
-                count,
+                all,
                 config.size,
                 config.depth_tolerance,
                 &device,
             );
-            let styles: Vec<usize> = (0..count)
-                .map(|_| self.state.rng.below(trained) + config.frozen_styles)
+            let (previous, current) = (rows(previous, &pair_part), rows(current, &pair_part));
+            let warps: Vec<_> = warps
+                .into_iter()
+                .skip(pair_part.start)
+                .take(pair_part.len())
                 .collect();
+            let count = pair_part.len();
+            let styles: Vec<usize> = (0..all)
+                .map(|_| self.state.rng.below(trained) + config.frozen_styles)
+                .collect::<Vec<_>>()[pair_part]
+                .to_vec();
             let code = self.one_hot::<B>(&styles, &device);
             let both = self.net.forward(
                 Tensor::cat(vec![previous, current], 0),
@@ -635,7 +693,11 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
         clock.mark("backward");
         let lr = self.state.learning_rate(config.learning_rate);
         let ids: Vec<ParamId> = self.net.style_param_ids();
-        let style_grads = GradientsParams::from_params(&mut grads, &self.net, &ids);
+        let style_grads = mean_gradients(
+            self.peer.as_ref(),
+            GradientsParams::from_params(&mut grads, &self.net, &ids),
+            &self.net,
+        )?;
         self.net = self.opt_g.step(
             lr * config.style_learning_rate_scale,
             self.net.clone(),
@@ -643,22 +705,33 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
         );
         // With frozen styles the convolutions stay as they are.
         if config.frozen_styles == 0 {
-            let grads = GradientsParams::from_module(&mut grads, &self.net);
+            let grads = mean_gradients(
+                self.peer.as_ref(),
+                GradientsParams::from_module(&mut grads, &self.net),
+                &self.net,
+            )?;
             self.net = self.opt_g.step(lr, self.net.clone(), grads);
         }
         clock.mark("optimiser");
         self.phases = clock.finish();
         self.state.iteration += 1;
-        [
-            total_value,
-            scalar(loss_c),
-            scalar(loss_p),
-            scalar(loss_s),
-            scalar(loss_tv),
-            adv_g,
-            loss_d_value,
-            loss_w_value,
-        ]
+        let values = mean_values::<B::InnerBackend>(
+            self.peer.as_ref(),
+            vec![
+                total_value,
+                scalar(loss_c),
+                scalar(loss_p),
+                scalar(loss_s),
+                scalar(loss_tv),
+                adv_g,
+                loss_d_value,
+                loss_w_value,
+            ],
+            &device,
+        )?;
+        values
+            .try_into()
+            .map_err(|_| TrainError::Parallel("the peers sent a different number of losses".into()))
     }
 
     /// The style network without autodiff, for samples and export.
@@ -727,7 +800,7 @@ impl<B: StyleTrainBackend> Trainer for StyleTrainer<B> {
     }
 
     fn step(&mut self) -> Result<Vec<f32>, TrainError> {
-        Ok(self.train_step().to_vec())
+        Ok(self.train_step()?.to_vec())
     }
 
     fn profile_phases(&mut self, on: bool) {
@@ -737,6 +810,10 @@ impl<B: StyleTrainBackend> Trainer for StyleTrainer<B> {
 
     fn last_phases(&self) -> Option<&StepPhases> {
         self.phases.as_ref()
+    }
+
+    fn writes_reports(&self) -> bool {
+        self.peer.as_ref().is_none_or(Peer::is_writer)
     }
 
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {

@@ -16,11 +16,14 @@ use super::discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 use super::error::TrainError;
 use super::images::{Augment, ImageSet};
 use super::loop_state::{LoopState, scalar};
+use super::parallel::{Peer, mean_gradients, mean_values, part, rows};
 use super::phases::{PhaseClock, StepPhases};
 use super::report::{Column, paste, save};
 use super::run::{Monitored, Trainer};
 use crate::eval::{TextureJudge, TextureReference};
-use bevy_gan_style_nn::{Draw, PsganConfig, PsganGenerator, PsganLatent, TEXTURE_RANGE};
+use bevy_gan_style_nn::{
+    Draw, PsganConfig, PsganGenerator, PsganLatent, SplitMix64, TEXTURE_RANGE, drawn,
+};
 use bevy_gan_style_runtime::bridge::tensor_to_image;
 
 /// Everything that defines a texture GAN training run.
@@ -114,6 +117,9 @@ struct TextureMonitor<B: Backend> {
     warned: bool,
 }
 
+/// Seed of the sample sheet's exemplar crop.
+const SHEET_SEED: u64 = 0x5EE7;
+
 /// Seed of the monitor's exemplar crops (apart from the training crops, so
 /// that monitoring leaves the training sequence as it is).
 const MONITOR_CROP_SEED: u64 = 0x5EED;
@@ -135,6 +141,8 @@ pub struct TextureTrainer<B: AutodiffBackend> {
     /// Time each step's phases ([`Trainer::profile_phases`]).
     profiling: bool,
     phases: Option<StepPhases>,
+    /// This trainer's place in a data-parallel run.
+    peer: Option<Peer>,
 }
 
 impl<B: AutodiffBackend> TextureTrainer<B> {
@@ -159,7 +167,7 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             .with_beta_1(config.beta_1)
             .with_beta_2(config.beta_2);
         Ok(Self {
-            generator: config.generator.init(device),
+            generator: drawn(config.generator.init(device)),
             discriminator: config.discriminator.init(device),
             opt_g: adam.init(),
             opt_d: adam.init(),
@@ -169,8 +177,29 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             monitor: None,
             profiling: false,
             phases: None,
+            peer: None,
             config,
         })
+    }
+
+    /// Takes part in a data-parallel run as `peer` (from
+    /// [`crate::DataParallel::launch`]): each step trains on this peer's
+    /// share of the batch and averages gradients and losses with the other
+    /// peers. Fresh networks take the writing peer's weights; resumed ones
+    /// must match it. Fails when the batch does not split evenly or the
+    /// peers' iterations or weights differ.
+    pub fn join(&mut self, peer: Peer) -> Result<(), TrainError> {
+        peer.start()?;
+        peer.share(self.config.batch, "a batch")?;
+        if self.state.iteration == 0 {
+            self.generator = peer.take_writers(self.generator.clone())?;
+            self.discriminator = peer.take_writers(self.discriminator.clone())?;
+        }
+        let iteration = self.state.iteration;
+        peer.check_same(&self.generator.valid(), iteration, &self.device)?;
+        peer.check_same(&self.discriminator.valid(), iteration, &self.device)?;
+        self.peer = Some(peer);
+        Ok(())
     }
 
     /// Monitors the run with `judge`: `seeds` samples (the same seeds at
@@ -201,26 +230,30 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
 
     /// One discriminator step and one generator step; returns the values
     /// of [`Trainer::columns`].
-    fn train_step(&mut self) -> [f32; 4] {
+    fn train_step(&mut self) -> Result<[f32; 4], TrainError> {
         let config = self.config.clone();
+        // Every peer draws the whole batch from the same random state and
+        // takes its part: together they see what one process would.
+        let mine = part(self.peer.as_ref(), config.batch);
         let cells = config.size / config.generator.scale();
         let lr = self.state.learning_rate(config.learning_rate);
         let mut clock = PhaseClock::<B>::start(self.profiling, &self.device);
 
         // Discriminator: exemplar crops are real, generated images fake.
-        let real = self
-            .exemplars
-            .crops::<B>(
+        let real = rows(
+            self.exemplars.crops::<B>(
                 &mut self.state.rng,
                 config.batch,
                 config.size,
                 config.augment,
                 1.0,
                 &self.device,
-            )
-            .mul_scalar(2.0)
-            .sub_scalar(1.0);
-        let latent = self.latent(cells);
+            ),
+            &mine,
+        )
+        .mul_scalar(2.0)
+        .sub_scalar(1.0);
+        let latent = self.latent(cells, &mine);
         clock.mark("data");
         let fake = self.generator.forward(&latent, false).detach();
         self.discriminator.power_iteration();
@@ -237,37 +270,59 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
             let t: Vec<f32> = (0..config.batch)
                 .map(|_| (1.0 - STEP) * self.state.rng.uniform())
                 .collect();
-            let t = Tensor::from_data(TensorData::new(t, [config.batch]), &self.device);
+            let t = Tensor::from_data(
+                TensorData::new(t[mine.clone()].to_vec(), [mine.len()]),
+                &self.device,
+            );
             let discriminator = &self.discriminator;
             let penalty = lipschitz_penalty(|x| discriminator.forward(x), real, fake, t, STEP);
             loss_d = loss_d + penalty.mul_scalar(config.lipschitz_penalty);
         }
         let d_value = scalar(loss_d.clone());
-        let grads = GradientsParams::from_grads(loss_d.backward(), &self.discriminator);
+        let grads = mean_gradients(
+            self.peer.as_ref(),
+            GradientsParams::from_grads(loss_d.backward(), &self.discriminator),
+            &self.discriminator,
+        )?;
         self.discriminator = self.opt_d.step(lr, self.discriminator.clone(), grads);
         clock.mark("discriminator");
 
         // Generator: fool the updated discriminator.
-        let latent = self.latent(cells);
+        let latent = self.latent(cells, &mine);
         let fake = self.generator.forward(&latent, false);
         let loss_g = self.config.loss.generator(self.discriminator.forward(fake));
         let g_value = scalar(loss_g.clone());
         clock.mark("forward");
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.generator);
         clock.mark("backward");
+        let grads = mean_gradients(self.peer.as_ref(), grads, &self.generator)?;
         self.generator = self.opt_g.step(lr, self.generator.clone(), grads);
         clock.mark("optimiser");
         self.phases = clock.finish();
 
         self.state.iteration += 1;
-        [d_value, g_value, real_logit, fake_logit]
+        let values = mean_values::<B::InnerBackend>(
+            self.peer.as_ref(),
+            vec![d_value, g_value, real_logit, fake_logit],
+            &self.device,
+        )?;
+        values
+            .try_into()
+            .map_err(|_| TrainError::Parallel("the peers sent a different number of losses".into()))
     }
 
-    fn latent(&mut self, cells: usize) -> PsganLatent<B> {
+    /// Latents of the batch's images in `mine` (seeds drawn for all).
+    fn latent(&mut self, cells: usize, mine: &std::ops::Range<usize>) -> PsganLatent<B> {
         let seeds: Vec<u64> = (0..self.config.batch)
             .map(|_| self.state.rng.bits())
             .collect();
-        PsganLatent::sample(&self.config.generator, &seeds, cells, cells, &self.device)
+        PsganLatent::sample(
+            &self.config.generator,
+            &seeds[mine.clone()],
+            cells,
+            cells,
+            &self.device,
+        )
     }
 
     /// The generator without autodiff, for samples and export.
@@ -310,7 +365,7 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
     }
 
     fn step(&mut self) -> Result<Vec<f32>, TrainError> {
-        Ok(self.train_step().to_vec())
+        Ok(self.train_step()?.to_vec())
     }
 
     fn profile_phases(&mut self, on: bool) {
@@ -320,6 +375,10 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
 
     fn last_phases(&self) -> Option<&StepPhases> {
         self.phases.as_ref()
+    }
+
+    fn writes_reports(&self) -> bool {
+        self.peer.as_ref().is_none_or(Peer::is_writer)
     }
 
     fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
@@ -389,16 +448,12 @@ impl<B: AutodiffBackend> Trainer for TextureTrainer<B> {
         let config = &self.config.generator;
         let size = 2 * self.config.size;
         let crop = size.min(self.exemplars.min_side());
+        // Its own generator: a report must not change what training draws
+        // next (only the writing peer of a data-parallel run reports).
+        let mut rng = SplitMix64::seeded(SHEET_SEED);
         let exemplar = self
             .exemplars
-            .crops::<B::InnerBackend>(
-                &mut self.state.rng,
-                1,
-                crop,
-                Augment::None,
-                1.0,
-                &self.device,
-            )
+            .crops::<B::InnerBackend>(&mut rng, 1, crop, Augment::None, 1.0, &self.device)
             .mul_scalar(2.0)
             .sub_scalar(1.0);
         let generator = self.inference_generator();
