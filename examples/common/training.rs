@@ -42,7 +42,7 @@ pub trait Train: Clone + Send + Sync + 'static {
 }
 
 /// Data-parallel training: `--devices`, `--nodes`, `--node-rank`,
-/// `--coordinator`, `--node-address`, `--peer-timeout`.
+/// `--coordinator`, `--peer-timeout`.
 #[derive(clap::Args, Clone)]
 pub struct ParallelArgs {
     /// Peers on this machine, each with batch / peers of every batch and
@@ -60,11 +60,6 @@ pub struct ParallelArgs {
     /// HOST:PORT of the coordinator, which node 0 runs (with --nodes > 1).
     #[arg(long)]
     coordinator: Option<String>,
-    /// HOST:PORT where this node serves tensors to the others (default:
-    /// its address towards the coordinator, port the coordinator's + 1 +
-    /// rank).
-    #[arg(long)]
-    node_address: Option<String>,
     /// Seconds a peer may wait on the others before the run stops with an
     /// error (a peer or machine that died).
     #[arg(long, default_value_t = 600)]
@@ -80,7 +75,6 @@ impl ParallelArgs {
                 count: self.nodes,
                 rank: self.node_rank,
                 coordinator: coordinator.clone(),
-                address: self.node_address.clone(),
             }),
             _ => return Err("--nodes and --node-rank need --coordinator HOST:PORT".into()),
         };

@@ -12,6 +12,8 @@ mod bad_input;
 mod bridge;
 mod budget;
 mod camera;
+#[cfg(feature = "train")]
+mod data_parallel;
 mod device;
 mod hot_reload;
 mod inception;

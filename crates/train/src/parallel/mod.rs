@@ -1,15 +1,17 @@
-//! Data-parallel training on burn's collective: every peer (a device of
-//! this machine, on its own thread, or of another machine) draws the same
-//! global batch from the same random state, takes its share, and averages
-//! its gradients with the others' before each optimiser step, so all peers
-//! keep the same weights — those one process would reach with the whole
-//! batch. Peer 0 of node 0 alone writes reports and checkpoints.
+//! Data-parallel training: every peer (a device of this machine, on its
+//! own thread, or of another machine) draws the same global batch from the
+//! same random state, takes its share, and averages its gradients with the
+//! others' before each optimiser step, so all peers keep the same weights —
+//! those one process would reach with the whole batch. Peer 0 of node 0
+//! alone writes reports and checkpoints. Peers of one machine exchange
+//! through burn's collective; machines through the coordinator ([`star`]).
+
+mod star;
 
 use std::fmt::Display;
-use std::net::{IpAddr, SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::ops::Range;
-use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param};
@@ -18,13 +20,13 @@ use burn::prelude::*;
 use burn::tensor::TensorPrimitive;
 use burn::tensor::backend::AutodiffBackend;
 use burn_collective::{CollectiveConfig, PeerId, ReduceOperation};
-use burn_communication::Address;
 
 use super::error::TrainError;
+use star::Link;
 
 /// The machines of a multi-node run: each runs the same command with its own
-/// `rank`; node 0 also runs the coordinator (burn-collective's global
-/// orchestrator) at `coordinator`.
+/// `rank`; node 0 also runs the coordinator at `coordinator`, to which every
+/// peer connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nodes {
     /// Machines in the run.
@@ -33,10 +35,6 @@ pub struct Nodes {
     pub rank: u32,
     /// `HOST:PORT` of the coordinator, reachable from every node.
     pub coordinator: String,
-    /// `HOST:PORT` where this node serves its tensors to the others; by
-    /// default this machine's address on the route to the coordinator, port
-    /// the coordinator's + 1 + rank.
-    pub address: Option<String>,
 }
 
 /// How a training run is split: `devices` peers on this machine, each with
@@ -80,6 +78,9 @@ pub struct Peer {
     /// Tells [`DataParallel::launch`] this peer's networks are built, then
     /// registers it with the collective: taken by the first [`Self::start`].
     start: Arc<Mutex<Option<Starter>>>,
+    /// The connection to the coordinator of a multi-node run (set by
+    /// [`Self::start`]).
+    link: Arc<Mutex<Option<Link>>>,
 }
 
 type Starter = Box<dyn FnOnce(&Peer) -> Result<(), TrainError> + Send>;
@@ -99,11 +100,7 @@ impl Peer {
     /// starts building then, as seeded initialisation draws from one
     /// generator per process on some backends. Later calls do nothing.
     pub fn start(&self) -> Result<(), TrainError> {
-        let starter = self
-            .start
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let starter = lock(&self.start).take();
         match starter {
             Some(start) => start(self),
             None => Ok(()),
@@ -111,10 +108,7 @@ impl Peer {
     }
 
     fn started(&self) -> bool {
-        self.start
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_none()
+        lock(&self.start).is_none()
     }
 
     /// This peer's index among all peers of all nodes.
@@ -160,12 +154,26 @@ impl Peer {
         op: ReduceOperation,
     ) -> Result<Tensor<K, D>, TrainError> {
         self.set_waiting(true);
-        let reduced =
-            burn_collective::all_reduce::<K>(self.id, tensor.into_primitive().tensor(), op);
+        let reduced = match lock(&self.link).as_mut() {
+            Some(link) => {
+                let (shape, device) = (tensor.shape(), tensor.device());
+                let values = tensor
+                    .into_data()
+                    .convert::<f32>()
+                    .to_vec::<f32>()
+                    .map_err(|e| TrainError::Parallel(format!("reading a tensor: {e:?}")));
+                values
+                    .and_then(|values| link.all_reduce(&values, op == ReduceOperation::Mean))
+                    .map(|sum| Tensor::from_data(TensorData::new(sum, shape), &device))
+            }
+            None => burn_collective::all_reduce::<K>(self.id, tensor.into_primitive().tensor(), op)
+                .map(|sum| Tensor::from_primitive(TensorPrimitive::Float(sum)))
+                .map_err(|e| {
+                    TrainError::Parallel(format!("exchanging with the other peers: {e:?}"))
+                }),
+        };
         self.set_waiting(false);
-        let reduced = reduced
-            .map_err(|e| TrainError::Parallel(format!("exchanging with the other peers: {e:?}")))?;
-        Ok(Tensor::from_primitive(TensorPrimitive::Float(reduced)))
+        reduced
     }
 
     /// `module` with the writer's weights on every peer (a sum to which
@@ -252,8 +260,13 @@ impl Peer {
     }
 
     fn set_waiting(&self, on: bool) {
-        *self.waiting.lock().unwrap_or_else(PoisonError::into_inner) = on.then(Instant::now);
+        *lock(&self.waiting) = on.then(Instant::now);
     }
+}
+
+/// A lock that survives another thread's panic (the data stays usable).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Averages each parameter's gradient over the peers, in visiting order.
@@ -346,9 +359,6 @@ impl DataParallel {
                 )));
             }
             socket_address(&nodes.coordinator, "--coordinator")?;
-            if let Some(address) = &nodes.address {
-                socket_address(address, "--node-address")?;
-            }
         }
         if self.timeout.is_zero() {
             return Err(TrainError::Invalid(
@@ -380,7 +390,18 @@ impl DataParallel {
             ))
             .into());
         }
-        let collective = self.collective_config()?;
+        let collective = CollectiveConfig::default().with_num_devices(self.devices);
+        let coordinator = match &self.nodes {
+            Some(nodes) => {
+                let address = socket_address(&nodes.coordinator, "--coordinator")?;
+                if nodes.rank == 0 {
+                    star::start_coordinator(address.port(), self.peers())?;
+                }
+                Some(address)
+            }
+            None => None,
+        };
+        let (timeout, count) = (self.timeout, self.peers());
         let train = Arc::new(train);
         let node = self.nodes.as_ref().map_or(0, |n| n.rank as usize);
         let (report, reports) = mpsc::channel();
@@ -393,6 +414,11 @@ impl DataParallel {
             let starter: Starter = Box::new(move |peer: &Peer| {
                 // The receiver is gone only when launch already returned.
                 let _ = ready.send(Report::Ready);
+                if let Some(coordinator) = coordinator {
+                    let link = Link::connect(coordinator, peer.rank, count, timeout)?;
+                    *lock(&peer.link) = Some(link);
+                    return Ok(());
+                }
                 peer.set_waiting(true);
                 let registered = burn_collective::register::<K>(peer.id, registration, collective);
                 peer.set_waiting(false);
@@ -402,9 +428,10 @@ impl DataParallel {
             let peer = Peer {
                 id: PeerId::from(rank as u32),
                 rank,
-                count: self.peers(),
+                count,
                 waiting: Arc::new(Mutex::new(None)),
                 start: Arc::new(Mutex::new(Some(starter))),
+                link: Arc::new(Mutex::new(None)),
             };
             waiting.push(peer.waiting.clone());
             let (train, done) = (train.clone(), report.clone());
@@ -413,7 +440,7 @@ impl DataParallel {
                 .spawn(move || {
                     let id = peer.id;
                     let mut result = train(peer.clone(), device);
-                    if result.is_ok() && peer.started() {
+                    if result.is_ok() && peer.started() && coordinator.is_none() {
                         result = burn_collective::finish_collective::<K>(id).map_err(|e| {
                             TrainError::Parallel(format!("leaving the collective: {e:?}")).into()
                         });
@@ -460,11 +487,9 @@ impl DataParallel {
                     return Err(TrainError::Parallel("a peer thread panicked".into()).into());
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    let stuck = waiting.iter().any(|w| {
-                        w.lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .is_some_and(|since| since.elapsed() > self.timeout)
-                    });
+                    let stuck = waiting
+                        .iter()
+                        .any(|w| lock(w).is_some_and(|since| since.elapsed() > self.timeout));
                     if stuck {
                         return Err(TrainError::Parallel(format!(
                             "no answer from the other peers for {} s: a peer or machine stopped",
@@ -475,33 +500,6 @@ impl DataParallel {
                 }
             }
         }
-    }
-
-    /// burn-collective's configuration of this node; on node 0 the
-    /// coordinator is started here.
-    fn collective_config(&self) -> Result<CollectiveConfig, TrainError> {
-        let config = CollectiveConfig::default().with_num_devices(self.devices);
-        let Some(nodes) = &self.nodes else {
-            return Ok(config);
-        };
-        let coordinator = socket_address(&nodes.coordinator, "--coordinator")?;
-        let own = match &nodes.address {
-            Some(address) => socket_address(address, "--node-address")?,
-            None => SocketAddr::new(
-                route_to(coordinator)?,
-                coordinator.port().checked_add(1 + nodes.rank as u16).ok_or_else(|| {
-                    TrainError::Invalid("the coordinator's port leaves no room for the nodes' ports; give --node-address".into())
-                })?,
-            ),
-        };
-        if nodes.rank == 0 {
-            start_coordinator(coordinator.port())?;
-        }
-        Ok(config
-            .with_num_nodes(nodes.count)
-            .with_global_address(ws_address(&nodes.coordinator)?)
-            .with_node_address(ws_address(&own.to_string())?)
-            .with_data_service_port(own.port()))
     }
 }
 
@@ -519,51 +517,6 @@ fn socket_address(text: &str, option: &str) -> Result<SocketAddr, TrainError> {
         .ok()
         .and_then(|mut addresses| addresses.next())
         .ok_or_else(|| TrainError::Invalid(format!("{option} {text}: not a HOST:PORT address")))
-}
-
-fn ws_address(host_port: &str) -> Result<Address, TrainError> {
-    Address::from_str(&format!("ws://{host_port}"))
-        .map_err(|e| TrainError::Invalid(format!("address {host_port}: {e}")))
-}
-
-/// This machine's address on the route to `coordinator` (no packet is
-/// sent: connecting a UDP socket only picks the interface).
-fn route_to(coordinator: SocketAddr) -> Result<IpAddr, TrainError> {
-    let io = |source| TrainError::Io {
-        path: format!("route to {coordinator}").into(),
-        source,
-    };
-    let socket = UdpSocket::bind(SocketAddr::new(
-        if coordinator.is_ipv4() {
-            IpAddr::from([0, 0, 0, 0])
-        } else {
-            IpAddr::from([0u16; 8])
-        },
-        0,
-    ))
-    .map_err(io)?;
-    socket.connect(coordinator).map_err(io)?;
-    Ok(socket.local_addr().map_err(io)?.ip())
-}
-
-/// Runs burn-collective's orchestrator on `port` on a thread of its own,
-/// after checking the port is free (the orchestrator only logs a failure).
-fn start_coordinator(port: u16) -> Result<(), TrainError> {
-    let in_use = |source| TrainError::Io {
-        path: format!("coordinator port {port}").into(),
-        source,
-    };
-    drop(TcpListener::bind(("0.0.0.0", port)).map_err(in_use)?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(in_use)?;
-    std::thread::Builder::new()
-        .name("coordinator".into())
-        .spawn(move || runtime.block_on(burn_collective::start_global_orchestrator(port)))
-        .map_err(in_use)?;
-    Ok(())
 }
 
 impl Display for Peer {
