@@ -9,11 +9,14 @@
 //! configuration. Then `train_texture`'s step (PSGAN generator and patch
 //! discriminator, default sizes) the same way. Last, the step's
 //! convolutions one by one (VGG16's and the style network's, at the first
-//! configuration's sizes), forward and backward, in both.
+//! configuration's sizes), forward and backward, in both. And the steps
+//! per second of data-parallel training here: the first configuration at
+//! batch 4 by one peer and by two (threads, batch 2 each).
 //!
 //! ```text
 //! pip install torch     # the comparison only
 //! cargo bench --features train --bench training
+//! cargo bench --features train --bench training -- parallel   # that part only
 //! ```
 
 #[path = "common/cpu.rs"]
@@ -30,8 +33,8 @@ use std::time::{Duration, Instant};
 use bevy_gan_style::nn::{MultiStyleConfig, PsganConfig};
 use bevy_gan_style::prelude::CpuBackend;
 use bevy_gan_style::train::{
-    AdversarialLoss, PatchDiscriminatorConfig, StyleTrainConfig, StyleTrainer, TeacherConfig,
-    TextureTrainConfig, TextureTrainer, Trainer,
+    AdversarialLoss, DataParallel, PatchDiscriminatorConfig, StyleTrainConfig, StyleTrainer,
+    TeacherConfig, TextureTrainConfig, TextureTrainer, TrainError, Trainer,
 };
 use burn::backend::Autodiff;
 use burn::prelude::*;
@@ -325,9 +328,72 @@ fn compare_convs(threads: usize) {
     }
 }
 
+/// Steps per second of `config` by `peers` threads of this machine (one
+/// trainer alone for 1), after two warm-up steps.
+fn steps_per_second(config: &StyleTrainConfig, peers: usize, steps: u64) -> f64 {
+    let time = move |trainer: &mut StyleTrainer<Train>| -> Result<f64, TrainError> {
+        for _ in 0..2 {
+            trainer.step()?;
+        }
+        let start = Instant::now();
+        for _ in 0..steps {
+            trainer.step()?;
+        }
+        Ok(steps as f64 / start.elapsed().as_secs_f64())
+    };
+    if peers == 1 {
+        let mut trainer = StyleTrainer::<Train>::new(config.clone(), &Default::default())
+            .expect("the trainer starts");
+        return time(&mut trainer).expect("training runs");
+    }
+    let parallel = DataParallel {
+        devices: peers,
+        nodes: None,
+        timeout: Duration::from_secs(600),
+    };
+    let (rate, rates) = std::sync::mpsc::channel();
+    let config = config.clone();
+    parallel
+        .launch::<CpuBackend, TrainError, _>(
+            vec![Default::default(); peers],
+            move |peer, device| {
+                let writer = peer.is_writer();
+                let mut trainer = StyleTrainer::<Train>::new(config.clone(), &device)?;
+                trainer.join(peer)?;
+                let measured = time(&mut trainer)?;
+                if writer {
+                    let _ = rate.send(measured);
+                }
+                Ok(())
+            },
+        )
+        .expect("data-parallel training runs");
+    rates.recv().expect("the writer's rate")
+}
+
+/// Steps per second of the first configuration at batch 4 by one peer and
+/// by two, in one run.
+fn data_parallel(threads: usize) {
+    let config = SETUPS[0].config().with_batch(4);
+    let steps = 6;
+    let one = steps_per_second(&config, 1, steps);
+    let two = steps_per_second(&config, 2, steps);
+    println!(
+        "\ndata-parallel, style 128² batch 4 ({threads} CPU threads), {steps} steps after 2 warm-ups:"
+    );
+    println!("| peers | batch per peer | steps/s | × one peer |");
+    println!("|---|---|---|---|");
+    println!("| 1 | 4 | {one:.3} | 1.00× |");
+    println!("| 2 (threads) | 2 | {two:.3} | {:.2}× |", two / one);
+}
+
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("CPU: {} ({threads} threads)", cpu::cpu_name());
+    if std::env::args().any(|a| a == "parallel") {
+        data_parallel(threads);
+        return;
+    }
     println!("| step | burn CPU ms | PyTorch ms | burn / PyTorch |");
     println!("|---|---|---|---|");
     let mut profiles = Vec::new();
@@ -350,4 +416,5 @@ fn main() {
         println!("  {name}: {}", parts.join(", "));
     }
     compare_convs(threads);
+    data_parallel(threads);
 }

@@ -344,7 +344,6 @@ fn trainer<B: StyleTrainBackend>(
                     config.temporal_weight = args.temporal_weight;
                 }
             })?;
-        println!("resumed at iteration {}", trainer.iteration());
         return Ok(trainer);
     }
     let Some(base) = &args.base else {
@@ -411,6 +410,9 @@ fn train<B: StyleTrainBackend>(
 ) -> Result<(), BoxError> {
     let mut trainer = trainer::<B>(args, device)?;
     let writer = peer.as_ref().is_none_or(Peer::is_writer);
+    if args.resume && writer {
+        println!("resumed at iteration {}", trainer.iteration());
+    }
     if let Some(peer) = &peer {
         trainer.join(peer.clone())?;
     }

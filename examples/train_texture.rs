@@ -135,7 +135,9 @@ fn train<B: StyleTrainBackend>(
     let trainer = if args.resume {
         let trainer =
             TextureTrainer::<B>::resume(&args.out.join("checkpoint"), &args.exemplar, device)?;
-        println!("resumed at iteration {}", trainer.iteration());
+        if peer.as_ref().is_none_or(Peer::is_writer) {
+            println!("resumed at iteration {}", trainer.iteration());
+        }
         trainer
     } else {
         let config = TextureTrainConfig::new(

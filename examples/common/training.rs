@@ -138,13 +138,28 @@ pub fn run<J: Train>(backend: BackendArg, parallel: Option<&ParallelArgs>, job: 
             Ok(()) => {
                 let name = adapter.map_or_else(|| "no adapter found".into(), |info| info.name);
                 println!("device: GPU: burn's wgpu device ({name})");
-                let devices = match &parallel {
+                let gpus = match &parallel {
                     Some(p) if p.devices > 1 => {
-                        (0..p.devices).map(WgpuDevice::DiscreteGpu).collect()
+                        bevy_gan_style::device::discrete_gpus(wgpu::Backends::PRIMARY)
                     }
-                    _ => vec![WgpuDevice::default()],
+                    _ => 1,
                 };
-                on_peers::<Autodiff<GpuBackend>, J>(job, parallel.as_ref(), devices)
+                match &parallel {
+                    Some(p) if p.devices > gpus => Err(format!(
+                        "--devices {} needs as many discrete GPUs; this machine has {gpus}",
+                        p.devices
+                    )
+                    .into()),
+                    Some(p) if p.devices > 1 => {
+                        let devices = (0..p.devices).map(WgpuDevice::DiscreteGpu).collect();
+                        on_peers::<Autodiff<GpuBackend>, J>(job, parallel.as_ref(), devices)
+                    }
+                    _ => on_peers::<Autodiff<GpuBackend>, J>(
+                        job,
+                        parallel.as_ref(),
+                        vec![WgpuDevice::default()],
+                    ),
+                }
             }
         },
     };

@@ -92,6 +92,63 @@ fn command_line_tools_report_bad_input_in_one_line() {
                 "0".into(),
             ],
         ),
+        // Data-parallel settings that cannot run: no peer, a rank outside
+        // the nodes, nodes without a coordinator, a batch that does not
+        // split over the peers.
+        (
+            "train_texture",
+            vec![
+                "--exemplar".into(),
+                painting.clone(),
+                "--out".into(),
+                s(&out),
+                "--devices".into(),
+                "0".into(),
+            ],
+        ),
+        (
+            "train_texture",
+            vec![
+                "--exemplar".into(),
+                painting.clone(),
+                "--out".into(),
+                s(&out),
+                "--nodes".into(),
+                "2".into(),
+                "--node-rank".into(),
+                "2".into(),
+                "--coordinator".into(),
+                "127.0.0.1:1".into(),
+            ],
+        ),
+        (
+            "train_style",
+            vec![
+                "--styles".into(),
+                painting.clone(),
+                "--content".into(),
+                photos.clone(),
+                "--out".into(),
+                s(&out),
+                "--nodes".into(),
+                "2".into(),
+            ],
+        ),
+        (
+            "train_texture",
+            vec![
+                "--exemplar".into(),
+                painting.clone(),
+                "--out".into(),
+                s(&out),
+                "--batch".into(),
+                "3".into(),
+                "--devices".into(),
+                "2".into(),
+                "--backend".into(),
+                "cpu".into(),
+            ],
+        ),
         (
             "generate_texture",
             vec!["--cpu".into(), "--model".into(), s(&broken_texture)],

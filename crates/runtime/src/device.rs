@@ -207,3 +207,22 @@ pub fn default_adapter(backends: wgpu::Backends) -> Option<wgpu::AdapterInfo> {
         .ok()
         .map(|adapter| adapter.get_info())
 }
+
+/// How many discrete GPUs `backends` reach: the devices
+/// `WgpuDevice::DiscreteGpu(0..n)` can name (e.g. data-parallel training's
+/// `--devices`).
+///
+/// ```
+/// let gpus = bevy_gan_style_runtime::device::discrete_gpus(wgpu::Backends::PRIMARY);
+/// println!("{gpus} discrete GPU(s)");
+/// ```
+pub fn discrete_gpus(backends: wgpu::Backends) -> usize {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    bevy::tasks::block_on(instance.enumerate_adapters(backends))
+        .iter()
+        .filter(|adapter| adapter.get_info().device_type == wgpu::DeviceType::DiscreteGpu)
+        .count()
+}

@@ -402,7 +402,6 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
     /// must match it. Fails when the batch does not split evenly or the
     /// peers' iterations or weights differ.
     pub fn join(&mut self, peer: Peer) -> Result<(), TrainError> {
-        peer.start()?;
         peer.share(self.config.batch, "a batch")?;
         if self.pairs.is_some() {
             peer.share(
@@ -410,6 +409,7 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
                 "the temporal loss's frame pairs (half the batch)",
             )?;
         }
+        peer.start()?;
         if self.state.iteration == 0 {
             self.net = peer.take_writers(self.net.clone())?;
             self.discriminator = self

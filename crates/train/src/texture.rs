@@ -189,8 +189,8 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
     /// must match it. Fails when the batch does not split evenly or the
     /// peers' iterations or weights differ.
     pub fn join(&mut self, peer: Peer) -> Result<(), TrainError> {
-        peer.start()?;
         peer.share(self.config.batch, "a batch")?;
+        peer.start()?;
         if self.state.iteration == 0 {
             self.generator = peer.take_writers(self.generator.clone())?;
             self.discriminator = peer.take_writers(self.discriminator.clone())?;

@@ -44,7 +44,7 @@ pub struct Nodes {
 /// use std::time::Duration;
 /// use burn::backend::Autodiff;
 /// use bevy_gan_style_runtime::device::CpuBackend;
-/// use bevy_gan_style_train::{DataParallel, StyleTrainConfig, StyleTrainer, TrainingRun};
+/// use bevy_gan_style_train::{DataParallel, StyleTrainConfig, StyleTrainer, TrainError, TrainingRun};
 /// # fn run(config: StyleTrainConfig) -> Result<(), bevy_gan_style_train::TrainError> {
 /// let parallel = DataParallel { devices: 2, nodes: None, timeout: Duration::from_secs(600) };
 /// parallel.launch::<CpuBackend, TrainError, _>(vec![Default::default(); 2], move |peer, device| {
@@ -96,7 +96,7 @@ impl std::fmt::Debug for Peer {
 
 impl Peer {
     /// Enters the collective once this peer's networks are built (a
-    /// trainer's `join` calls it first): the next peer on this machine only
+    /// trainer's `join` calls it): the next peer on this machine only
     /// starts building then, as seeded initialisation draws from one
     /// generator per process on some backends. Later calls do nothing.
     pub fn start(&self) -> Result<(), TrainError> {
@@ -130,7 +130,7 @@ impl Peer {
     /// The part of `total` items (a batch) this peer takes; `what` names
     /// them in the error when `total` does not split evenly.
     pub fn share(&self, total: usize, what: &str) -> Result<Range<usize>, TrainError> {
-        if total % self.count != 0 {
+        if !total.is_multiple_of(self.count) {
             return Err(TrainError::Invalid(format!(
                 "{what} of {total} does not split evenly over {} peers",
                 self.count

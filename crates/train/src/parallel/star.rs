@@ -9,7 +9,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use super::TrainError;
+use crate::error::TrainError;
 
 /// First bytes of a peer's greeting.
 const MAGIC: u32 = u32::from_le_bytes(*b"BGS1");
