@@ -369,9 +369,9 @@ impl DataParallel {
     }
 
     /// Runs `train` once per device of this machine, each on its own thread
-    /// with its [`Peer`], registered with burn's collective on `K` (the
-    /// backend without autodiff). On node 0 it first starts the
-    /// coordinator. Returns when every peer has finished, or at the first
+    /// with its [`Peer`]: one machine's peers exchange through burn's
+    /// collective on `K` (the backend without autodiff), several machines'
+    /// through the coordinator, which node 0 starts first. Returns when every peer has finished, or at the first
     /// error — including a peer waiting on the others longer than
     /// [`Self::timeout`] — leaving the other threads behind (the process
     /// should then exit).

@@ -181,7 +181,10 @@ fn coordinate(listener: &TcpListener, count: usize) -> io::Result<()> {
             let n = peers.len() as f32;
             total.iter_mut().for_each(|t| *t /= n);
         }
-        for (_, writer) in &mut peers {
+        // Highest rank first: node 0's own peers (the lowest ranks) hear
+        // last, so node 0 cannot finish and end this thread with another
+        // node's reply unsent.
+        for (_, writer) in peers.iter_mut().rev() {
             if agreed {
                 writer.write_all(&(total.len() as u64).to_le_bytes())?;
                 writer.write_all(bytemuck::cast_slice(&total))?;
