@@ -121,6 +121,26 @@ fn weight_difference(a: &Path, b: &Path) -> (usize, usize, f32) {
     (count, beyond, max)
 }
 
+/// `train_texture` into `out` as node `rank` of two, meeting at
+/// `coordinator`.
+fn texture_node(out: &Path, iters: u32, coordinator: &str, rank: &str) -> Child {
+    let nodes = [
+        "--nodes",
+        "2",
+        "--node-rank",
+        rank,
+        "--coordinator",
+        coordinator,
+    ];
+    // A short timeout: the kill test waits on it at most.
+    let timeout = ["--peer-timeout", "60"];
+    spawn(
+        "train_texture",
+        &texture_args(out, iters, 4),
+        &[&nodes[..], &timeout[..]].concat(),
+    )
+}
+
 /// A port nothing listens on now.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -211,6 +231,41 @@ fn two_peer_threads_train_like_one_process_with_the_whole_batch() {
         1e-2,
     );
 
+    // With the temporal loss on recorded frame pairs (recorded once on the
+    // GPU adapter, then shared): the logged temporal term is the whole
+    // batch's, although each peer's pairs see their own share of pixels.
+    let (one_temporal, two_temporal) = (out_dir("one_temporal"), out_dir("two_temporal"));
+    let temporal = ["--pairs", "4", "--temporal-weight", "10"];
+    style(&one_temporal, &temporal);
+    std::fs::create_dir_all(two_temporal.join("pairs")).expect("pairs folder");
+    for entry in std::fs::read_dir(one_temporal.join("pairs")).expect("recorded pairs") {
+        let path = entry.expect("a pair file").path();
+        let name = path.file_name().expect("a file name");
+        std::fs::copy(&path, two_temporal.join("pairs").join(name)).expect("copied pair");
+    }
+    style(
+        &two_temporal,
+        &[&temporal[..], &["--devices", "2"]].concat(),
+    );
+    let column = |dir: &Path| -> Vec<f32> {
+        let csv = std::fs::read_to_string(dir.join("losses.csv")).expect("losses.csv");
+        csv.lines()
+            .skip(1)
+            .map(|line| {
+                line.rsplit(',')
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("a value")
+            })
+            .collect()
+    };
+    let (alone, peers) = (column(&one_temporal), column(&two_temporal));
+    println!("temporal term, one process {alone:?}, two peers {peers:?}");
+    assert_eq!(alone.len(), peers.len());
+    for (a, b) in alone.iter().zip(&peers) {
+        assert!(*a > 0.0 && (a - b).abs() <= 1e-4 * a, "{a} against {b}");
+    }
+
     // A batch that does not split is refused before training.
     let output = spawn(
         "train_texture",
@@ -225,7 +280,7 @@ fn two_peer_threads_train_like_one_process_with_the_whole_batch() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for dir in [one, two, one_style, two_style] {
+    for dir in [one, two, one_style, two_style, one_temporal, two_temporal] {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
@@ -238,21 +293,10 @@ fn two_processes_on_loopback_train_like_one_process_with_the_whole_batch() {
         "one process",
     );
     let coordinator = format!("127.0.0.1:{}", free_port());
-    let node = |rank: &str| {
-        spawn(
-            "train_texture",
-            &texture_args(&two, 6, 4),
-            &[
-                "--nodes",
-                "2",
-                "--node-rank",
-                rank,
-                "--coordinator",
-                &coordinator,
-            ],
-        )
-    };
-    let (first, second) = (node("0"), node("1"));
+    let (first, second) = (
+        texture_node(&two, 6, &coordinator, "0"),
+        texture_node(&two, 6, &coordinator, "1"),
+    );
     finished(first, "node 0");
     let output = finished(second, "node 1");
     // Node 1 trains but writes nothing: the one model is node 0's.
@@ -272,23 +316,10 @@ fn two_processes_on_loopback_train_like_one_process_with_the_whole_batch() {
 fn a_killed_peer_stops_the_other_with_a_clear_error_and_the_checkpoint_intact() {
     let out = out_dir("killed");
     let coordinator = format!("127.0.0.1:{}", free_port());
-    let node = |rank: &str| {
-        spawn(
-            "train_texture",
-            &texture_args(&out, 1_000_000, 4),
-            &[
-                "--nodes",
-                "2",
-                "--node-rank",
-                rank,
-                "--coordinator",
-                &coordinator,
-                "--peer-timeout",
-                "60",
-            ],
-        )
-    };
-    let (mut writer, mut other) = (node("0"), node("1"));
+    let (mut writer, mut other) = (
+        texture_node(&out, 1_000_000, &coordinator, "0"),
+        texture_node(&out, 1_000_000, &coordinator, "1"),
+    );
     let state = out.join("checkpoint").join("state.ron");
     let deadline = Instant::now() + Duration::from_secs(300);
     // Past a few reports, so the checkpoint has been rewritten.

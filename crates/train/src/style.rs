@@ -20,7 +20,7 @@ use super::adversarial::AdversarialLoss;
 use super::checkpoint::CheckpointReader;
 use super::discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 use super::error::TrainError;
-use super::flow::FlowSet;
+use super::flow::{FlowSet, Warp};
 use super::images::{Augment, ImageSet, Skipped};
 use super::loop_state::{LoopState, scalar};
 use super::parallel::{Peer, mean_gradients, mean_values, part, rows};
@@ -410,18 +410,13 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
             )?;
         }
         peer.start()?;
-        if self.state.iteration == 0 {
-            self.net = peer.take_writers(self.net.clone())?;
-            self.discriminator = self
-                .discriminator
-                .take()
-                .map(|d| peer.take_writers(d))
-                .transpose()?;
-        }
-        peer.check_same(&self.net.valid(), self.state.iteration, &self.device)?;
-        if let Some(discriminator) = &self.discriminator {
-            peer.check_same(&discriminator.valid(), self.state.iteration, &self.device)?;
-        }
+        let iteration = self.state.iteration;
+        self.net = peer.adopt(self.net.clone(), iteration, &self.device)?;
+        self.discriminator = self
+            .discriminator
+            .take()
+            .map(|d| peer.adopt(d, iteration, &self.device))
+            .transpose()?;
         self.peer = Some(peer);
         Ok(())
     }
@@ -650,39 +645,7 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
         }
 
         let mut loss_w_value = 0.0;
-        if let Some(pairs) = &self.pairs {
-            // Consecutive frames in the same random styles: the output of
-            // the second should be the first's, moved as the engine says.
-            let all = (config.batch / 2).max(1);
-            let pair_part = part(self.peer.as_ref(), all);
-            let (previous, current, warps) = pairs.crops::<B>(
-                &mut self.state.rng,
-                all,
-                config.size,
-                config.depth_tolerance,
-                &device,
-            );
-            let (previous, current) = (rows(previous, &pair_part), rows(current, &pair_part));
-            let warps: Vec<_> = warps
-                .into_iter()
-                .skip(pair_part.start)
-                .take(pair_part.len())
-                .collect();
-            let count = pair_part.len();
-            let styles: Vec<usize> = (0..all)
-                .map(|_| self.state.rng.below(trained) + config.frozen_styles)
-                .collect::<Vec<_>>()[pair_part]
-                .to_vec();
-            let code = self.one_hot::<B>(&styles, &device);
-            let both = self.net.forward(
-                Tensor::cat(vec![previous, current], 0),
-                Tensor::cat(vec![code.clone(), code], 0),
-            );
-            let loss_w = temporal_loss(
-                both.clone().narrow(0, count, count),
-                both.narrow(0, 0, count),
-                &warps,
-            );
+        if let Some(loss_w) = self.temporal_term(trained, &device) {
             loss_w_value = scalar(loss_w.clone());
             total = total + loss_w.mul_scalar(config.temporal_weight);
             clock.mark("temporal");
@@ -732,6 +695,51 @@ impl<B: StyleTrainBackend> StyleTrainer<B> {
         values
             .try_into()
             .map_err(|_| TrainError::Parallel("the peers sent a different number of losses".into()))
+    }
+
+    /// The temporal loss on this peer's part of `batch / 2` frame pairs
+    /// (none without pairs): consecutive frames in the same random styles,
+    /// where the output of the second should be the first's, moved as the
+    /// engine says.
+    fn temporal_term(&mut self, trained: usize, device: &B::Device) -> Option<Tensor<B, 1>> {
+        let pairs = self.pairs.as_ref()?;
+        let config = &self.config;
+        let all = (config.batch / 2).max(1);
+        let mine = part(self.peer.as_ref(), all);
+        let (previous, current, warps) = pairs.crops::<B>(
+            &mut self.state.rng,
+            all,
+            config.size,
+            config.depth_tolerance,
+            device,
+        );
+        let styles: Vec<usize> = (0..all)
+            .map(|_| self.state.rng.below(trained) + config.frozen_styles)
+            .collect();
+        let count = mine.len();
+        let code = self.one_hot::<B>(&styles[mine.clone()], device);
+        let both = self.net.forward(
+            Tensor::cat(vec![rows(previous, &mine), rows(current, &mine)], 0),
+            Tensor::cat(vec![code.clone(), code], 0),
+        );
+        let loss = temporal_loss(
+            both.clone().narrow(0, count, count),
+            both.narrow(0, 0, count),
+            &warps[mine.clone()],
+        );
+        let Some(peer) = &self.peer else {
+            return Some(loss);
+        };
+        // The loss is per pixel its pairs see: weighted by this peer's share
+        // of them, the peers' mean is the whole batch's loss.
+        let seen = |warps: &[Warp]| {
+            warps
+                .iter()
+                .map(|w| w.visible.iter().filter(|&&v| v).count())
+                .sum::<usize>()
+                .max(1) as f32
+        };
+        Some(loss.mul_scalar(seen(&warps[mine]) / seen(&warps) * peer.count() as f32))
     }
 
     /// The style network without autodiff, for samples and export.

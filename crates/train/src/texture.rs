@@ -191,13 +191,9 @@ impl<B: AutodiffBackend> TextureTrainer<B> {
     pub fn join(&mut self, peer: Peer) -> Result<(), TrainError> {
         peer.share(self.config.batch, "a batch")?;
         peer.start()?;
-        if self.state.iteration == 0 {
-            self.generator = peer.take_writers(self.generator.clone())?;
-            self.discriminator = peer.take_writers(self.discriminator.clone())?;
-        }
         let iteration = self.state.iteration;
-        peer.check_same(&self.generator.valid(), iteration, &self.device)?;
-        peer.check_same(&self.discriminator.valid(), iteration, &self.device)?;
+        self.generator = peer.adopt(self.generator.clone(), iteration, &self.device)?;
+        self.discriminator = peer.adopt(self.discriminator.clone(), iteration, &self.device)?;
         self.peer = Some(peer);
         Ok(())
     }

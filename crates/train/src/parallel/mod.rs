@@ -176,10 +176,28 @@ impl Peer {
         reduced
     }
 
+    /// `module` as every peer trains it from `iteration`: fresh (iteration
+    /// 0) it takes the writer's weights; resumed it must already match
+    /// them ([`Self::check_same`]).
+    pub fn adopt<B: AutodiffBackend, M: AutodiffModule<B>>(
+        &self,
+        module: M,
+        iteration: u64,
+        device: &B::Device,
+    ) -> Result<M, TrainError> {
+        let module = if iteration == 0 {
+            self.take_writers(module)?
+        } else {
+            module
+        };
+        self.check_same(&module.valid(), iteration, device)?;
+        Ok(module)
+    }
+
     /// `module` with the writer's weights on every peer (a sum to which
     /// the others add zeros, exact): fresh networks then start alike even
     /// where seeded initialisation is not (threads sharing one generator).
-    pub fn take_writers<B: AutodiffBackend, M: AutodiffModule<B>>(
+    fn take_writers<B: AutodiffBackend, M: AutodiffModule<B>>(
         &self,
         module: M,
     ) -> Result<M, TrainError> {
