@@ -9,7 +9,8 @@
 //! configuration. Then `train_texture`'s step (PSGAN generator and patch
 //! discriminator, default sizes) the same way. Last, the step's
 //! convolutions one by one (VGG16's and the style network's, at the first
-//! configuration's sizes), forward and backward, in both. And the steps
+//! configuration's sizes), forward and backward, by burn-flex's own kernels,
+//! by the crate's (`nn::conv2d`, what the networks run) and by PyTorch. And the steps
 //! per second of data-parallel training here: the first configuration at
 //! batch 4 by one peer and by two (threads, batch 2 each).
 //!
@@ -17,6 +18,8 @@
 //! pip install torch     # the comparison only
 //! cargo bench --features train --bench training
 //! cargo bench --features train --bench training -- parallel   # that part only
+//! cargo bench --features train --bench training -- convs      # that part only
+//! cargo bench --features train --bench training -- steps [WORD] # the step table (setups named WORD)
 //! ```
 
 #[path = "common/cpu.rs"]
@@ -30,7 +33,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use bevy_gan_style::nn::{MultiStyleConfig, PsganConfig};
+use bevy_gan_style::nn::{self, MultiStyleConfig, PsganConfig};
 use bevy_gan_style::prelude::CpuBackend;
 use bevy_gan_style::train::{
     AdversarialLoss, DataParallel, PatchDiscriminatorConfig, StyleTrainConfig, StyleTrainer,
@@ -248,21 +251,29 @@ const CONVS: [(usize, usize, usize, usize, usize); 8] = [
     (2, 8, 3, 9, 136),
 ];
 
+/// A convolution: burn's own (`burn::tensor::module::conv2d`) or the
+/// crate's (`nn::conv2d`, what the networks run).
+type Conv<B> = fn(Tensor<B, 4>, Tensor<B, 4>, Option<Tensor<B, 1>>, ConvOptions<2>) -> Tensor<B, 4>;
+
 /// Median forward and backward (both gradients of the output's sum) ms of
-/// one convolution on burn's CPU backend.
-fn burn_conv((n, cin, cout, k, side): (usize, usize, usize, usize, usize)) -> (f64, f64) {
+/// one convolution on burn's CPU backend, by `forward` and `tracked`.
+fn time_conv(
+    (n, cin, cout, k, side): (usize, usize, usize, usize, usize),
+    forward: Conv<CpuBackend>,
+    tracked: Conv<Train>,
+) -> (f64, f64) {
     let device = Default::default();
     let options = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
     let x = Tensor::<CpuBackend, 4>::random([n, cin, side, side], Distribution::Default, &device);
     let w = Tensor::<CpuBackend, 4>::random([cout, cin, k, k], Distribution::Default, &device);
     let forward = timing::median_ms::<CpuBackend>(&device, 5, || {
-        drop(conv2d(x.clone(), w.clone(), None, options.clone()));
+        drop(forward(x.clone(), w.clone(), None, options.clone()));
     });
     let x = Tensor::<Train, 4>::from_inner(x).require_grad();
     let w = Tensor::<Train, 4>::from_inner(w).require_grad();
     let both = timing::median_ms::<Train>(&device, 5, || {
         drop(
-            conv2d(x.clone(), w.clone(), None, options.clone())
+            tracked(x.clone(), w.clone(), None, options.clone())
                 .sum()
                 .backward(),
         );
@@ -297,22 +308,26 @@ fn torch_convs(threads: usize) -> Result<Vec<(f64, f64)>, String> {
     }
 }
 
-/// The convolution table: burn and PyTorch, forward and backward.
+/// The convolution table: burn's, the crate's and PyTorch's, forward and
+/// backward.
 fn compare_convs(threads: usize) {
     println!("\nThe step's convolutions alone (batch, in → out, kernel, padded input side), ms:");
-    println!("| convolution | burn fwd | PyTorch fwd | ratio | burn bwd | PyTorch bwd | ratio |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| convolution | burn-flex fwd | crate fwd | PyTorch fwd | crate / PyTorch | burn-flex bwd | crate bwd | PyTorch bwd | crate / PyTorch |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     let torch = torch_convs(threads);
     if let Err(why) = &torch {
         println!("PyTorch skipped: {why}");
     }
     for (index, shape) in CONVS.into_iter().enumerate() {
-        let (forward, backward) = burn_conv(shape);
+        let (flex_forward, flex_backward) = time_conv(shape, conv2d, conv2d);
+        let (forward, backward) = time_conv(shape, nn::conv2d, nn::conv2d);
         let (n, cin, cout, k, side) = shape;
         let (tf, tf_ratio, tb, tb_ratio) = match &torch {
             Ok(times) => {
                 let (f, b) = times[index];
-                let ratio = |burn: f64, torch: f64| format!("{:.1}×", burn / torch);
+                let ratio = |ours: f64, torch: f64| format!("{:.1}×", ours / torch);
                 (
                     format!("{f:.1}"),
                     ratio(forward, f),
@@ -323,7 +338,7 @@ fn compare_convs(threads: usize) {
             Err(_) => ("–".into(), "–".into(), "–".into(), "–".into()),
         };
         println!(
-            "| {n}×{cin}→{cout}, {k}×{k}, {side}² | {forward:.1} | {tf} | {tf_ratio} | {backward:.1} | {tb} | {tb_ratio} |"
+            "| {n}×{cin}→{cout}, {k}×{k}, {side}² | {flex_forward:.1} | {forward:.1} | {tf} | {tf_ratio} | {flex_backward:.1} | {backward:.1} | {tb} | {tb_ratio} |"
         );
     }
 }
@@ -394,10 +409,23 @@ fn main() {
         data_parallel(threads);
         return;
     }
+    if std::env::args().any(|a| a == "convs") {
+        compare_convs(threads);
+        return;
+    }
+    // `steps [WORD]`: the step table alone, of the setups whose name holds WORD.
+    let args: Vec<String> = std::env::args().collect();
+    let steps_only = args.iter().position(|a| a == "steps");
+    let word = steps_only
+        .and_then(|i| args.get(i + 1))
+        .map_or("", String::as_str);
     println!("| step | burn CPU ms | PyTorch ms | burn / PyTorch |");
     println!("|---|---|---|---|");
     let mut profiles = Vec::new();
     for (index, setup) in SETUPS.iter().enumerate() {
+        if !setup.name().contains(word) {
+            continue;
+        }
         let (burn, phases) = burn_step(setup);
         let torch = torch_step(setup, threads, index == 0);
         let (torch_ms, ratio) = match &torch {
@@ -414,6 +442,9 @@ fn main() {
             .map(|(phase, time)| format!("{phase} {:.0}", time.as_secs_f64() * 1e3))
             .collect();
         println!("  {name}: {}", parts.join(", "));
+    }
+    if steps_only.is_some() {
+        return;
     }
     compare_convs(threads);
     data_parallel(threads);

@@ -1,6 +1,8 @@
 //! The crate's GPU kernels for convolution stages against burn's ops: the
 //! same stages run on burn's wgpu backend (the kernels) on lavapipe (or whatever
-//! adapter exists), by `run_stages_plain` on the same device and on the CPU backend.
+//! adapter exists), by `run_stages_plain` on the same device and on the CPU
+//! backend; and the crate's CPU stages (`StageBackend` on the CPU backend)
+//! against the same reference.
 
 use bevy_gan_style::nn::{
     BlockActivation, ConvStage, Draw, Precision, Skip, StagePost, run_stages_plain,
@@ -114,7 +116,12 @@ fn check(gpu: &Gpu, specs: &[Spec], width: usize, height: usize, label: &str) {
     let x_cpu = Tensor::<CpuBackend, 1>::from_floats(input.as_slice(), &cpu_device).reshape(shape);
     let x_gpu = Tensor::<GpuBackend, 1>::from_floats(input.as_slice(), &gpu.burn).reshape(shape);
 
-    let reference = run_stages_plain(&cpu_stages, x_cpu);
+    let reference = run_stages_plain(&cpu_stages, x_cpu.clone());
+    // burn's CPU backend runs stages with the crate's CPU stages.
+    let cpu: Vec<f32> = CpuBackend::run_stages(&cpu_stages, x_cpu, Precision::F32)
+        .into_data()
+        .to_vec()
+        .expect("f32");
     let plain_gpu = run_stages_plain(&gpu_stages, x_gpu.clone());
     // burn's wgpu backend runs stages of batch 1 with the kernels.
     let fused = GpuBackend::run_stages(&gpu_stages, x_gpu, Precision::F32);
@@ -125,11 +132,16 @@ fn check(gpu: &Gpu, specs: &[Spec], width: usize, height: usize, label: &str) {
     let scale = reference.iter().fold(1.0f32, |m, v| m.max(v.abs()));
     let vs_cpu = max_abs_diff(&fused, &reference) / scale;
     let vs_gpu = max_abs_diff(&fused, &plain_gpu) / scale;
+    let cpu_stages = max_abs_diff(&cpu, &reference) / scale;
     println!(
         "{label}: kernels vs CPU {vs_cpu:.2e}, vs burn on the GPU {vs_gpu:.2e} (relative to max {scale:.2})"
     );
     assert!(vs_cpu < 1e-4, "{label}: kernels vs CPU backend {vs_cpu}");
     assert!(vs_gpu < 1e-4, "{label}: kernels vs burn's GPU ops {vs_gpu}");
+    assert!(
+        cpu_stages < 1e-4,
+        "{label}: CPU stages vs burn's CPU ops {cpu_stages}"
+    );
 }
 
 #[test]

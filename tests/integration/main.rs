@@ -13,6 +13,8 @@ mod bridge;
 mod budget;
 mod camera;
 #[cfg(feature = "train")]
+mod cpu_conv;
+#[cfg(feature = "train")]
 mod data_parallel;
 mod device;
 mod hot_reload;

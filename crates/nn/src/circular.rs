@@ -6,9 +6,9 @@
 use burn::module::Param;
 use burn::nn::Initializer;
 use burn::prelude::*;
-use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
+use super::cpu_conv::conv2d;
 use super::init::conv_weight;
 
 /// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by `pad`

@@ -12,6 +12,7 @@ use burn::tensor::activation;
 use burn::tensor::module::{avg_pool2d, interpolate, max_pool2d};
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
+use super::cpu_conv::conv2d_module;
 use super::weights::{
     WeightsError, is_pytorch_file, load_pytorch, load_safetensors, read_weights, to_f32_safetensors,
 };
@@ -57,7 +58,7 @@ impl<B: Backend> BasicConv<B> {
     }
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        activation::relu(self.bn.forward(self.conv.forward(x)))
+        activation::relu(self.bn.forward(conv2d_module(&self.conv, x)))
     }
 }
 

@@ -9,10 +9,11 @@ use burn::module::Param;
 use burn::nn::Initializer;
 use burn::prelude::*;
 use burn::tensor::activation;
-use burn::tensor::module::{conv_transpose2d, conv2d};
+use burn::tensor::module::conv_transpose2d;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use safetensors::SafeTensors;
 
+use super::cpu_conv::conv2d;
 use super::init::{conv_transpose_weight, conv_weight};
 use super::macs::{MacReport, conv_macs};
 use super::ops::{instance_norm, same_pad};

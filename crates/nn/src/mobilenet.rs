@@ -5,6 +5,7 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 
+use super::cpu_conv::conv2d_module;
 use super::ops::{pointwise_conv, same_pad};
 
 /// `(input channels, expanded channels, output channels, stride)` of the 17
@@ -122,7 +123,7 @@ impl<B: Backend> MobileNetV2<B> {
 
     /// Pooled features of `image` (`[N, 3, H, W]`, H and W at least 32).
     pub fn forward(&self, image: Tensor<B, 4>) -> Tensor<B, 2> {
-        let mut x = relu6(self.conv0.forward(same_pad(image, 3, 2)));
+        let mut x = relu6(conv2d_module(&self.conv0, same_pad(image, 3, 2)));
         for block in &self.blocks {
             x = block.forward(x);
         }

@@ -5,8 +5,9 @@
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation;
-use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
+
+use super::cpu_conv::conv2d;
 
 /// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by mirroring
 /// (the edge pixel itself is not repeated), like ONNX / PyTorch `reflect`.

@@ -9,6 +9,7 @@ use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module::max_pool2d;
 
+use super::cpu_conv::conv2d_module;
 use super::weights::{
     WeightsError, is_pytorch_file, load_pytorch, load_safetensors, read_weights, to_f32_safetensors,
 };
@@ -152,7 +153,7 @@ impl<B: Backend> Vgg16<B> {
                 x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
             }
             for conv in convs.by_ref().take(count) {
-                x = activation::relu(conv.forward(x));
+                x = activation::relu(conv2d_module(conv, x));
             }
             taps.push(x.clone());
         }

@@ -1,11 +1,11 @@
 //! The patch discriminator: a fully convolutional critic that scores every
 //! overlapping patch of an image as exemplar-like or generated.
 
+use bevy_gan_style_nn::{conv2d, conv2d_module};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 use burn::tensor::activation;
-use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
 use super::spectral::SpectralNorm;
@@ -115,7 +115,7 @@ impl<B: Backend> PatchDiscriminator<B> {
                 conv.bias.as_ref().map(|bias| bias.val()),
                 ConvOptions::new(conv.stride, [PADDING; 2], conv.dilation, conv.groups),
             ),
-            None => conv.forward(x),
+            None => conv2d_module(conv, x),
         }
     }
 }

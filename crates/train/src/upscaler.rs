@@ -10,12 +10,13 @@
 
 use std::path::{Path, PathBuf};
 
+use bevy_gan_style_nn::conv2d;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::module::{conv2d, interpolate};
+use burn::tensor::module::interpolate;
 use burn::tensor::ops::{ConvOptions, InterpolateMode, InterpolateOptions};
 use image::{Rgb, RgbImage};
 

@@ -2,8 +2,8 @@
 //! baselines a game has without one — bicubic interpolation, and bilinear
 //! upsampling followed by Bevy's contrast-adaptive sharpening.
 
+use bevy_gan_style_nn::conv2d;
 use burn::prelude::*;
-use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
 /// Peak signal-to-noise ratio (dB) of `image` against `reference`, both in
