@@ -13,7 +13,7 @@ mod bridge;
 mod budget;
 mod camera;
 #[cfg(feature = "train")]
-mod cpu_conv;
+mod cpu_ops;
 #[cfg(feature = "train")]
 mod data_parallel;
 mod device;

@@ -8,7 +8,7 @@ use burn::nn::Initializer;
 use burn::prelude::*;
 use burn::tensor::ops::ConvOptions;
 
-use super::cpu_conv::conv2d;
+use super::cpu::conv2d;
 use super::init::conv_weight;
 
 /// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by `pad`
@@ -28,6 +28,10 @@ pub fn circular_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
     if pad == 0 {
         return x;
     }
+    let x = match super::cpu::pad(x.clone(), pad, super::cpu::Wrap::Circular) {
+        Some(padded) => return padded,
+        None => x,
+    };
     let wrap = |x: Tensor<B, 4>, dim: usize| {
         let size = x.dims()[dim];
         assert!(pad <= size, "circular pad {pad} exceeds size {size}");

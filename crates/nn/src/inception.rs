@@ -12,7 +12,7 @@ use burn::tensor::activation;
 use burn::tensor::module::{avg_pool2d, interpolate, max_pool2d};
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 
-use super::cpu_conv::conv2d_module;
+use super::cpu::conv2d_module;
 use super::weights::{
     WeightsError, is_pytorch_file, load_pytorch, load_safetensors, read_weights, to_f32_safetensors,
 };

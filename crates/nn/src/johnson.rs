@@ -13,7 +13,7 @@ use burn::tensor::module::conv_transpose2d;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use safetensors::SafeTensors;
 
-use super::cpu_conv::conv2d;
+use super::cpu::conv2d;
 use super::init::{conv_transpose_weight, conv_weight};
 use super::macs::{MacReport, conv_macs};
 use super::ops::{instance_norm, same_pad};

@@ -5,8 +5,7 @@ mod arbitrary;
 mod circular;
 mod color;
 mod condition;
-mod cpu_conv;
-mod cpu_stage;
+mod cpu;
 mod inception;
 mod init;
 mod johnson;
@@ -38,7 +37,7 @@ pub use circular::{
 };
 pub use color::{ColorPreservation, chroma, luma, preserve_color};
 pub use condition::{LayerStyles, StyleCondition, two_style_map};
-pub use cpu_conv::{conv2d, conv2d_module};
+pub use cpu::{conv2d, conv2d_module, max_pool2x2};
 pub use inception::{INCEPTION_FEATURES, INCEPTION_SIZE, InceptionV3};
 pub use init::{conv_transpose_weight, conv_weight, drawn};
 pub use johnson::{JohnsonConfig, JohnsonLayer, JohnsonNet, LayerKind, import_ml5_weights};

@@ -5,7 +5,7 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 
-use super::cpu_conv::conv2d_module;
+use super::cpu::conv2d_module;
 use super::ops::{pointwise_conv, same_pad};
 
 /// `(input channels, expanded channels, output channels, stride)` of the 17

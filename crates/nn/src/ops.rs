@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::ops::{ConvOptions, PadMode};
 
-use super::cpu_conv::conv2d;
+use super::cpu::conv2d;
 
 /// Pads the two spatial dimensions of an `[N, C, H, W]` tensor by mirroring
 /// (the edge pixel itself is not repeated), like ONNX / PyTorch `reflect`.
@@ -27,6 +27,10 @@ pub fn reflect_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
     if pad == 0 {
         return x;
     }
+    let x = match super::cpu::pad(x.clone(), pad, super::cpu::Wrap::Reflect) {
+        Some(padded) => return padded,
+        None => x,
+    };
     // Concatenating mirrored strips copies the image once per dimension;
     // burn's generic `pad(Reflect)` goes through zeros + slice assignments,
     // which costs several full copies on the CPU backends.

@@ -6,7 +6,7 @@ use burn::prelude::*;
 use burn::tensor::ops::ConvOptions;
 
 use super::condition::{map_at, regional_instance_norm};
-use super::cpu_conv::conv2d;
+use super::cpu::conv2d;
 use super::macs::MacReport;
 use super::ops::{BlockActivation, instance_norm, reflect_pad, upsample_nearest2x};
 

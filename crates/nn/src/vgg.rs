@@ -7,9 +7,9 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 use burn::tensor::activation;
-use burn::tensor::module::max_pool2d;
 
-use super::cpu_conv::conv2d_module;
+use super::cpu::conv2d_module;
+use super::cpu::max_pool2x2;
 use super::weights::{
     WeightsError, is_pytorch_file, load_pytorch, load_safetensors, read_weights, to_f32_safetensors,
 };
@@ -150,7 +150,7 @@ impl<B: Backend> Vgg16<B> {
         let mut convs = self.features.iter();
         for (block, &count) in BLOCKS.iter().enumerate().take(deepest.block() + 1) {
             if block > 0 {
-                x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false);
+                x = max_pool2x2(x);
             }
             for conv in convs.by_ref().take(count) {
                 x = activation::relu(conv2d_module(conv, x));

@@ -10,8 +10,30 @@
 //! transposed weight, reading the output gradient through input dilation
 //! (a strided convolution's zeros between outputs) instead of a copy.
 
+use std::cell::Cell;
+
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
+
+thread_local! {
+    /// This thread's column matrix, kept between tiles and convolutions:
+    /// allocating and zeroing one (up to 8 MB) per task was about 5 % of a
+    /// training step. At most one per thread, the largest tile's.
+    static COLUMNS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+}
+
+/// Runs `f` on this thread's column matrix, at least `len` values long. It
+/// is taken out while `f` runs, so a task rayon runs inside `f` (while a
+/// GEMM waits on its threads) gets a buffer of its own.
+fn with_columns<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    let mut col = COLUMNS.take();
+    if col.len() < len {
+        col.resize(len, 0.0);
+    }
+    let result = f(&mut col[..len]);
+    COLUMNS.set(col);
+    result
+}
 
 /// What a window reads beyond the input's edges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +177,7 @@ impl Geometry {
     /// The geometry whose forward pass is this one's input gradient: the
     /// output gradient read through input dilation by the stride, the
     /// kernel flipped ([`flip_transpose`]), back to the input's size.
+    #[cfg(feature = "autodiff")]
     fn input_gradient(&self) -> Geometry {
         debug_assert_eq!(self.edge, Edge::Zero, "only zero padding is differentiated");
         let offset = |axis: usize| -self.offset[axis] - (self.kernel[axis] as isize - 1);
@@ -292,9 +315,8 @@ pub(crate) fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geome
     let parallelism = inner_parallelism(tasks);
     let columns = g.columns();
     let out = Shared(y.as_mut_ptr());
-    (0..tasks).into_par_iter().for_each_init(
-        || vec![0.0f32; taps * tile],
-        |col, task| {
+    (0..tasks).into_par_iter().for_each(|task| {
+        with_columns(taps * tile, |col| {
             let (n, first) = (task / tiles, (task % tiles) * tile);
             let len = tile.min(positions - first);
             im2col(&x[n * image..(n + 1) * image], g, &columns, first, len, col);
@@ -330,13 +352,14 @@ pub(crate) fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geome
                     parallelism,
                 );
             }
-        },
-    );
+        })
+    });
     y
 }
 
 /// The gradient of [`forward`]'s output with respect to `weight`,
 /// `[Cout, Cin, kh, kw]`, given the output's gradient `grad`.
+#[cfg(feature = "autodiff")]
 pub(crate) fn weight_gradient(x: &[f32], grad: &[f32], g: &Geometry) -> Vec<f32> {
     let (taps, positions, (tile, tiles)) = (g.taps(), g.positions(), g.tiling());
     let image = g.channels_in * g.input[0] * g.input[1];
@@ -350,49 +373,43 @@ pub(crate) fn weight_gradient(x: &[f32], grad: &[f32], g: &Geometry) -> Vec<f32>
     (0..tasks)
         .into_par_iter()
         .fold(
-            || (vec![0.0f32; cout * taps], vec![0.0f32; taps * tile]),
-            |(mut sum, mut col), task| {
+            || vec![0.0f32; cout * taps],
+            |mut sum, task| {
                 let (n, first) = (task / tiles, (task % tiles) * tile);
                 let len = tile.min(positions - first);
-                im2col(
-                    &x[n * image..(n + 1) * image],
-                    g,
-                    &columns,
-                    first,
-                    len,
-                    &mut col,
-                );
-                let rows = &grad[n * cout * positions + first..];
-                // SAFETY: `sum` is this fold's own; `col` holds `taps × len`
-                // values and `rows` reaches `cout` rows of `len` values.
-                unsafe {
-                    // sum^T [taps × cout] += col [taps × len] · grad^T [len × cout]
-                    gemm(
-                        taps,
-                        cout,
-                        len,
-                        sum.as_mut_ptr(),
-                        taps as isize,
-                        1,
-                        true,
-                        col.as_ptr(),
-                        1,
-                        len as isize,
-                        rows.as_ptr(),
-                        positions as isize,
-                        1,
-                        1.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        parallelism,
-                    );
-                }
-                (sum, col)
+                with_columns(taps * tile, |col| {
+                    im2col(&x[n * image..(n + 1) * image], g, &columns, first, len, col);
+                    let rows = &grad[n * cout * positions + first..];
+                    // SAFETY: `sum` is this fold's own; `col` holds `taps × len`
+                    // values and `rows` reaches `cout` rows of `len` values.
+                    unsafe {
+                        // sum^T [taps × cout] += col [taps × len] · grad^T [len × cout]
+                        gemm(
+                            taps,
+                            cout,
+                            len,
+                            sum.as_mut_ptr(),
+                            taps as isize,
+                            1,
+                            true,
+                            col.as_ptr(),
+                            1,
+                            len as isize,
+                            rows.as_ptr(),
+                            positions as isize,
+                            1,
+                            1.0,
+                            1.0,
+                            false,
+                            false,
+                            false,
+                            parallelism,
+                        );
+                    }
+                });
+                sum
             },
         )
-        .map(|(sum, _)| sum)
         .reduce(
             || vec![0.0f32; cout * taps],
             |mut a, b| {
@@ -404,12 +421,14 @@ pub(crate) fn weight_gradient(x: &[f32], grad: &[f32], g: &Geometry) -> Vec<f32>
 
 /// The gradient of [`forward`]'s output with respect to `x`, given the
 /// output's gradient `grad`.
+#[cfg(feature = "autodiff")]
 pub(crate) fn input_gradient(grad: &[f32], weight: &[f32], g: &Geometry) -> Vec<f32> {
     forward(grad, &flip_transpose(weight, g), None, &g.input_gradient())
 }
 
 /// `[Cout, Cin, kh, kw]` → `[Cin, Cout, kh, kw]`, each kernel rotated by
 /// half a turn.
+#[cfg(feature = "autodiff")]
 fn flip_transpose(weight: &[f32], g: &Geometry) -> Vec<f32> {
     let (cin, cout) = (g.channels_in, g.channels_out);
     let k = g.kernel[0] * g.kernel[1];
@@ -427,6 +446,7 @@ fn flip_transpose(weight: &[f32], g: &Geometry) -> Vec<f32> {
 }
 
 /// The gradient of the bias: `grad` summed over images and positions.
+#[cfg(feature = "autodiff")]
 pub(crate) fn bias_gradient(grad: &[f32], g: &Geometry) -> Vec<f32> {
     let positions = g.positions();
     let mut sum = vec![0.0f32; g.channels_out];

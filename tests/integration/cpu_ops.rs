@@ -1,18 +1,21 @@
-//! The CPU backend's convolutions (`nn::conv2d`: the crate's im2col + GEMM
-//! kernels) against burn's own `conv2d` on the same backend: outputs and,
-//! under autodiff, the gradients of the input, weight and bias, over
-//! strides, kernel sizes, asymmetric padding and tiled sizes; and a whole
-//! style network's CPU stages against burn's ops at batch 2.
+//! The CPU backend's own kernels against burn's ops on the same backend:
+//! convolutions (`nn::conv2d`: the crate's im2col + GEMM kernels) against
+//! burn's `conv2d`, outputs and, under autodiff, the gradients of the
+//! input, weight and bias, over strides, kernel sizes, asymmetric padding
+//! and tiled sizes; a whole style network's CPU stages at batch 2; and the
+//! Gram matrix, the 2×2 max pool, reflection and circular padding, values
+//! and their own backward steps.
 
 use bevy_gan_style::nn::{
-    Draw, MultiStyleConfig, Precision, SplitMix64, StageBackend, StagedNet, conv2d, conv2d_module,
-    run_stages_plain,
+    Draw, MultiStyleConfig, Precision, SplitMix64, StageBackend, StagedNet, circular_pad, conv2d,
+    conv2d_module, gram, max_pool2x2, reflect_pad, run_stages_plain,
 };
 use bevy_gan_style::prelude::CpuBackend;
 use burn::backend::Autodiff;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2dConfig;
 use burn::prelude::*;
+use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::PaddedConvOptions;
 
 use crate::util::max_abs_diff;
@@ -275,6 +278,151 @@ fn partial_and_chained_gradients_match_burn() {
     for (ours, burn) in run(true).into_iter().zip(run(false)) {
         let error = relative(ours, burn);
         assert!(error < 1e-5, "relative difference {error}");
+    }
+}
+
+/// `nn::gram` under autodiff (the CPU backend's own backward step) against
+/// burn differentiating `F · Fᵀ / (C·H·W)`: value and the features'
+/// gradient, with a loss that weighs `G` unevenly (its gradient is not
+/// symmetric) and the features used again after the Gram matrix.
+#[test]
+fn gram_gradient_matches_burn() {
+    let device = Default::default();
+    let shape = [2, 5, 6, 7];
+    let features = Tensor::<CpuBackend, 4>::from_data(
+        TensorData::new(values(shape.iter().product(), 21), shape),
+        &device,
+    );
+    let weights =
+        Tensor::<Train, 3>::from_data(TensorData::new(values(50, 22), [2, 5, 5]), &device);
+    let run = |ours: bool| {
+        let x = Tensor::<Train, 4>::from_inner(features.clone()).require_grad();
+        let g = if ours {
+            gram(x.clone())
+        } else {
+            let flat = x.clone().reshape([2, 5, 42]);
+            flat.clone().matmul(flat.swap_dims(1, 2)).div_scalar(210.0)
+        };
+        let loss = (g.clone() * weights.clone()).sum() + x.clone().powi_scalar(2).sum();
+        let grads = loss.backward();
+        [
+            vec(g.inner()),
+            vec(x.grad(&grads).expect("features' gradient")),
+        ]
+    };
+    for (ours, burn) in run(true).into_iter().zip(run(false)) {
+        let error = relative(ours, burn);
+        assert!(error < 1e-5, "relative difference {error}");
+    }
+}
+
+/// `nn::max_pool2x2` (the CPU backend's own loops) against burn's
+/// `max_pool2d`: value and, under autodiff, the input's gradient, on odd
+/// and even sizes.
+#[test]
+fn max_pool_matches_burn() {
+    let device = Default::default();
+    for (i, shape) in [[2, 3, 8, 6], [1, 2, 7, 9]].into_iter().enumerate() {
+        let x = Tensor::<CpuBackend, 4>::from_data(
+            TensorData::new(values(shape.iter().product(), 30 + i as u64), shape),
+            &device,
+        );
+        let error = relative(
+            vec(max_pool2x2(x.clone())),
+            vec(max_pool2d(x.clone(), [2, 2], [2, 2], [0, 0], [1, 1], false)),
+        );
+        assert!(
+            error < 1e-6,
+            "{shape:?}: value, relative difference {error}"
+        );
+        let gradient = |ours: bool| {
+            let x = Tensor::<Train, 4>::from_inner(x.clone()).require_grad();
+            let y = match ours {
+                true => max_pool2x2(x.clone()),
+                false => max_pool2d(x.clone(), [2, 2], [2, 2], [0, 0], [1, 1], false),
+            };
+            let dims = y.dims();
+            let r = Tensor::<Train, 4>::from_data(
+                TensorData::new(values(dims.iter().product(), 98), dims),
+                &device,
+            );
+            vec(x.grad(&(y * r).sum().backward()).expect("input gradient"))
+        };
+        let error = relative(gradient(true), gradient(false));
+        assert!(
+            error < 1e-6,
+            "{shape:?}: gradient, relative difference {error}"
+        );
+    }
+}
+
+/// burn's reflection (`circular` false) or circular padding written out:
+/// narrows, flips and a concatenation.
+fn generic_pad<B: Backend>(x: Tensor<B, 4>, pad: usize, circular: bool) -> Tensor<B, 4> {
+    let wrap = |x: Tensor<B, 4>, dim: usize| {
+        let size = x.dims()[dim];
+        let flip = |t: Tensor<B, 4>| t.flip([dim as isize]);
+        let (before, after) = match circular {
+            true => (
+                x.clone().narrow(dim, size - pad, pad),
+                x.clone().narrow(dim, 0, pad),
+            ),
+            false => (
+                flip(x.clone().narrow(dim, 1, pad)),
+                flip(x.clone().narrow(dim, size - pad - 1, pad)),
+            ),
+        };
+        Tensor::cat(vec![before, x, after], dim)
+    };
+    wrap(wrap(x, 2), 3)
+}
+
+/// `nn::reflect_pad` and `nn::circular_pad` (the CPU backend's own pass
+/// and backward step) against the same padding in burn's ops: value and,
+/// under autodiff, the image's gradient, with the image also used
+/// unpadded.
+#[test]
+fn padding_matches_burn() {
+    let device = Default::default();
+    let cases = [([2, 3, 6, 5], 1), ([1, 2, 9, 10], 4), ([1, 2, 5, 6], 5)];
+    for (i, (shape, pad)) in cases.into_iter().enumerate() {
+        let x = Tensor::<CpuBackend, 4>::from_data(
+            TensorData::new(values(shape.iter().product(), 40 + i as u64), shape),
+            &device,
+        );
+        // Reflection needs the padding smaller than the image.
+        for circular in [false, true].into_iter().filter(|&c| c || pad < 5) {
+            let ours = |x| match circular {
+                true => circular_pad(x, pad),
+                false => reflect_pad(x, pad),
+            };
+            let case = format!("{shape:?} pad {pad} circular {circular}");
+            let error = relative(
+                vec(ours(x.clone())),
+                vec(generic_pad(x.clone(), pad, circular)),
+            );
+            assert!(error == 0.0, "{case}: value, difference {error}");
+            let gradient = |reference: bool| {
+                let x = Tensor::<Train, 4>::from_inner(x.clone()).require_grad();
+                let y = match (reference, circular) {
+                    (true, _) => generic_pad(x.clone(), pad, circular),
+                    (false, true) => circular_pad(x.clone(), pad),
+                    (false, false) => reflect_pad(x.clone(), pad),
+                };
+                let dims = y.dims();
+                let r = Tensor::<Train, 4>::from_data(
+                    TensorData::new(values(dims.iter().product(), 97), dims),
+                    &device,
+                );
+                let loss = (y * r).sum() + x.clone().powi_scalar(2).sum();
+                vec(x.grad(&loss.backward()).expect("image gradient"))
+            };
+            let error = relative(gradient(false), gradient(true));
+            assert!(
+                error < 1e-6,
+                "{case}: gradient, relative difference {error}"
+            );
+        }
     }
 }
 

@@ -9,19 +9,18 @@
 //! layers of the style networks (BENCHMARKS.md). The backend is chosen at
 //! run time by type, so networks stay generic over `Backend`.
 
-mod gemm_conv;
-
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 
 use burn::backend::Flex;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::ops::PaddedConvOptions;
-use burn::tensor::{DType, TensorData, TensorPrimitive};
+use burn::tensor::{DType, TensorPrimitive};
 use burn_flex::FlexTensor;
 
-pub(crate) use gemm_conv::{Edge, Geometry, forward};
+use super::gemm_conv::{self, Edge, Geometry};
+use super::{flex, same, values};
 
 /// burn's `conv2d` (same arguments, same result within float rounding),
 /// on the crate's faster kernels where the backend is burn's CPU backend
@@ -63,7 +62,7 @@ pub fn conv2d<B: Backend>(
         return same(Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(y)));
     }
     #[cfg(feature = "autodiff")]
-    if TypeId::of::<B>() == TypeId::of::<tracked::Train>() {
+    if TypeId::of::<B>() == TypeId::of::<super::Train>() {
         return same(tracked::conv2d(same((x, weight, bias)), geometry));
     }
     burn::tensor::module::conv2d(x, weight, bias, options)
@@ -141,25 +140,6 @@ fn geometry<B: Backend>(
     })
 }
 
-/// Moves `value` into `T`, the type the caller has checked it has.
-fn same<T: 'static>(value: impl Any) -> T {
-    match (Box::new(value) as Box<dyn Any>).downcast::<T>() {
-        Ok(value) => *value,
-        Err(_) => unreachable!("the caller compared the types"),
-    }
-}
-
-/// A CPU tensor with its f32 values in order (a copy only if it is a
-/// view).
-pub(crate) fn values(tensor: &FlexTensor) -> FlexTensor {
-    tensor.to_contiguous()
-}
-
-/// A CPU tensor of `shape` holding `values`.
-pub(crate) fn flex(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
-}
-
 fn flex_conv(
     x: FlexTensor,
     weight: FlexTensor,
@@ -180,18 +160,14 @@ fn flex_conv(
 /// its own backward step with both gradients on the same kernels.
 #[cfg(feature = "autodiff")]
 mod tracked {
-    use burn::backend::Autodiff;
     use burn::backend::autodiff::checkpoint::base::Checkpointer;
     use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
     use burn::backend::autodiff::grads::Gradients;
     use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-    use burn::tensor::Shape;
+    use burn::tensor::{Shape, TensorData};
 
     use super::*;
-
-    /// The autodiff backend the kernels' backward step is for (burn's
-    /// default: no checkpointing).
-    pub(super) type Train = Autodiff<Flex, NoCheckpointing>;
+    use crate::cpu::Train;
 
     #[derive(Debug)]
     struct GemmConv;
