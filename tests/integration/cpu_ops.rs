@@ -3,12 +3,13 @@
 //! burn's `conv2d`, outputs and, under autodiff, the gradients of the
 //! input, weight and bias, over strides, kernel sizes, asymmetric padding
 //! and tiled sizes; a whole style network's CPU stages at batch 2; and the
-//! Gram matrix, the 2×2 max pool, reflection and circular padding, values
-//! and their own backward steps.
+//! Gram matrix, the 2×2 max pool, reflection and circular padding and
+//! circular upsampling, values and their own backward steps.
 
 use bevy_gan_style::nn::{
-    Draw, MultiStyleConfig, Precision, SplitMix64, StageBackend, StagedNet, circular_pad, conv2d,
-    conv2d_module, gram, max_pool2x2, reflect_pad, run_stages_plain,
+    Draw, MultiStyleConfig, Precision, SplitMix64, StageBackend, StagedNet, circular_pad,
+    circular_upsample_bilinear2x, conv2d, conv2d_module, gram, max_pool2x2, reflect_pad,
+    run_stages_plain,
 };
 use bevy_gan_style::prelude::CpuBackend;
 use burn::backend::Autodiff;
@@ -423,6 +424,65 @@ fn padding_matches_burn() {
                 "{case}: gradient, relative difference {error}"
             );
         }
+    }
+}
+
+/// burn's circular bilinear ×2 upsampling written out: rolls, a stack and
+/// a reshape per axis.
+fn generic_upsample<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let along = |x: Tensor<B, 4>, dim: usize| {
+        let mut dims = x.dims();
+        let previous = x.clone().roll_dim(-1, dim);
+        let next = x.clone().roll_dim(1, dim);
+        let even = x.clone().mul_scalar(0.75) + previous.mul_scalar(0.25);
+        let odd = x.mul_scalar(0.75) + next.mul_scalar(0.25);
+        dims[dim] *= 2;
+        Tensor::stack::<5>(vec![even, odd], dim + 1).reshape(dims)
+    };
+    along(along(x, 2), 3)
+}
+
+/// `nn::circular_upsample_bilinear2x` (the CPU backend's own passes and
+/// backward step) against the same upsampling in burn's ops, on sizes
+/// down to one pixel.
+#[test]
+fn circular_upsampling_matches_burn() {
+    let device = Default::default();
+    for (i, shape) in [[2, 3, 5, 4], [1, 2, 1, 3], [1, 1, 2, 2]]
+        .into_iter()
+        .enumerate()
+    {
+        let x = Tensor::<CpuBackend, 4>::from_data(
+            TensorData::new(values(shape.iter().product(), 50 + i as u64), shape),
+            &device,
+        );
+        let error = relative(
+            vec(circular_upsample_bilinear2x(x.clone())),
+            vec(generic_upsample(x.clone())),
+        );
+        assert!(
+            error < 1e-6,
+            "{shape:?}: value, relative difference {error}"
+        );
+        let gradient = |ours: bool| {
+            let x = Tensor::<Train, 4>::from_inner(x.clone()).require_grad();
+            let y = match ours {
+                true => circular_upsample_bilinear2x(x.clone()),
+                false => generic_upsample(x.clone()),
+            };
+            let dims = y.dims();
+            let r = Tensor::<Train, 4>::from_data(
+                TensorData::new(values(dims.iter().product(), 96), dims),
+                &device,
+            );
+            let loss = (y * r).sum() + x.clone().powi_scalar(2).sum();
+            vec(x.grad(&loss.backward()).expect("input gradient"))
+        };
+        let error = relative(gradient(true), gradient(false));
+        assert!(
+            error < 1e-6,
+            "{shape:?}: gradient, relative difference {error}"
+        );
     }
 }
 

@@ -4,11 +4,10 @@
 //!
 //! A style network's reflection padding and nearest ×2 upsampling are read
 //! through the addressing ([`Edge::Reflect`]) instead of being copied out
-//! first. Both gradients are the same two steps: the weight gradient multiplies
-//! the output gradient by the input's column matrix, and the input gradient
-//! is a forward convolution of the output gradient with the flipped,
-//! transposed weight, reading the output gradient through input dilation
-//! (a strided convolution's zeros between outputs) instead of a copy.
+//! first. The weight gradient multiplies the output gradient by the
+//! input's column matrix; the input gradient is, at stride 1, a forward
+//! convolution of the output gradient with the flipped, transposed weight,
+//! and strided, the column matrix's gradient added back onto the input.
 
 use std::cell::Cell;
 
@@ -420,10 +419,96 @@ pub(crate) fn weight_gradient(x: &[f32], grad: &[f32], g: &Geometry) -> Vec<f32>
 }
 
 /// The gradient of [`forward`]'s output with respect to `x`, given the
-/// output's gradient `grad`.
+/// output's gradient `grad`. At stride 1, a forward convolution of `grad`
+/// with the flipped, transposed weight. Strided, per image and a tile at a
+/// time, the column matrix's gradient (`grad` times the weight) added back
+/// onto the pixels it was read from ([`col2im`]): the forward pass would
+/// read `grad` dilated, three quarters of its multiply-adds on zeros at
+/// stride 2.
 #[cfg(feature = "autodiff")]
 pub(crate) fn input_gradient(grad: &[f32], weight: &[f32], g: &Geometry) -> Vec<f32> {
-    forward(grad, &flip_transpose(weight, g), None, &g.input_gradient())
+    if g.stride == [1, 1] {
+        return forward(grad, &flip_transpose(weight, g), None, &g.input_gradient());
+    }
+    let (taps, positions, (tile, tiles)) = (g.taps(), g.positions(), g.tiling());
+    let image = g.channels_in * g.input[0] * g.input[1];
+    let cout = g.channels_out;
+    let mut dx = vec![0.0f32; g.batch * image];
+    if positions == 0 || taps == 0 || image == 0 {
+        return dx;
+    }
+    let parallelism = inner_parallelism(g.batch);
+    let columns = g.columns();
+    dx.par_chunks_mut(image).enumerate().for_each(|(n, dx)| {
+        with_columns(taps * tile, |col| {
+            for first in (0..tiles).map(|t| t * tile) {
+                let len = tile.min(positions - first);
+                let rows = &grad[n * cout * positions + first..];
+                // SAFETY: `col` holds `taps × len` values; `rows` reaches
+                // `cout` rows of `len` values and `weight` `cout × taps`.
+                unsafe {
+                    // col^T [len × taps] = grad^T [len × cout] · weight [cout × taps]
+                    gemm(
+                        len,
+                        taps,
+                        cout,
+                        col.as_mut_ptr(),
+                        len as isize,
+                        1,
+                        false,
+                        rows.as_ptr(),
+                        positions as isize,
+                        1,
+                        weight.as_ptr(),
+                        1,
+                        taps as isize,
+                        1.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        parallelism,
+                    );
+                }
+                col2im(col, g, &columns, first, len, dx);
+            }
+        })
+    });
+    dx
+}
+
+/// Adds the column matrix `col` (`taps × len`, laid out as [`im2col`]
+/// fills it) onto the image pixels its values were read from: the adjoint
+/// of [`im2col`], for zero padding.
+#[cfg(feature = "autodiff")]
+fn col2im(col: &[f32], g: &Geometry, columns: &[u32], first: usize, len: usize, image: &mut [f32]) {
+    let [kh, kw] = g.kernel;
+    let [h, w] = g.input;
+    let width = g.output[1];
+    for ci in 0..g.channels_in {
+        let plane = &mut image[ci * h * w..(ci + 1) * h * w];
+        for ky in 0..kh {
+            for kx in 0..kw {
+                let row = ((ci * kh + ky) * kw + kx) * len;
+                let row = &col[row..row + len];
+                let sources = &columns[kx * width..(kx + 1) * width];
+                let mut j = 0;
+                while j < len {
+                    let (oy, ox) = ((first + j) / width, (first + j) % width);
+                    let run = (width - ox).min(len - j);
+                    if let Some(iy) = g.source(0, oy, ky) {
+                        let line = &mut plane[iy * w..(iy + 1) * w];
+                        for (&value, &x) in row[j..j + run].iter().zip(&sources[ox..ox + run]) {
+                            if x != u32::MAX {
+                                line[x as usize] += value;
+                            }
+                        }
+                    }
+                    j += run;
+                }
+            }
+        }
+    }
 }
 
 /// `[Cout, Cin, kh, kw]` → `[Cin, Cout, kh, kw]`, each kernel rotated by

@@ -1,11 +1,11 @@
 //! The crate's own kernels for burn's CPU backend (`Flex`, f32), where
 //! burn-flex 0.21's are far slower than PyTorch's or onnxruntime's on the
 //! style networks' shapes (BENCHMARKS.md): convolutions forward and, under
-//! `Autodiff`, backward; the style networks' fused stages; and, for
-//! training, the Gram matrix, the 2×2 max pool and reflection and circular
-//! padding with
+//! `Autodiff`, backward; the style networks' fused stages; the 2×2 max
+//! pool, reflection and circular padding and circular upsampling, with
 //! backward steps whose gradients come out contiguous (burn-flex adds
-//! strided gradients element by element on one thread).
+//! strided gradients element by element on one thread); and, for training,
+//! the Gram matrix.
 //!
 //! Each public op takes any `Backend` and picks these kernels at run time
 //! by type, so networks stay generic; every other backend runs burn's ops.
@@ -17,6 +17,7 @@ mod gram;
 mod pad;
 mod pool;
 mod stage;
+mod upsample;
 
 use std::any::Any;
 
@@ -29,6 +30,7 @@ pub(crate) use gram::gram;
 pub(crate) use pad::{Wrap, pad};
 pub use pool::max_pool2x2;
 pub(crate) use stage::run_stages;
+pub(crate) use upsample::circular_upsample;
 
 /// The autodiff backend the kernels' backward steps are for (burn's
 /// default: no checkpointing).
