@@ -133,7 +133,6 @@ fn geometry<B: Backend>(
         kernel: [kh, kw],
         stride: conv.stride,
         offset: [-(start[0] as isize), -(start[1] as isize)],
-        dilation: [1, 1],
         output: [side(0, h, kh)?, side(1, w, kw)?],
         edge: Edge::Zero,
         upsample: 1,

@@ -37,7 +37,7 @@ fn with_columns<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
 /// What a window reads beyond the input's edges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Edge {
-    /// Zeros; the input read through [`Geometry::dilation`].
+    /// Zeros.
     Zero,
     /// The input upsampled ×[`Geometry::upsample`] (nearest), mirrored at
     /// its edges (the edge pixel not repeated), as `nn::reflect_pad` pads.
@@ -54,12 +54,8 @@ pub(crate) struct Geometry {
     pub channels_out: usize,
     pub kernel: [usize; 2],
     pub stride: [usize; 2],
-    /// Where the first window's first tap reads, in dilated input pixels
-    /// (minus the padding); outside the input reads zero.
+    /// Where the first window's first tap reads (minus the padding).
     pub offset: [isize; 2],
-    /// Input dilation: the input is read as if `d - 1` zeros sat between
-    /// neighbouring pixels.
-    pub dilation: [usize; 2],
     /// Output height and width.
     pub output: [usize; 2],
     pub edge: Edge,
@@ -90,7 +86,6 @@ impl Geometry {
             kernel: [kernel, kernel],
             stride: [stride, stride],
             offset: [-(pad as isize), -(pad as isize)],
-            dilation: [1, 1],
             output: [vh.div_ceil(stride), vw.div_ceil(stride)],
             edge: Edge::Reflect,
             upsample,
@@ -138,11 +133,7 @@ impl Geometry {
     fn source(&self, axis: usize, o: usize, k: usize) -> Option<usize> {
         let at = (o * self.stride[axis] + k) as isize + self.offset[axis];
         match self.edge {
-            Edge::Zero => {
-                let d = self.dilation[axis];
-                let at = usize::try_from(at).ok()?;
-                (at % d == 0 && at / d < self.input[axis]).then_some(at / d)
-            }
+            Edge::Zero => usize::try_from(at).ok().filter(|&at| at < self.input[axis]),
             Edge::Reflect => {
                 let size = (self.input[axis] * self.upsample) as isize;
                 let at = match at {
@@ -157,7 +148,7 @@ impl Geometry {
 
     /// Whether a row of windows reads a run of neighbouring input pixels.
     fn contiguous(&self) -> bool {
-        self.stride[1] == 1 && self.dilation[1] == 1 && self.upsample == 1
+        self.stride[1] == 1 && self.upsample == 1
     }
 
     /// For each kernel column and output column (`[kw][ow]`), the input
@@ -173,12 +164,13 @@ impl Geometry {
             .collect()
     }
 
-    /// The geometry whose forward pass is this one's input gradient: the
-    /// output gradient read through input dilation by the stride, the
-    /// kernel flipped ([`flip_transpose`]), back to the input's size.
+    /// At stride 1, the geometry whose forward pass is this one's input
+    /// gradient: over the output gradient, the kernel flipped
+    /// ([`flip_transpose`]), back to the input's size.
     #[cfg(feature = "autodiff")]
     fn input_gradient(&self) -> Geometry {
         debug_assert_eq!(self.edge, Edge::Zero, "only zero padding is differentiated");
+        debug_assert_eq!(self.stride, [1, 1], "strided gradients go through col2im");
         let offset = |axis: usize| -self.offset[axis] - (self.kernel[axis] as isize - 1);
         Geometry {
             batch: self.batch,
@@ -188,7 +180,6 @@ impl Geometry {
             kernel: self.kernel,
             stride: [1, 1],
             offset: [offset(0), offset(1)],
-            dilation: self.stride,
             output: self.input,
             edge: Edge::Zero,
             upsample: 1,
@@ -284,6 +275,65 @@ fn copy_shifted(out: &mut [f32], line: &[f32], start: isize) {
     }
 }
 
+/// A matrix in memory: its first value, and how many values apart its
+/// columns and its rows are.
+#[derive(Clone, Copy)]
+struct Strided<P> {
+    at: P,
+    columns: isize,
+    rows: isize,
+}
+
+impl<P> Strided<P> {
+    fn new(at: P, columns: usize, rows: usize) -> Self {
+        Strided {
+            at,
+            columns: columns as isize,
+            rows: rows as isize,
+        }
+    }
+}
+
+/// `dst [m × n] = lhs [m × k] · rhs [k × n]`, added to `dst`'s values
+/// where `accumulate`, on the `gemm` crate's kernels.
+///
+/// # Safety
+/// Every value each matrix's strides address lies inside its allocation,
+/// and no one else reads or writes `dst`'s meanwhile.
+unsafe fn product(
+    [m, n, k]: [usize; 3],
+    dst: Strided<*mut f32>,
+    accumulate: bool,
+    lhs: Strided<*const f32>,
+    rhs: Strided<*const f32>,
+    parallelism: Parallelism,
+) {
+    // SAFETY: the caller's.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            dst.at,
+            dst.columns,
+            dst.rows,
+            accumulate,
+            lhs.at,
+            lhs.columns,
+            lhs.rows,
+            rhs.at,
+            rhs.columns,
+            rhs.rows,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
 /// GEMM threads inside a task only when there are too few tasks to keep
 /// every thread busy.
 fn inner_parallelism(tasks: usize) -> Parallelism {
@@ -329,25 +379,12 @@ pub(crate) fn forward(x: &[f32], weight: &[f32], bias: Option<&[f32]>, g: &Geome
                     }
                 }
                 // y^T [len × cout] = col^T [len × taps] · weight^T [taps × cout]
-                gemm(
-                    len,
-                    cout,
-                    taps,
-                    dst,
-                    positions as isize,
-                    1,
+                product(
+                    [len, cout, taps],
+                    Strided::new(dst, positions, 1),
                     bias.is_some(),
-                    col.as_ptr(),
-                    len as isize,
-                    1,
-                    weight.as_ptr(),
-                    taps as isize,
-                    1,
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
+                    Strided::new(col.as_ptr(), len, 1),
+                    Strided::new(weight.as_ptr(), taps, 1),
                     parallelism,
                 );
             }
@@ -383,25 +420,12 @@ pub(crate) fn weight_gradient(x: &[f32], grad: &[f32], g: &Geometry) -> Vec<f32>
                     // values and `rows` reaches `cout` rows of `len` values.
                     unsafe {
                         // sum^T [taps × cout] += col [taps × len] · grad^T [len × cout]
-                        gemm(
-                            taps,
-                            cout,
-                            len,
-                            sum.as_mut_ptr(),
-                            taps as isize,
-                            1,
+                        product(
+                            [taps, cout, len],
+                            Strided::new(sum.as_mut_ptr(), taps, 1),
                             true,
-                            col.as_ptr(),
-                            1,
-                            len as isize,
-                            rows.as_ptr(),
-                            positions as isize,
-                            1,
-                            1.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
+                            Strided::new(col.as_ptr(), 1, len),
+                            Strided::new(rows.as_ptr(), positions, 1),
                             parallelism,
                         );
                     }
@@ -448,25 +472,12 @@ pub(crate) fn input_gradient(grad: &[f32], weight: &[f32], g: &Geometry) -> Vec<
                 // `cout` rows of `len` values and `weight` `cout × taps`.
                 unsafe {
                     // col^T [len × taps] = grad^T [len × cout] · weight [cout × taps]
-                    gemm(
-                        len,
-                        taps,
-                        cout,
-                        col.as_mut_ptr(),
-                        len as isize,
-                        1,
+                    product(
+                        [len, taps, cout],
+                        Strided::new(col.as_mut_ptr(), len, 1),
                         false,
-                        rows.as_ptr(),
-                        positions as isize,
-                        1,
-                        weight.as_ptr(),
-                        1,
-                        taps as isize,
-                        1.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
+                        Strided::new(rows.as_ptr(), positions, 1),
+                        Strided::new(weight.as_ptr(), 1, taps),
                         parallelism,
                     );
                 }
