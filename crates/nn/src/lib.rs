@@ -6,6 +6,7 @@ mod circular;
 mod color;
 mod condition;
 mod cpu;
+mod cpu_stage;
 mod inception;
 mod init;
 mod johnson;

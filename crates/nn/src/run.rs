@@ -12,7 +12,7 @@ use burn::prelude::*;
 use burn_cubecl::CubeBackend;
 
 use super::condition::{LayerStyles, StyleCondition};
-use super::cpu;
+use super::cpu_stage;
 use super::kernels;
 use super::macs::MacReport;
 use super::stage::{ConvStage, Precision, run_stages_plain, stage_macs};
@@ -56,7 +56,7 @@ pub trait StageBackend: Backend {
 
 impl StageBackend for Flex {
     fn run_stages(stages: &[ConvStage<Self>], x: Tensor<Self, 4>, _: Precision) -> Tensor<Self, 4> {
-        cpu::run_stages(stages, x)
+        cpu_stage::run_stages(stages, x)
     }
 }
 

@@ -20,7 +20,7 @@ use burn::tensor::{DType, TensorPrimitive};
 use burn_flex::FlexTensor;
 
 use super::gemm_conv::{self, Edge, Geometry};
-use super::{flex, same, values};
+use super::tensors::{flex, same, values};
 
 /// burn's `conv2d` (same arguments, same result within float rounding),
 /// on the crate's faster kernels where the backend is burn's CPU backend
@@ -62,7 +62,7 @@ pub fn conv2d<B: Backend>(
         return same(Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(y)));
     }
     #[cfg(feature = "autodiff")]
-    if TypeId::of::<B>() == TypeId::of::<super::Train>() {
+    if TypeId::of::<B>() == TypeId::of::<super::tensors::Train>() {
         return same(tracked::conv2d(same((x, weight, bias)), geometry));
     }
     burn::tensor::module::conv2d(x, weight, bias, options)
@@ -166,7 +166,7 @@ mod tracked {
     use burn::tensor::{Shape, TensorData};
 
     use super::*;
-    use crate::cpu::Train;
+    use crate::cpu::tensors::Train;
 
     #[derive(Debug)]
     struct GemmConv;

@@ -16,7 +16,7 @@ use burn::prelude::*;
 use burn::tensor::{TensorData, TensorPrimitive};
 use burn_flex::FlexTensor;
 
-use super::{Train, values};
+use super::tensors::{Train, values};
 
 #[derive(Debug)]
 struct Gram;

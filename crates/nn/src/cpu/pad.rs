@@ -13,7 +13,7 @@ use burn::tensor::{DType, TensorPrimitive};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::{flex, same, values};
+use super::tensors::{flex, same, values};
 
 /// What a padded border holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +65,7 @@ pub(crate) fn pad<B: Backend>(x: Tensor<B, 4>, pad: usize, wrap: Wrap) -> Option
         )));
     }
     #[cfg(feature = "autodiff")]
-    if TypeId::of::<B>() == TypeId::of::<super::Train>() {
+    if TypeId::of::<B>() == TypeId::of::<super::tensors::Train>() {
         return Some(same(tracked::pad(same(x), pad, wrap)));
     }
     None
@@ -121,7 +121,7 @@ mod tracked {
     use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 
     use super::*;
-    use crate::cpu::Train;
+    use crate::cpu::tensors::Train;
 
     #[derive(Debug)]
     struct Pad;

@@ -15,7 +15,7 @@ use burn::tensor::module::max_pool2d;
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::{flex, same, values};
+use super::tensors::{flex, same, values};
 
 /// A 2×2 max pool with stride 2 of `[N, C, H, W]` (an odd last row or
 /// column is dropped): burn's `max_pool2d` with those arguments, on the
@@ -39,7 +39,7 @@ pub fn max_pool2x2<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
         return same(Tensor::<Flex, 4>::from_primitive(TensorPrimitive::Float(y)));
     }
     #[cfg(feature = "autodiff")]
-    if f32s && TypeId::of::<B>() == TypeId::of::<super::Train>() {
+    if f32s && TypeId::of::<B>() == TypeId::of::<super::tensors::Train>() {
         return same(tracked::max_pool2x2(same(x)));
     }
     max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], false)
@@ -103,7 +103,7 @@ mod tracked {
     use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 
     use super::*;
-    use crate::cpu::Train;
+    use crate::cpu::tensors::Train;
 
     #[derive(Debug)]
     struct MaxPool;

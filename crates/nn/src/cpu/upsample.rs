@@ -13,7 +13,7 @@ use burn::tensor::{DType, TensorPrimitive};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::{flex, same, values};
+use super::tensors::{flex, same, values};
 
 /// `x` upsampled ×2 on a torus; `None` where the backend is not burn's CPU
 /// backend or the data not f32.
@@ -30,7 +30,7 @@ pub(crate) fn circular_upsample<B: Backend>(x: Tensor<B, 4>) -> Option<Tensor<B,
         )));
     }
     #[cfg(feature = "autodiff")]
-    if TypeId::of::<B>() == TypeId::of::<super::Train>() {
+    if TypeId::of::<B>() == TypeId::of::<super::tensors::Train>() {
         return Some(same(tracked::circular_upsample(same(x))));
     }
     None
@@ -138,7 +138,7 @@ mod tracked {
     use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 
     use super::*;
-    use crate::cpu::Train;
+    use crate::cpu::tensors::Train;
 
     #[derive(Debug)]
     struct Upsample;

@@ -12,10 +12,9 @@ use burn::tensor::{DType, TensorPrimitive};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::gemm_conv::{Geometry, forward};
-use super::{flex, values};
-use crate::ops::BlockActivation;
-use crate::stage::{ConvStage, Skip, StagePost};
+use super::cpu::{Geometry, flex, forward, values};
+use super::ops::BlockActivation;
+use super::stage::{ConvStage, Skip, StagePost};
 
 /// Runs `stages` in order on `x`, with their residual connections.
 pub(crate) fn run_stages(stages: &[ConvStage<Flex>], x: Tensor<Flex, 4>) -> Tensor<Flex, 4> {
