@@ -28,9 +28,9 @@ pub fn circular_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
     if pad == 0 {
         return x;
     }
-    let x = match super::cpu::pad(x.clone(), pad, super::cpu::Wrap::Circular) {
-        Some(padded) => return padded,
-        None => x,
+    let x = match super::cpu::pad(x, pad, super::cpu::Wrap::Circular) {
+        Ok(padded) => return padded,
+        Err(x) => x,
     };
     let wrap = |x: Tensor<B, 4>, dim: usize| {
         let size = x.dims()[dim];
@@ -59,9 +59,9 @@ pub fn circular_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
 /// assert_eq!(row, [2.0, 1.0, 3.0, 5.0, 7.0, 6.0]);
 /// ```
 pub fn circular_upsample_bilinear2x<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let x = match super::cpu::circular_upsample(x.clone()) {
-        Some(y) => return y,
-        None => x,
+    let x = match super::cpu::circular_upsample(x) {
+        Ok(y) => return y,
+        Err(x) => x,
     };
     let along = |x: Tensor<B, 4>, dim: usize| {
         let mut dims = x.dims();

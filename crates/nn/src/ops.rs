@@ -27,9 +27,9 @@ pub fn reflect_pad<B: Backend>(x: Tensor<B, 4>, pad: usize) -> Tensor<B, 4> {
     if pad == 0 {
         return x;
     }
-    let x = match super::cpu::pad(x.clone(), pad, super::cpu::Wrap::Reflect) {
-        Some(padded) => return padded,
-        None => x,
+    let x = match super::cpu::pad(x, pad, super::cpu::Wrap::Reflect) {
+        Ok(padded) => return padded,
+        Err(x) => x,
     };
     // Concatenating mirrored strips copies the image once per dimension;
     // burn's generic `pad(Reflect)` goes through zeros + slice assignments,

@@ -5,35 +5,16 @@
 //! which burn-flex adds element by element on one thread: about a seventh
 //! of a texture GAN training step.
 
-use std::any::TypeId;
-
-use burn::backend::Flex;
 use burn::prelude::*;
-use burn::tensor::{DType, TensorPrimitive};
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::tensors::{flex, same, values};
+use super::tensors::{ImageOp, apply, flex};
 
-/// `x` upsampled ×2 on a torus; `None` where the backend is not burn's CPU
-/// backend or the data not f32.
-pub(crate) fn circular_upsample<B: Backend>(x: Tensor<B, 4>) -> Option<Tensor<B, 4>> {
-    if x.dtype() != DType::F32 {
-        return None;
-    }
-    if TypeId::of::<B>() == TypeId::of::<Flex>() {
-        let x: Tensor<Flex, 4> = same(x);
-        let shape = x.dims();
-        let y = forward(&values(&x.into_primitive().tensor()), shape);
-        return Some(same(Tensor::<Flex, 4>::from_primitive(
-            TensorPrimitive::Float(y),
-        )));
-    }
-    #[cfg(feature = "autodiff")]
-    if TypeId::of::<B>() == TypeId::of::<super::tensors::Train>() {
-        return Some(same(tracked::circular_upsample(same(x))));
-    }
-    None
+/// `x` upsampled ×2 on a torus; `x` back where the backend is not burn's
+/// CPU backend or the data not f32.
+pub(crate) fn circular_upsample<B: Backend>(x: Tensor<B, 4>) -> Result<Tensor<B, 4>, Tensor<B, 4>> {
+    apply(CircularUpsample, x)
 }
 
 /// Where an axis's values lie: `lines` lines of `n` values, `step` apart
@@ -104,69 +85,34 @@ fn down(g: &[f32], out: &mut [f32], a: Axis) {
     }
 }
 
-fn forward(x: &FlexTensor, [n, c, h, w]: [usize; 4]) -> FlexTensor {
-    let mut y = vec![0.0f32; n * c * 4 * h * w];
-    y.par_chunks_mut(4 * h * w)
-        .zip(x.storage::<f32>().par_chunks(h * w))
-        .for_each(|(out, plane)| {
-            let mut wide = vec![0.0f32; 2 * h * w];
-            up(plane, &mut wide, Axis::width(h, w));
-            up(&wide, out, Axis::height(h, 2 * w));
-        });
-    flex(y, [n, c, 2 * h, 2 * w])
-}
+/// Bilinear ×2 upsampling on a torus.
+#[derive(Debug)]
+struct CircularUpsample;
 
-/// The input's gradient: the adjoint of [`forward`], height then width.
-#[cfg(feature = "autodiff")]
-fn backward(grad: &FlexTensor, [n, c, h, w]: [usize; 4]) -> FlexTensor {
-    let mut dx = vec![0.0f32; n * c * h * w];
-    dx.par_chunks_mut(h * w)
-        .zip(grad.storage::<f32>().par_chunks(4 * h * w))
-        .for_each(|(dx, grad)| {
-            let mut wide = vec![0.0f32; 2 * h * w];
-            down(grad, &mut wide, Axis::height(h, 2 * w));
-            down(&wide, dx, Axis::width(h, w));
-        });
-    flex(dx, [n, c, h, w])
-}
-
-#[cfg(feature = "autodiff")]
-mod tracked {
-    use burn::backend::autodiff::checkpoint::base::Checkpointer;
-    use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
-    use burn::backend::autodiff::grads::Gradients;
-    use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-
-    use super::*;
-    use crate::cpu::tensors::Train;
-
-    #[derive(Debug)]
-    struct Upsample;
-
-    impl Backward<Flex, 1> for Upsample {
-        /// The input's shape.
-        type State = [usize; 4];
-
-        fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-            let grad = values(&grads.consume::<Flex>(&ops.node));
-            if let Some(node) = ops.parents.into_iter().next().flatten() {
-                grads.register::<Flex>(node.id, backward(&grad, ops.state));
-            }
-        }
+impl ImageOp for CircularUpsample {
+    fn forward(&self, x: &FlexTensor, [n, c, h, w]: [usize; 4]) -> FlexTensor {
+        let mut y = vec![0.0f32; n * c * 4 * h * w];
+        y.par_chunks_mut(4 * h * w)
+            .zip(x.storage::<f32>().par_chunks(h * w))
+            .for_each(|(out, plane)| {
+                let mut wide = vec![0.0f32; 2 * h * w];
+                up(plane, &mut wide, Axis::width(h, w));
+                up(&wide, out, Axis::height(h, 2 * w));
+            });
+        flex(y, [n, c, 2 * h, 2 * w])
     }
 
-    pub(super) fn circular_upsample(x: Tensor<Train, 4>) -> Tensor<Train, 4> {
-        let shape = x.dims();
-        let x = x.into_primitive().tensor();
-        let y = forward(&values(&x.primitive), shape);
-        let y = match Upsample
-            .prepare::<NoCheckpointing>([x.node])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(shape, y),
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        };
-        Tensor::from_primitive(TensorPrimitive::Float(y))
+    /// The adjoint of the forward pass, height then width.
+    #[cfg(feature = "autodiff")]
+    fn backward(&self, _: &FlexTensor, grad: &FlexTensor, [n, c, h, w]: [usize; 4]) -> FlexTensor {
+        let mut dx = vec![0.0f32; n * c * h * w];
+        dx.par_chunks_mut(h * w)
+            .zip(grad.storage::<f32>().par_chunks(4 * h * w))
+            .for_each(|(dx, grad)| {
+                let mut wide = vec![0.0f32; 2 * h * w];
+                down(grad, &mut wide, Axis::height(h, 2 * w));
+                down(&wide, dx, Axis::width(h, w));
+            });
+        flex(dx, [n, c, h, w])
     }
 }
