@@ -14,6 +14,9 @@
 //! ```
 //!
 //! A model may be followed by `:i,j,…` to pick its styles (default: all).
+//! With `--teacher CARD[:i,j,…]`, each model's k-th evaluated style is also
+//! compared with the teacher's k-th: how close a distilled student comes to
+//! its teacher.
 //! An arbitrary-style model (`magenta_arbitrary.style.ron`) is evaluated
 //! once per `--styles` image, with that image as its style; `:i,j,…` then
 //! picks among the `--styles` images. Everything runs on the CPU backend.
@@ -50,6 +53,12 @@ struct Args {
     /// arbitrary-style models).
     #[arg(long, num_args = 1.., required = true)]
     styles: Vec<PathBuf>,
+    /// The teacher the models were distilled from (`CARD[:i,j,…]`): each
+    /// model's k-th evaluated style is compared with the teacher's k-th
+    /// (VGG16 relu3_3 distance and LPIPS to the teacher's output, beside the
+    /// photo's own distance to it).
+    #[arg(long)]
+    teacher: Option<String>,
     /// Content images are centre-cropped to this square size.
     #[arg(long, default_value_t = 256)]
     size: usize,
@@ -89,9 +98,21 @@ struct Row {
     /// Per style image, the Gram distance per VGG layer ([`STYLE_LAYERS`]).
     layers: Vec<[f32; 4]>,
     ms: f64,
+    /// Closeness to the teacher's output for this style, if there is a
+    /// teacher.
+    teacher: Option<Closeness>,
     /// Multiply-accumulates per layer at the content size.
     macs: MacReport,
     outputs: Vec<Tensor<B, 4>>,
+}
+
+/// Means over the content images: relu3_3 distance of the output to the
+/// teacher's output, the photo's own distance to it, and LPIPS to it.
+#[derive(Default)]
+struct Closeness {
+    distance: f32,
+    photo: f32,
+    lpips: f32,
 }
 
 fn main() -> ExitCode {
@@ -126,35 +147,23 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
 
     let mut jobs = Vec::new();
     for spec in &args.models {
-        let (path, picks) = match spec.rsplit_once(':') {
-            Some((path, list)) if !list.contains('/') => {
-                let picks = list
-                    .split(',')
-                    .map(str::parse)
-                    .collect::<Result<Vec<usize>, _>>()?;
-                (path, Some(picks))
-            }
-            _ => (spec.as_str(), None),
-        };
-        let model = StyleModel::load_file(path)?;
-        let by_image = model.card().takes_style_image();
-        let count = if by_image {
-            args.styles.len()
-        } else {
-            model.num_styles()
-        };
-        let picks = picks.unwrap_or_else(|| (0..count).collect());
-        if let Some(&pick) = picks.iter().find(|&&pick| pick >= count) {
-            return Err(format!("{path}: style {pick} is out of range (it has {count})").into());
-        }
-        for pick in picks {
-            let style = if by_image {
-                JobStyle::Image(pick)
-            } else {
-                JobStyle::Stored(pick)
-            };
-            jobs.push((model.clone(), style));
-        }
+        jobs.extend(model_jobs(args, spec)?.into_iter().enumerate());
+    }
+    let teacher_jobs = args
+        .teacher
+        .as_deref()
+        .map(|spec| model_jobs(args, spec))
+        .transpose()?;
+    if let Some(teacher) = &teacher_jobs
+        && let Some((k, _)) = jobs.iter().find(|(k, _)| *k >= teacher.len())
+    {
+        return Err(format!(
+            "--teacher evaluates {} style(s); a model evaluates {} (its k-th style is compared \
+             with the teacher's k-th)",
+            teacher.len(),
+            k + 1
+        )
+        .into());
     }
     // The photos' own SIFID to each painting: what a model starts from.
     let photo_sifid: Vec<f64> = style_positions
@@ -188,56 +197,20 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     bar.set_style(ProgressStyle::with_template(
         "{bar:32} {pos}/{len} images · ETA {eta} · {msg}",
     )?);
+    let teacher_outputs = teacher_jobs
+        .iter()
+        .flatten()
+        .map(|job| Ok(stylize(args, job, &contents, &device)?.outputs))
+        .collect::<Result<Vec<_>, Box<dyn Error>>>()?;
     let mut rows = Vec::new();
-    for (model, style) in jobs {
-        let net = model.build::<B>(&device)?;
-        let (name, code) = match style {
-            JobStyle::Stored(index) => (
-                model
-                    .card()
-                    .styles
-                    .get(index)
-                    .cloned()
-                    .unwrap_or_else(|| index.to_string()),
-                model.style_tensor(&StyleWeights::single(index), &device)?,
-            ),
-            JobStyle::Image(index) => {
-                let path = &args.styles[index];
-                let image = open_image(path)
-                    .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-                (
-                    style_names(args)[index].clone(),
-                    net.predict_style_image(&image, &device)?.tensor(),
-                )
-            }
-        };
-        let label = format!("{} / {name}", model.card().name);
-        bar.set_message(label.clone());
-        let ((in_lo, in_hi), (out_lo, out_hi)) =
-            (model.card().input_range, model.card().output_range);
-        let mut row = Row {
-            label,
-            content: 0.0,
-            lpips: 0.0,
-            style: vec![0.0; styles.len()],
-            sifid: vec![0.0; styles.len()],
-            layers: vec![[0.0; 4]; styles.len()],
-            ms: 0.0,
-            macs: net.macs(args.size, args.size),
-            outputs: Vec::new(),
-        };
-        let mut times = Vec::new();
-        for image in &contents {
-            let input = image.clone().mul_scalar(in_hi - in_lo).add_scalar(in_lo);
-            let start = Instant::now();
-            let output = net.forward(input, code.clone());
-            let output = output
-                .sub_scalar(out_lo)
-                .div_scalar(out_hi - out_lo)
-                .clamp(0.0, 1.0);
-            // Reading the result back ends the (lazy) computation.
-            let output = Tensor::<B, 4>::from_data(output.into_data(), &device);
-            times.push(start.elapsed().as_secs_f64() * 1e3);
+    for (k, job) in &jobs {
+        bar.set_message(job_label(args, job));
+        let mut row = stylize(args, job, &contents, &device)?;
+        row.style = vec![0.0; styles.len()];
+        row.sifid = vec![0.0; styles.len()];
+        row.layers = vec![[0.0; 4]; styles.len()];
+        let mut closeness = Closeness::default();
+        for (i, (output, image)) in row.outputs.iter().zip(&contents).enumerate() {
             row.content += content_distance(&vgg, output.clone(), image.clone());
             row.lpips += lpips.distance(output.clone(), image.clone());
             for ((distance, layers), style_image) in
@@ -254,7 +227,12 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             for (sifid, style) in row.sifid.iter_mut().zip(&style_positions) {
                 *sifid += frechet_distance(&positions, style).unwrap_or(f64::NAN);
             }
-            row.outputs.push(output);
+            if let Some(teacher) = teacher_outputs.get(*k) {
+                let target = teacher[i].clone();
+                closeness.distance += content_distance(&vgg, output.clone(), target.clone());
+                closeness.photo += content_distance(&vgg, image.clone(), target.clone());
+                closeness.lpips += lpips.distance(output.clone(), target);
+            }
             bar.inc(1);
         }
         let n = contents.len() as f32;
@@ -263,8 +241,11 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         row.style.iter_mut().for_each(|d| *d /= n);
         row.sifid.iter_mut().for_each(|d| *d /= n as f64);
         row.layers.iter_mut().flatten().for_each(|d| *d /= n);
-        times.sort_by(f64::total_cmp);
-        row.ms = times[times.len() / 2];
+        row.teacher = teacher_jobs.is_some().then(|| Closeness {
+            distance: closeness.distance / n,
+            photo: closeness.photo / n,
+            lpips: closeness.lpips / n,
+        });
         rows.push(row);
     }
     bar.finish_and_clear();
@@ -283,6 +264,109 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     write_atomic(&args.out.join("report.md"), report.as_bytes())?;
     print!("{report}");
     Ok(())
+}
+
+/// The evaluations `CARD[:i,j,…]` names: the model with each picked style
+/// (default: all).
+fn model_jobs(args: &Args, spec: &str) -> Result<Vec<(StyleModel, JobStyle)>, Box<dyn Error>> {
+    let (path, picks) = match spec.rsplit_once(':') {
+        Some((path, list)) if !list.contains('/') => {
+            let picks = list
+                .split(',')
+                .map(str::parse)
+                .collect::<Result<Vec<usize>, _>>()
+                .map_err(|e| format!("{spec}: {e}"))?;
+            (path, Some(picks))
+        }
+        _ => (spec, None),
+    };
+    let model = StyleModel::load_file(path)?;
+    let by_image = model.card().takes_style_image();
+    let count = if by_image {
+        args.styles.len()
+    } else {
+        model.num_styles()
+    };
+    let picks = picks.unwrap_or_else(|| (0..count).collect());
+    if let Some(&pick) = picks.iter().find(|&&pick| pick >= count) {
+        return Err(format!("{path}: style {pick} is out of range (it has {count})").into());
+    }
+    Ok(picks
+        .into_iter()
+        .map(|pick| {
+            let style = if by_image {
+                JobStyle::Image(pick)
+            } else {
+                JobStyle::Stored(pick)
+            };
+            (model.clone(), style)
+        })
+        .collect())
+}
+
+/// `model / style`, the label of one evaluation.
+fn job_label(args: &Args, (model, style): &(StyleModel, JobStyle)) -> String {
+    let name = match *style {
+        JobStyle::Stored(index) => model
+            .card()
+            .styles
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| index.to_string()),
+        JobStyle::Image(index) => style_names(args)[index].clone(),
+    };
+    format!("{} / {name}", model.card().name)
+}
+
+/// Runs one evaluation's model over the content images: a row with its
+/// outputs (in `[0, 1]`), median time and multiply-accumulates; the
+/// distances are left at zero.
+fn stylize(
+    args: &Args,
+    job: &(StyleModel, JobStyle),
+    contents: &[Tensor<B, 4>],
+    device: &burn::tensor::Device<B>,
+) -> Result<Row, Box<dyn Error>> {
+    let (model, style) = job;
+    let net = model.build::<B>(device)?;
+    let code = match *style {
+        JobStyle::Stored(index) => model.style_tensor(&StyleWeights::single(index), device)?,
+        JobStyle::Image(index) => {
+            let path = &args.styles[index];
+            let image = open_image(path)
+                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            net.predict_style_image(&image, device)?.tensor()
+        }
+    };
+    let ((in_lo, in_hi), (out_lo, out_hi)) = (model.card().input_range, model.card().output_range);
+    let mut times = Vec::new();
+    let mut outputs = Vec::new();
+    for image in contents {
+        let input = image.clone().mul_scalar(in_hi - in_lo).add_scalar(in_lo);
+        let start = Instant::now();
+        let output = net.forward(input, code.clone());
+        let output = output
+            .sub_scalar(out_lo)
+            .div_scalar(out_hi - out_lo)
+            .clamp(0.0, 1.0);
+        // Reading the result back ends the (lazy) computation.
+        let output = Tensor::<B, 4>::from_data(output.into_data(), device);
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+        outputs.push(output);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(Row {
+        label: job_label(args, job),
+        content: 0.0,
+        lpips: 0.0,
+        style: Vec::new(),
+        sifid: Vec::new(),
+        layers: Vec::new(),
+        ms: times.get(times.len() / 2).copied().unwrap_or_default(),
+        teacher: None,
+        macs: net.macs(args.size, args.size),
+        outputs,
+    })
 }
 
 /// File stems of the `--styles` images.
@@ -353,6 +437,7 @@ fn report(args: &Args, rows: &[Row], baseline: &[[f32; 4]], photo_sifid: &[f64])
         "\nSIFID of the unstyled photos (what a model starts from): {}.",
         photos.join(", ")
     );
+    summary(&mut text, args, &style_names, rows, baseline);
     layer_report(&mut text, &style_names, rows, baseline);
     let _ = writeln!(
         text,
@@ -397,6 +482,49 @@ fn report(args: &Args, rows: &[Row], baseline: &[[f32; 4]], photo_sifid: &[f64])
         );
     }
     text
+}
+
+/// Per row, the style ratio to each painting (its Gram distance as a
+/// fraction of the photos' own: 1 is the photo, lower is more style) and,
+/// with a teacher, the closeness to the teacher's output.
+fn summary(text: &mut String, args: &Args, names: &[String], rows: &[Row], baseline: &[[f32; 4]]) {
+    let teacher = args.teacher.as_deref().unwrap_or_default();
+    let _ = writeln!(
+        text,
+        "\nStyle ratio: Gram distance to the painting as a fraction of the photos' own (1 is \
+         the photo; lower is more style){}:\n",
+        if teacher.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; closeness to the teacher `{teacher}`: relu3_3 distance to its output, the \
+                 photo's own distance to it, their ratio, and LPIPS to its output"
+            )
+        }
+    );
+    let closeness = if teacher.is_empty() {
+        ""
+    } else {
+        " distance to the teacher (the photo's) | ratio | LPIPS to the teacher |"
+    };
+    let ratios: Vec<String> = names.iter().map(|n| format!(" style ratio to {n} |")).collect();
+    let _ = writeln!(text, "| model / style |{}{closeness}", ratios.concat());
+    let columns = names.len() + if teacher.is_empty() { 0 } else { 3 };
+    let _ = writeln!(text, "|---|{}", "---|".repeat(columns));
+    for row in rows {
+        let mut cells: Vec<String> = row
+            .style
+            .iter()
+            .zip(baseline)
+            .map(|(d, own)| format!("{:.3}", d / own.iter().sum::<f32>()))
+            .collect();
+        if let Some(c) = &row.teacher {
+            cells.push(format!("{:.3} ({:.3})", c.distance, c.photo));
+            cells.push(format!("{:.2}×", c.distance / c.photo));
+            cells.push(format!("{:.3}", c.lpips));
+        }
+        let _ = writeln!(text, "| {} | {} |", row.label, cells.join(" | "));
+    }
 }
 
 /// Where each painting's style lives: per VGG layer, the output's Gram

@@ -32,7 +32,7 @@ mod training;
 use bevy::camera::RenderTarget;
 use bevy::prelude::{App, Assets, Camera3d, Handle, Image, UVec2};
 use bevy_gan_style::model::{StyleArchitecture, StyleNet};
-use bevy_gan_style::nn::{MultiStyleConfig, VggTap};
+use bevy_gan_style::nn::{ConvShape, MultiStyleConfig, VggTap};
 use bevy_gan_style::prelude::*;
 use bevy_gan_style::train::Peer;
 use bevy_gan_style::train::StyleTrainBackend;
@@ -67,6 +67,21 @@ struct Args {
     /// `--width` / `--depth`.
     #[arg(long)]
     lite: bool,
+    /// Channels of the three contracting convolutions (e.g. `8,32,32`),
+    /// instead of those of `--width` or `--lite`.
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    contract: Vec<usize>,
+    /// Channels of the two expanding convolutions (e.g. `8,4`).
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    expand: Vec<usize>,
+    /// Kernel sizes of the three contracting convolutions and of the output
+    /// convolution (odd; e.g. `3,3,3,3`).
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    kernels: Vec<usize>,
+    /// Strides of the three contracting convolutions; their product must be
+    /// 4 (e.g. `1,2,2`: a full-resolution stem).
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    strides: Vec<usize>,
     /// Folder(s) of content images (searched recursively).
     #[arg(long, num_args = 1..)]
     content: Vec<PathBuf>,
@@ -108,9 +123,9 @@ struct Args {
     /// expanding ones get half and a quarter).
     #[arg(long, default_value_t = 32)]
     width: usize,
-    /// Residual blocks.
-    #[arg(long, default_value_t = 5)]
-    depth: usize,
+    /// Residual blocks (default 5, or 2 with `--lite`).
+    #[arg(long)]
+    depth: Option<usize>,
     /// α: style loss weight.
     #[arg(long, default_value_t = 2e5)]
     alpha: f32,
@@ -278,12 +293,7 @@ fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, BoxError> 
         "none" => None,
         other => Some(other.parse::<AdversarialLoss>()?),
     };
-    let w = args.width;
-    let net = if args.lite {
-        MultiStyleConfig::lite(num_styles)
-    } else {
-        MultiStyleConfig::new(num_styles, [w, w, w], args.depth, [w / 2, (w / 4).max(4)])
-    };
+    let net = network(args, num_styles)?;
     let path = |p: &PathBuf| p.to_string_lossy().into_owned();
     let teacher = args
         .teacher
@@ -325,6 +335,48 @@ fn config(args: &Args, num_styles: usize) -> Result<StyleTrainConfig, BoxError> 
     .with_teacher(teacher)
     .with_pairs(pairs)
     .with_temporal_weight(args.temporal_weight))
+}
+
+/// The network `--lite` or `--width` / `--depth` name, with the channels,
+/// kernels and strides given explicitly put in.
+fn network(args: &Args, num_styles: usize) -> Result<MultiStyleConfig, BoxError> {
+    let w = args.width;
+    let mut net = if args.lite {
+        MultiStyleConfig::lite(num_styles)
+    } else {
+        MultiStyleConfig::new(num_styles, [w, w, w], 5, [w / 2, (w / 4).max(4)])
+    };
+    if let Some(depth) = args.depth {
+        net.residual_blocks = depth;
+    }
+    if !args.contract.is_empty() {
+        net.contract = list("--contract", &args.contract)?;
+    }
+    if !args.expand.is_empty() {
+        net.expand = list("--expand", &args.expand)?;
+    }
+    if net.contract.iter().chain(&net.expand).any(|&c| c == 0) {
+        return Err("--contract and --expand take channel counts of at least 1".into());
+    }
+    let mut shape = net.conv_shape();
+    if !args.kernels.is_empty() {
+        let [k0, k1, k2, output] = list("--kernels", &args.kernels)?;
+        shape.contract_kernels = [k0, k1, k2];
+        shape.output_kernel = output;
+    }
+    if !args.strides.is_empty() {
+        shape.contract_strides = list("--strides", &args.strides)?;
+    }
+    shape.check()?;
+    // The classic shape stays implicit, so that cards read as before.
+    Ok(net.with_shape((shape != ConvShape::CLASSIC).then_some(shape)))
+}
+
+/// `values` as an array of `N`, or an error naming the flag.
+fn list<const N: usize>(flag: &str, values: &[usize]) -> Result<[usize; N], BoxError> {
+    values
+        .try_into()
+        .map_err(|_| format!("{flag} takes {N} comma-separated numbers, got {values:?}").into())
 }
 
 fn trainer<B: StyleTrainBackend>(
