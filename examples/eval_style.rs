@@ -507,7 +507,10 @@ fn summary(text: &mut String, args: &Args, names: &[String], rows: &[Row], basel
     } else {
         " distance to the teacher (the photo's) | ratio | LPIPS to the teacher |"
     };
-    let ratios: Vec<String> = names.iter().map(|n| format!(" style ratio to {n} |")).collect();
+    let ratios: Vec<String> = names
+        .iter()
+        .map(|n| format!(" style ratio to {n} |"))
+        .collect();
     let _ = writeln!(text, "| model / style |{}{closeness}", ratios.concat());
     let columns = names.len() + if teacher.is_empty() { 0 } else { 3 };
     let _ = writeln!(text, "|---|{}", "---|".repeat(columns));

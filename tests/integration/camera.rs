@@ -189,6 +189,59 @@ impl Scene {
         (camera, target)
     }
 
+    /// Limits the scene's camera to a viewport of its target.
+    pub fn set_viewport(&mut self, origin: UVec2, size: UVec2) {
+        let mut camera = self.app.world_mut().entity_mut(self.camera);
+        camera.get_mut::<Camera>().expect("camera").viewport = Some(viewport(origin, size));
+    }
+
+    /// Adds a second camera, seeing the scene from the side, rendering into
+    /// a viewport of the first camera's target after it (split-screen).
+    pub fn add_viewport_camera(&mut self, origin: UVec2, size: UVec2) -> Entity {
+        let target = self.target.clone();
+        self.app
+            .world_mut()
+            .spawn((
+                Camera3d::default(),
+                Camera {
+                    order: 1,
+                    viewport: Some(viewport(origin, size)),
+                    ..default()
+                },
+                RenderTarget::Image(target.into()),
+                Transform::from_xyz(4.0, 1.5, 1.0).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y),
+            ))
+            .id()
+    }
+
+    /// The scene camera's target image.
+    pub fn target(&self) -> Handle<Image> {
+        self.target.clone()
+    }
+
+    /// Adds a `Camera2d` rendering its own `size` image after the scene
+    /// camera, without tonemapping or dithering (it shows sprites as they
+    /// are); returns it and its image.
+    pub fn add_2d_view(&mut self, size: UVec2) -> (Entity, Handle<Image>) {
+        let world = self.app.world_mut();
+        let target = world
+            .resource_mut::<Assets<Image>>()
+            .add(target_image(size.x, size.y));
+        let camera = world
+            .spawn((
+                Camera2d,
+                Camera {
+                    order: 1,
+                    ..default()
+                },
+                bevy::core_pipeline::tonemapping::Tonemapping::None,
+                bevy::core_pipeline::tonemapping::DebandDither::Disabled,
+                RenderTarget::Image(target.clone().into()),
+            ))
+            .id();
+        (camera, target)
+    }
+
     pub fn style_transfer(&self, style: StyleWeights) -> StyleTransfer {
         StyleTransfer {
             model: self.model.clone(),
@@ -293,6 +346,19 @@ fn sprites(world: &mut World) -> Transform {
     Transform::default()
 }
 
+fn viewport(origin: UVec2, size: UVec2) -> bevy::camera::Viewport {
+    bevy::camera::Viewport {
+        physical_position: origin,
+        physical_size: size,
+        ..default()
+    }
+}
+
+/// The `size` region of `image` at `origin`.
+fn region(image: &RgbaImage, origin: UVec2, size: UVec2) -> RgbaImage {
+    image::imageops::crop_imm(image, origin.x, origin.y, size.x, size.y).to_image()
+}
+
 fn target_image(width: u32, height: u32) -> Image {
     let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
     image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
@@ -300,7 +366,7 @@ fn target_image(width: u32, height: u32) -> Image {
 }
 
 /// The CPU backend's output for `frame`, at the same size.
-fn cpu_stylized(frame: &RgbaImage, style: &StyleWeights) -> RgbaImage {
+pub fn cpu_stylized(frame: &RgbaImage, style: &StyleWeights) -> RgbaImage {
     cpu_stylized_with("multistyle26", frame, style)
 }
 
@@ -499,6 +565,60 @@ fn several_cameras_are_filtered_each_in_their_own_style() {
         println!("{name} camera vs CPU network: max {max}, mean {mean:.3}");
         assert!(mean < 1.0 && max <= 8, "{name}: max {max}, mean {mean}");
     }
+}
+
+/// Split-screen: two cameras share one target through viewports. Each
+/// filter reads and writes only its camera's viewport: a filtered half
+/// equals the CPU network on that half as rendered, an unfiltered half
+/// stays as rendered, and two halves take two styles.
+#[test]
+fn split_screen_viewports_are_filtered_each_on_its_own() {
+    let mut scene = Scene::new(128, 64, false);
+    let half = UVec2::new(64, 64);
+    let (left, right) = (UVec2::ZERO, UVec2::new(64, 0));
+    scene.set_viewport(left, half);
+    let side = scene.add_viewport_camera(right, half);
+    // With MSAA, Bevy writes the shared target back into the second
+    // camera's multisampled texture before its main pass, so the edge
+    // pixels of its geometry mix in whatever the first camera left there;
+    // without it the halves are independent, as this test checks.
+    scene.insert(Msaa::Off);
+    scene.app.world_mut().entity_mut(side).insert(Msaa::Off);
+    let plain = scene.render(4);
+    let styles = (StyleWeights::single(7), StyleWeights::single(20));
+    let expected = (
+        cpu_stylized(&region(&plain, left, half), &styles.0),
+        cpu_stylized(&region(&plain, right, half), &styles.1),
+    );
+    scene.insert(scene.style_transfer(styles.0.clone()));
+    let left_only = scene.render(2);
+    let side_filter = scene.style_transfer(styles.1.clone());
+    scene.app.world_mut().entity_mut(side).insert(side_filter);
+    let both = scene.render(3);
+    std::fs::create_dir_all(root().join("target/test-output")).ok();
+    for (name, image) in [("plain", &plain), ("left", &left_only), ("both", &both)] {
+        let path = format!("target/test-output/split_screen_{name}.png");
+        image.save(root().join(path)).ok();
+    }
+    for (name, got, want) in [
+        ("left filtered", region(&left_only, left, half), &expected.0),
+        (
+            "right unfiltered",
+            region(&left_only, right, half),
+            &region(&plain, right, half),
+        ),
+        ("left of both", region(&both, left, half), &expected.0),
+        ("right of both", region(&both, right, half), &expected.1),
+    ] {
+        let (max, mean) = difference(&got, want);
+        println!("{name}: max {max}, mean {mean:.3} (8-bit levels)");
+        assert!(mean < 1.0 && max <= 8, "{name}: max {max}, mean {mean}");
+    }
+    let (_, styled) = difference(&region(&both, right, half), &region(&plain, right, half));
+    assert!(
+        styled > 10.0,
+        "the right half was left unfiltered ({styled})"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod bad_input;
 mod bridge;
 mod budget;
 mod camera;
+mod cameras;
 #[cfg(feature = "train")]
 mod cpu_ops;
 #[cfg(feature = "train")]

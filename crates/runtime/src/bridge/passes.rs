@@ -99,7 +99,7 @@ impl TensorBridge<'_> {
         let tensor = BoundTensor::empty(size, burn)?;
         let staging = self.staging(Pass::ToTensor, size, kind);
         let mut encoder = self.encoder();
-        staging.copy_from(&mut encoder, texture);
+        staging.copy_from(&mut encoder, texture, UVec2::ZERO);
         self.with_kept_bindings(Pass::ToTensor, |bindings| {
             self.encode_to_tensor(&mut encoder, &staging, &tensor, range, bindings)
         })?;
@@ -138,7 +138,7 @@ impl TensorBridge<'_> {
         self.with_kept_bindings(Pass::ToTexels, |bindings| {
             self.encode_from_tensor(&mut encoder, &tensor, &staging, range, bindings)
         })?;
-        staging.copy_to(&mut encoder, texture);
+        staging.copy_to(&mut encoder, texture, UVec2::ZERO);
         tensor.flush_burn()?;
         let submission = self.queue.submit([encoder.finish()]);
         self.keep_staging(Pass::ToTexels, staging);

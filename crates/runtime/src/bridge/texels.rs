@@ -131,16 +131,26 @@ impl TexelBuffer {
         self.kind.row_bytes(self.size.x)
     }
 
-    /// Records a raw copy of `texture` (the buffer's size, `COPY_SRC`) into
-    /// the buffer.
-    pub fn copy_from(&self, encoder: &mut wgpu::CommandEncoder, texture: &wgpu::Texture) {
-        encoder.copy_texture_to_buffer(texture.as_image_copy(), self.copy_layout(), self.extent());
+    /// Records a raw copy of the buffer's size from `texture` (`COPY_SRC`),
+    /// starting at texel `origin`, into the buffer.
+    pub fn copy_from(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        texture: &wgpu::Texture,
+        origin: UVec2,
+    ) {
+        encoder.copy_texture_to_buffer(at(texture, origin), self.copy_layout(), self.extent());
     }
 
-    /// Records a raw copy of the buffer into `texture` (the buffer's size,
-    /// `COPY_DST`).
-    pub fn copy_to(&self, encoder: &mut wgpu::CommandEncoder, texture: &wgpu::Texture) {
-        encoder.copy_buffer_to_texture(self.copy_layout(), texture.as_image_copy(), self.extent());
+    /// Records a raw copy of the buffer into `texture` (`COPY_DST`), its
+    /// top-left texel at `origin`.
+    pub fn copy_to(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        texture: &wgpu::Texture,
+        origin: UVec2,
+    ) {
+        encoder.copy_buffer_to_texture(self.copy_layout(), at(texture, origin), self.extent());
     }
 
     fn copy_layout(&self) -> wgpu::TexelCopyBufferInfo<'_> {
@@ -160,5 +170,17 @@ impl TexelBuffer {
             height: self.size.y,
             depth_or_array_layers: 1,
         }
+    }
+}
+
+/// `texture`'s first mip level, from texel `origin`.
+fn at(texture: &wgpu::Texture, origin: UVec2) -> wgpu::TexelCopyTextureInfo<'_> {
+    wgpu::TexelCopyTextureInfo {
+        origin: wgpu::Origin3d {
+            x: origin.x,
+            y: origin.y,
+            z: 0,
+        },
+        ..texture.as_image_copy()
     }
 }

@@ -37,6 +37,9 @@ struct ComposeParams {
     colours_offset: u32,
     colours_stride_c: u32,
     colours_stride_k: u32,
+    // The view's top-left texel in the target: the motion-vector and depth
+    // textures cover the whole target, the view only its viewport.
+    origin: vec2<u32>,
 }
 
 // The network output; `view` maps its range onto [0, 1] and describes the
@@ -114,9 +117,9 @@ fn reprojected_history(p: vec2<f32>) -> vec3<f32> {
 // The previous frame saw the same surface at `previous` if its depth there
 // matches (reverse-Z depth is proportional to 1 / view distance).
 fn same_surface(pixel: vec2<u32>, previous: vec2<f32>) -> bool {
-    let d = textureLoad(depth, pixel, 0);
+    let d = textureLoad(depth, pixel + params.origin, 0);
     let q = clamp(vec2<u32>(previous), vec2<u32>(0u), view.image_size - 1u);
-    let d_previous = textureLoad(previous_depth, q, 0);
+    let d_previous = textureLoad(previous_depth, q + params.origin, 0);
     let far = max(d, d_previous);
     if far <= 0.0 {
         // Both at infinity (sky / clear colour).
@@ -161,7 +164,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     if params.temporal == 1u && (params.reproject == 1u || params.history_valid == 1u) {
         // Motion vectors are current minus previous position, in UV.
         let uv = (vec2<f32>(id.xy) + 0.5) / size;
-        let previous_uv = uv - textureLoad(motion_vectors, id.xy, 0).xy;
+        let previous_uv = uv - textureLoad(motion_vectors, id.xy + params.origin, 0).xy;
         previous = previous_uv * size;
         let inside = all(previous_uv >= vec2<f32>(0.0)) && all(previous_uv <= vec2<f32>(1.0));
         seen = inside && same_surface(id.xy, previous);

@@ -39,6 +39,8 @@ pub(crate) struct ComposeParams {
     pub colours_offset: u32,
     pub colours_stride_c: u32,
     pub colours_stride_k: u32,
+    /// The view's top-left texel in the target (its viewport's position).
+    pub origin: UVec2,
 }
 
 /// The compose pass's pipeline, and what it binds where a view has no
@@ -243,7 +245,7 @@ impl ComposePipeline {
             bind_group,
             size,
         );
-        buffers.output.copy_to(encoder, texture);
+        buffers.output.copy_to(encoder, texture, frame.plan.origin);
         // burn's pending kernels go first; the caller submits `encoder`.
         output.flush_burn()?;
         state.previous = current;
@@ -257,6 +259,7 @@ impl ComposePipeline {
             strength: frame.strength,
             split: frame.split,
             history_valid: u32::from(frame.plan.history_valid),
+            origin: frame.plan.origin,
             ..default()
         };
         if let Some(history) = &frame.plan.history {

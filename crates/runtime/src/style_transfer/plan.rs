@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use bevy::ecs::system::SystemParam;
 use bevy::math::UVec2;
 use bevy::prelude::*;
+use bevy::render::camera::ExtractedCamera;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::PipelineCache;
 use bevy::render::renderer::RenderDevice;
@@ -55,6 +56,7 @@ impl PlanContext<'_> {
 type PlannedView = (
     Entity,
     &'static ViewTarget,
+    Option<&'static ExtractedCamera>,
     &'static ExtractedStyleTransfer,
     Option<&'static FilterRate>,
     Option<&'static mut ViewFilter>,
@@ -69,7 +71,7 @@ pub(crate) fn plan_views(
     if !context.passes_ready() {
         return;
     }
-    for (entity, target, settings, rate, state) in &mut views {
+    for (entity, target, camera, settings, rate, state) in &mut views {
         // Not loaded or not buildable: render unfiltered.
         let Some(gpu_net) = context.nets.get(settings.model) else {
             continue;
@@ -83,7 +85,8 @@ pub(crate) fn plan_views(
                 continue;
             }
         };
-        let size = UVec2::new(texture.width(), texture.height());
+        let full = UVec2::new(texture.width(), texture.height());
+        let (origin, size) = view_region(camera, full);
         if size.x < 8 || size.y < 8 {
             continue;
         }
@@ -103,8 +106,21 @@ pub(crate) fn plan_views(
             entity.insert((fresh, ComposeBindings::default()));
         }
         if let Some(plan) = plan {
-            entity.insert(plan);
+            entity.insert(FramePlan { origin, ..plan });
         }
+    }
+}
+
+/// The part of the target the camera renders to: its viewport (clipped to
+/// the target), else the whole target. Cameras sharing a window share its
+/// main texture, so the filter reads and writes only this region.
+fn view_region(camera: Option<&ExtractedCamera>, target: UVec2) -> (UVec2, UVec2) {
+    match camera.and_then(|camera| camera.viewport.as_ref()) {
+        Some(viewport) => {
+            let origin = viewport.physical_position.min(target);
+            (origin, viewport.physical_size.min(target - origin))
+        }
+        None => (UVec2::ZERO, target),
     }
 }
 

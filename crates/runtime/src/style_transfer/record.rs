@@ -53,7 +53,7 @@ pub(crate) fn record_input(
     state
         .buffers
         .frame
-        .copy_from(encoder, target.main_texture());
+        .copy_from(encoder, target.main_texture(), plan.origin);
     if !plan.runs() {
         return;
     }

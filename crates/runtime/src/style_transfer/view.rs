@@ -180,6 +180,9 @@ pub(crate) struct NetworkRun {
 /// out by the record systems.
 #[derive(Component)]
 pub(crate) struct FramePlan {
+    /// The view's top-left texel in its target (the viewport's position;
+    /// the view's size is its buffers').
+    pub origin: UVec2,
     /// The network's (internal) size.
     pub net_size: UVec2,
     /// The view was filtered in the previous frame, at this size and format.
@@ -208,6 +211,7 @@ impl FramePlan {
     /// A plan to run the network at `net_size`.
     pub fn new(net_size: UVec2, history_valid: bool, reusable: bool) -> Self {
         Self {
+            origin: UVec2::ZERO,
             net_size,
             history_valid,
             step: Step::Run,

@@ -31,7 +31,8 @@ pub(crate) fn record_input(
     };
     let encoder = context.command_encoder();
     // A buffer of the main pass's size takes exactly the top-left corner.
-    view.frame.copy_from(encoder, target.main_texture());
+    view.frame
+        .copy_from(encoder, target.main_texture(), UVec2::ZERO);
     let input = on_render_stream(|| -> Result<_, BridgeError> {
         let input = BoundTensor::empty(view.low, device)?;
         let view = &mut *view;
@@ -98,7 +99,9 @@ pub(crate) fn record_output(
         tensor.flush_burn()
     });
     match result {
-        Ok(()) => view.output.copy_to(encoder, target.main_texture()),
+        Ok(()) => view
+            .output
+            .copy_to(encoder, target.main_texture(), UVec2::ZERO),
         Err(error) => fail(&mut view, error),
     }
 }

@@ -236,7 +236,7 @@ pub(crate) fn sync_region_cameras(
     mut images: ResMut<Assets<Image>>,
 ) {
     for (entity, camera, projection, settings, pass) in &mut cameras {
-        let Some(view) = camera.physical_target_size() else {
+        let Some(view) = camera.physical_viewport_size() else {
             continue;
         };
         let scale = settings.resolution_scale.clamp(0.05, 1.0);

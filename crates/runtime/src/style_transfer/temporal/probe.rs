@@ -90,7 +90,7 @@ fn read_probe(done: On<ReadbackComplete>, mut cameras: Query<(&mut WarpingErrorP
         count += u64::from(bin[1]);
     }
     let pixels = camera
-        .physical_target_size()
+        .physical_viewport_size()
         .map_or(0, |size| u64::from(size.x) * u64::from(size.y));
     probe.latest = (count > 0 && pixels > 0).then(|| WarpingError {
         error: sum / count as f64,
