@@ -16,7 +16,9 @@ use crate::camera::{Scene, cpu_stylized, difference};
 type Setting = (&'static str, fn(&mut EntityWorldMut));
 
 /// Renders the scene plain and filtered under each setting in turn (the
-/// same app: each setting replaces the last) and returns, per setting, its
+/// same app: each setting is applied to the camera as the settings before
+/// it left it, e.g. the tonemapping rows after the orthographic ones keep
+/// the orthographic projection) and returns, per setting, its
 /// name and the (max, mean) difference of the filtered frame from the CPU
 /// network on the plain one.
 fn run_matrix(scene: &mut Scene, settings: &[Setting]) -> Vec<(&'static str, u8, f64)> {
@@ -49,6 +51,16 @@ fn save(name: &str, plain: &RgbaImage, filtered: &RgbaImage) {
     filtered.save(dir.join(format!("{name}_filtered.png"))).ok();
 }
 
+/// Switches the camera to an orthographic projection framing the scene.
+fn orthographic(camera: &mut EntityWorldMut) {
+    camera.insert(Projection::Orthographic(OrthographicProjection {
+        scaling_mode: bevy::camera::ScalingMode::FixedVertical {
+            viewport_height: 4.0,
+        },
+        ..OrthographicProjection::default_3d()
+    }));
+}
+
 /// Fails with every setting outside its levels listed.
 fn check(results: &[(&str, u8, f64)], max_levels: u8, mean_levels: f64) {
     let failed: Vec<String> = results
@@ -75,14 +87,7 @@ fn ldr_3d_camera_settings_matrix() {
         ("msaa_off", |c| {
             c.insert(Msaa::Off);
         }),
-        ("orthographic", |c| {
-            c.insert(Projection::Orthographic(OrthographicProjection {
-                scaling_mode: bevy::camera::ScalingMode::FixedVertical {
-                    viewport_height: 4.0,
-                },
-                ..OrthographicProjection::default_3d()
-            }));
-        }),
+        ("orthographic", orthographic),
         ("orthographic_msaa4", |c| {
             c.insert(Msaa::Sample4);
         }),
@@ -131,14 +136,7 @@ fn hdr_3d_camera_settings_matrix() {
         ("hdr_bloom", |c| {
             c.insert(Bloom::NATURAL);
         }),
-        ("hdr_bloom_orthographic", |c| {
-            c.insert(Projection::Orthographic(OrthographicProjection {
-                scaling_mode: bevy::camera::ScalingMode::FixedVertical {
-                    viewport_height: 4.0,
-                },
-                ..OrthographicProjection::default_3d()
-            }));
-        }),
+        ("hdr_bloom_orthographic", orthographic),
     ];
     let results = run_matrix(&mut scene, &settings);
     check(&results, 24, 1.5);
