@@ -11,6 +11,7 @@ use bevy_gan_style::prelude::*;
 use image::RgbaImage;
 
 use crate::headless;
+use crate::reference::{cpu_stylized, cpu_stylized_with, difference, lit_objects};
 use crate::util::{root, wait_warm};
 
 /// A lit scene with a few objects, seen by one camera rendering into an image.
@@ -271,34 +272,6 @@ impl Scene {
     }
 }
 
-/// A ground, a cube, a sphere and a light; the camera looks at them.
-fn lit_objects(world: &mut World) -> Transform {
-    let mut meshes = world.resource_mut::<Assets<Mesh>>();
-    let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
-    let sphere = meshes.add(Sphere::new(0.6).mesh().uv(32, 16));
-    let ground = meshes.add(Plane3d::default().mesh().size(8.0, 8.0));
-    let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
-    let red = materials.add(Color::srgb(0.8, 0.2, 0.15));
-    let blue = materials.add(Color::srgb(0.2, 0.35, 0.9));
-    let green = materials.add(Color::srgb(0.3, 0.7, 0.3));
-    world.spawn((Mesh3d(ground), MeshMaterial3d(green)));
-    world.spawn((
-        Mesh3d(cube),
-        MeshMaterial3d(red),
-        Transform::from_xyz(-0.8, 0.5, 0.0).with_rotation(Quat::from_rotation_y(0.6)),
-    ));
-    world.spawn((
-        Mesh3d(sphere),
-        MeshMaterial3d(blue),
-        Transform::from_xyz(0.9, 0.6, 0.4),
-    ));
-    world.spawn((
-        DirectionalLight::default(),
-        Transform::from_xyz(3.0, 6.0, 2.0).looking_at(Vec3::ZERO, Vec3::Y),
-    ));
-    Transform::from_xyz(0.0, 2.0, 4.5).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y)
-}
-
 /// A sky, a lawn, a sun, a tree and a character made of sprites and 2D
 /// meshes; the camera at the origin.
 fn sprites(world: &mut World) -> Transform {
@@ -363,40 +336,6 @@ fn target_image(width: u32, height: u32) -> Image {
     let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
     image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
     image
-}
-
-/// The CPU backend's output for `frame`, at the same size.
-pub fn cpu_stylized(frame: &RgbaImage, style: &StyleWeights) -> RgbaImage {
-    cpu_stylized_with("multistyle26", frame, style)
-}
-
-/// The CPU backend's output of bundled model `name` for `frame`.
-fn cpu_stylized_with(name: &str, frame: &RgbaImage, style: &StyleWeights) -> RgbaImage {
-    let model = StyleModel::load_file(root().join(format!("assets/models/{name}.style.ron")))
-        .expect("model");
-    let device = Default::default();
-    let net = model.build::<CpuBackend>(&device).expect("weights");
-    let card = model.card();
-    let x = image_to_tensor::<CpuBackend>(frame, card.input_range, &device);
-    let y = net.forward(x, model.style_tensor(style, &device).expect("style"));
-    image::DynamicImage::from(tensor_to_image(y, card.output_range)).to_rgba8()
-}
-
-/// (max, mean) absolute difference of the RGB channels.
-pub fn difference(a: &RgbaImage, b: &RgbaImage) -> (u8, f64) {
-    assert_eq!(a.dimensions(), b.dimensions());
-    let mut max = 0;
-    let mut sum = 0u64;
-    let mut count = 0u64;
-    for (p, q) in a.pixels().zip(b.pixels()) {
-        for c in 0..3 {
-            let d = p.0[c].abs_diff(q.0[c]);
-            max = max.max(d);
-            sum += u64::from(d);
-            count += 1;
-        }
-    }
-    (max, sum as f64 / count as f64)
 }
 
 #[test]

@@ -10,7 +10,8 @@ use bevy::prelude::*;
 use bevy_gan_style::prelude::*;
 use image::RgbaImage;
 
-use crate::camera::{Scene, cpu_stylized, difference};
+use crate::camera::Scene;
+use crate::reference::{cpu_stylized, difference};
 
 /// A setting applied to the scene's camera, by name.
 type Setting = (&'static str, fn(&mut EntityWorldMut));

@@ -15,7 +15,8 @@ use bevy_gan_style::model::GpuNet;
 use bevy_gan_style::prelude::*;
 use image::RgbaImage;
 
-use crate::camera::{Scene, difference};
+use crate::camera::Scene;
+use crate::reference::difference;
 use crate::util::root;
 
 /// Longest wait for the watcher (it debounces for 300 ms) and a reload.

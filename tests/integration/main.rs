@@ -5,6 +5,8 @@
 mod example_binary;
 #[path = "../../examples/common/headless.rs"]
 mod headless;
+#[path = "../common/reference.rs"]
+mod reference;
 
 mod amortize;
 mod arbitrary;

@@ -341,7 +341,8 @@ fn a_steered_camera_matches_the_cpu_network() {
     use bevy::prelude::{Assets, Image};
     use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
-    use crate::camera::{Scene, difference};
+    use crate::camera::Scene;
+    use crate::reference::difference;
 
     let mut scene = Scene::new(128, 96, false);
     let plain = scene.render(4);
@@ -514,7 +515,8 @@ fn two_walls(
 fn a_depth_band_paints_style_b_only_beyond_it() {
     use bevy::prelude::*;
 
-    use crate::camera::{Scene, difference};
+    use crate::camera::Scene;
+    use crate::reference::difference;
 
     let (width, height) = (128, 96);
     let mut scene = Scene::with_scene(width, height, false, |world| two_walls(world, None, false));
@@ -581,7 +583,8 @@ fn a_depth_band_paints_style_b_only_beyond_it() {
 /// in style B except under a photo in front of its top half.
 #[test]
 fn a_style_region_paints_its_entity_where_it_is_seen() {
-    use crate::camera::{Scene, difference};
+    use crate::camera::Scene;
+    use crate::reference::difference;
 
     let (width, height) = (128, 96);
     let (a, b) = (StyleWeights::single(A), StyleWeights::single(B));

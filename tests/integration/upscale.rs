@@ -380,7 +380,8 @@ fn wait_upscaled(scene: &mut crate::camera::Scene) -> NeuralUpscaleStatus {
 /// CPU network's upscaling of the same scene rendered natively at 64×48.
 #[test]
 fn the_camera_upscales_its_half_resolution_main_pass_like_the_cpu_network() {
-    use crate::camera::{Scene, difference};
+    use crate::camera::Scene;
+    use crate::reference::difference;
     let mut scene = Scene::new(64, 48, false);
     let low = scene.render(4);
     let native = {
@@ -584,7 +585,8 @@ fn a_student_guided_style_upscaler_runs_the_student_like_the_cpu() {
 }
 
 fn style_upscale_like_the_cpu(card: &str) {
-    use crate::camera::{Scene, difference};
+    use crate::camera::Scene;
+    use crate::reference::difference;
     use burn::tensor::module::avg_pool2d;
     let mut scene = Scene::new(128, 96, false);
     let plain = scene.render(4);
