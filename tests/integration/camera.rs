@@ -707,6 +707,51 @@ fn temporal_stabilisation_lowers_the_warping_error() {
     );
 }
 
+/// `StyleTemporal` reads the camera's depth and motion vectors at its
+/// viewport's offset: a stabilised camera orbiting inside a viewport of a
+/// larger target ends on the same frame as the same camera orbiting in a
+/// target of the viewport's size, and outside its viewport the target
+/// keeps the clear colour.
+#[test]
+fn temporal_stabilisation_inside_a_viewport_matches_the_full_frame() {
+    let (origin, size) = (UVec2::new(40, 24), UVec2::new(64, 64));
+    let orbit = |scene: &mut Scene| {
+        scene.insert((
+            scene.style_transfer(StyleWeights::single(7)),
+            StyleTemporal {
+                history_weight: 0.7,
+                ..default()
+            },
+        ));
+        scene.wait_ready();
+        for frame in 0..12 {
+            let angle = frame as f32 * 0.03;
+            let eye = Vec3::new(4.5 * angle.sin(), 2.0, 4.5 * angle.cos());
+            *scene.app.world_mut().get_mut::<Transform>(scene.camera).expect("camera") =
+                Transform::from_translation(eye).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y);
+            scene.app.update();
+        }
+        scene.read()
+    };
+    let mut full = Scene::new(size.x, size.y, false);
+    let full = orbit(&mut full);
+    let mut inside = Scene::new(128, 96, false);
+    inside.set_viewport(origin, size);
+    let framed = orbit(&mut inside);
+    let (max, mean) = difference(&region(&framed, origin, size), &full);
+    println!("stabilised orbit in a viewport against the full frame: max {max}, mean {mean:.3}");
+    assert!(max <= 1, "the viewport's stabilised frame differs (max {max}, mean {mean:.3})");
+    let outside = framed
+        .enumerate_pixels()
+        .filter(|(x, y, _)| {
+            let p = UVec2::new(*x, *y);
+            p.cmplt(origin).any() || p.cmpge(origin + size).any()
+        })
+        .map(|(_, _, pixel)| *pixel)
+        .collect::<std::collections::HashSet<_>>();
+    assert_eq!(outside.len(), 1, "outside the viewport the target is not one clear colour");
+}
+
 /// The CPU backend's output of the arbitrary-style model for `frame`, with
 /// the style vector of `painting` at Magenta strength `strength`.
 fn cpu_arbitrary(frame: &RgbaImage, painting: &image::DynamicImage, strength: f32) -> RgbaImage {
