@@ -18,10 +18,12 @@ use std::path::{Path, PathBuf};
 
 use bevy::asset::io::embedded::EmbeddedAssetRegistry;
 use bevy::asset::{AssetPath, embedded_asset};
-use bevy::camera::CameraMainTextureUsages;
+use bevy::camera::{CameraMainTextureUsages, NormalizedRenderTarget, RenderTarget};
+use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
 use bevy::render::render_resource::TextureUsages;
 use bevy::render::{RenderApp, RenderStartup};
+use bevy::window::PrimaryWindow;
 
 use crate::device::BurnDevicePlugin;
 
@@ -138,7 +140,37 @@ impl Plugin for TensorBridgePlugin {
         load_libraries(app);
         embedded_asset!(app, "texture_to_tensor.wgsl");
         embedded_asset!(app, "tensor_to_texture.wgsl");
+        app.add_systems(PostUpdate, share_main_texture_usages);
         app.sub_app_mut(RenderApp)
             .add_systems(RenderStartup, pipeline::init_bridge_pipelines);
+    }
+}
+
+/// Gives the cameras that render to one target the same main texture
+/// usages. Bevy shares one set of main textures between the cameras of a
+/// target only while their usages match; [`add_copy_usages`] on one camera
+/// would otherwise give it textures of its own, and a later camera on the
+/// target (split-screen) would start from its own last frame: with MSAA,
+/// its write-back puts that frame under its geometry's edges.
+fn share_main_texture_usages(
+    primary: Query<Entity, With<PrimaryWindow>>,
+    mut cameras: Query<(&RenderTarget, &mut CameraMainTextureUsages), With<Camera>>,
+) {
+    let primary = primary.single().ok();
+    let mut shared: HashMap<NormalizedRenderTarget, TextureUsages> = HashMap::default();
+    for (target, usages) in &cameras {
+        if let Some(target) = target.normalize(primary) {
+            *shared.entry(target).or_insert(TextureUsages::empty()) |= usages.0;
+        }
+    }
+    for (target, mut usages) in &mut cameras {
+        let union = target
+            .normalize(primary)
+            .and_then(|target| shared.get(&target));
+        if let Some(&union) = union
+            && usages.0 != union
+        {
+            usages.0 = union;
+        }
     }
 }
