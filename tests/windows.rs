@@ -15,6 +15,7 @@
 mod reference;
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -53,6 +54,11 @@ fn main() {
                 }
                 .into(),
                 synchronous_pipeline_compilation: true,
+                ..default()
+            })
+            // The crate's assets wherever the binary is run from.
+            .set(AssetPlugin {
+                file_path: concat!(env!("CARGO_MANIFEST_DIR"), "/assets").into(),
                 ..default()
             })
             .set(LogPlugin {
@@ -361,9 +367,10 @@ fn save(name: &str, window: usize, plain: &RgbaImage, filtered: &RgbaImage) {
 struct XServer(Option<Child>);
 
 impl XServer {
-    /// Starts Xvfb on a free display and points `DISPLAY` at it; without
-    /// Xvfb, uses `DISPLAY` as it is. Called first in `main`, before any
-    /// other thread exists.
+    /// Starts Xvfb on a display it picks (it knows which are free and which
+    /// lock files are stale) and points `DISPLAY` at it; without Xvfb, uses
+    /// `DISPLAY` as it is. Called first in `main`, before any other thread
+    /// exists.
     fn start() -> Self {
         // Without it, the windowing libraries print an error line for
         // each window; the test needs no runtime folder of its own.
@@ -371,53 +378,54 @@ impl XServer {
             // SAFETY: the process has no other threads yet.
             unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
         }
-        for number in 90..120 {
-            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
-                continue;
-            }
-            let spawned = Command::new("Xvfb")
-                .args([
-                    &format!(":{number}"),
-                    "-screen",
-                    "0",
-                    "640x480x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            let Ok(mut child) = spawned else {
-                assert!(
-                    std::env::var_os("DISPLAY").is_some(),
-                    "no X server: install Xvfb (apt-get install -y xvfb) or set DISPLAY"
-                );
-                return Self(None);
-            };
-            let socket = format!("/tmp/.X11-unix/X{number}");
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(20) {
-                if Path::new(&socket).exists() {
-                    // SAFETY: the process has no other threads yet.
-                    unsafe { std::env::set_var("DISPLAY", format!(":{number}")) };
-                    return Self(Some(child));
-                }
-                if child.try_wait().ok().flatten().is_some() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            child.kill().ok();
-            child.wait().ok();
-        }
-        panic!("Xvfb did not start on any display from :90 to :119");
+        // `-displayfd 1`: the display number arrives on standard output
+        // once the server accepts connections.
+        let spawned = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "640x480x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(mut child) = spawned else {
+            assert!(
+                std::env::var_os("DISPLAY").is_some(),
+                "no X server: install Xvfb (apt-get install -y xvfb) or set DISPLAY"
+            );
+            return Self(None);
+        };
+        let mut number = String::new();
+        let stdout = child.stdout.take().expect("piped");
+        BufReader::new(stdout).read_line(&mut number).ok();
+        let server = Self(Some(child));
+        let number = number.trim();
+        assert!(
+            !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()),
+            "Xvfb did not start (display {number:?})"
+        );
+        // SAFETY: the process has no other threads yet.
+        unsafe { std::env::set_var("DISPLAY", format!(":{number}")) };
+        server
     }
 }
 
 impl Drop for XServer {
+    /// Stops Xvfb with SIGTERM, so that it removes its lock file and socket.
     fn drop(&mut self) {
         if let Some(child) = &mut self.0 {
-            child.kill().ok();
+            let terminated = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .is_ok_and(|status| status.success());
+            if !terminated {
+                child.kill().ok();
+            }
             child.wait().ok();
         }
     }
