@@ -643,6 +643,17 @@ fn hdr_cameras_are_filtered_too() {
     assert!(mean < 1.5 && max <= 24, "max {max}, mean {mean}");
 }
 
+/// Puts the scene's camera `angle` radians round its orbit of the objects.
+fn place_on_orbit(scene: &mut Scene, angle: f32) {
+    let eye = Vec3::new(4.5 * angle.sin(), 2.0, 4.5 * angle.cos());
+    *scene
+        .app
+        .world_mut()
+        .get_mut::<Transform>(scene.camera)
+        .expect("camera") =
+        Transform::from_translation(eye).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y);
+}
+
 /// Renders `frames` frames while the camera orbits the scene by `step`
 /// radians per frame; returns the warping errors measured along the way and
 /// the last frame.
@@ -650,14 +661,7 @@ fn orbit(scene: &mut Scene, frames: usize, step: f32) -> (Vec<f64>, RgbaImage) {
     scene.wait_ready();
     let mut errors = Vec::new();
     for frame in 0..frames {
-        let angle = frame as f32 * step;
-        let eye = Vec3::new(4.5 * angle.sin(), 2.0, 4.5 * angle.cos());
-        *scene
-            .app
-            .world_mut()
-            .get_mut::<Transform>(scene.camera)
-            .expect("camera") =
-            Transform::from_translation(eye).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y);
+        place_on_orbit(scene, frame as f32 * step);
         scene.app.update();
         let probe = scene
             .app
@@ -732,14 +736,7 @@ fn temporal_stabilisation_inside_a_viewport_matches_the_full_frame() {
         ));
         scene.wait_ready();
         for frame in 0..12 {
-            let angle = frame as f32 * 0.03;
-            let eye = Vec3::new(4.5 * angle.sin(), 2.0, 4.5 * angle.cos());
-            *scene
-                .app
-                .world_mut()
-                .get_mut::<Transform>(scene.camera)
-                .expect("camera") =
-                Transform::from_translation(eye).looking_at(Vec3::new(0.0, 0.4, 0.0), Vec3::Y);
+            place_on_orbit(scene, frame as f32 * 0.03);
             scene.app.update();
         }
         scene.read()
