@@ -154,8 +154,15 @@ impl Plugin for TensorBridgePlugin {
 /// its write-back puts that frame under its geometry's edges.
 fn share_main_texture_usages(
     primary: Query<Entity, With<PrimaryWindow>>,
-    mut cameras: Query<(&RenderTarget, &mut CameraMainTextureUsages), With<Camera>>,
+    mut cameras: Query<(Ref<RenderTarget>, Mut<CameraMainTextureUsages>), With<Camera>>,
 ) {
+    // Usages only change when a camera or a filter comes or goes.
+    let changed = |(target, usages): (Ref<RenderTarget>, Ref<CameraMainTextureUsages>)| {
+        target.is_changed() || usages.is_changed()
+    };
+    if !cameras.iter().any(changed) {
+        return;
+    }
     let primary = primary.single().ok();
     let mut shared: HashMap<NormalizedRenderTarget, TextureUsages> = HashMap::default();
     for (target, usages) in &cameras {
