@@ -10,6 +10,13 @@
 //! ```text
 //! cargo bench --bench students
 //! ```
+//!
+//! Candidates not shipped yet join a family as `TEACHER=CARD` arguments;
+//! then only the families named are measured:
+//!
+//! ```text
+//! cargo bench --features train --bench students -- ml5_wave=out/W/W.style.ron
+//! ```
 
 #[path = "common/adapter.rs"]
 mod adapter;
@@ -73,7 +80,54 @@ const FAMILIES: [Family; 2] = [
 
 type Cpu = CpuBackend;
 
+/// `TEACHER=CARD` arguments: candidate student cards per family.
+fn candidates() -> Result<Vec<(String, String)>, String> {
+    std::env::args()
+        .skip(1)
+        // cargo passes `--bench` to benches without a harness.
+        .filter(|arg| !arg.starts_with("--"))
+        .map(|arg| {
+            let (teacher, card) = arg
+                .split_once('=')
+                .ok_or_else(|| format!("`{arg}`: expected TEACHER=CARD"))?;
+            if !FAMILIES.iter().any(|f| f.teacher == teacher) {
+                return Err(format!("`{teacher}`: not a family's teacher"));
+            }
+            if !Path::new(card).is_file() {
+                return Err(format!("`{card}`: no such card"));
+            }
+            Ok((teacher.to_string(), card.to_string()))
+        })
+        .collect()
+}
+
+/// The cards of a family's students: the shipped ones and the candidates.
+fn student_cards(root: &str, family: &Family, candidates: &[(String, String)]) -> Vec<String> {
+    family
+        .students
+        .iter()
+        .map(|name| format!("{root}/assets/models/{name}.style.ron"))
+        .chain(
+            candidates
+                .iter()
+                .filter(|(teacher, _)| teacher == family.teacher)
+                .map(|(_, card)| card.clone()),
+        )
+        .collect()
+}
+
 fn main() {
+    let candidates = match candidates() {
+        Ok(candidates) => candidates,
+        Err(message) => {
+            eprintln!("students: {message}");
+            std::process::exit(2);
+        }
+    };
+    let families: Vec<&Family> = FAMILIES
+        .iter()
+        .filter(|f| candidates.is_empty() || candidates.iter().any(|(t, _)| t == f.teacher))
+        .collect();
     println!("CPU: {}", cpu::cpu_name());
     let gpu = gpu::bevy_gpu();
     let adapter = gpu
@@ -112,10 +166,12 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     // Every network is timed before any orbit app exists (those leave
     // threads and caches behind that would skew later timings).
-    let cards: Vec<String> = FAMILIES
+    let cards: Vec<String> = families
         .iter()
-        .flat_map(|family| std::iter::once(family.teacher).chain(family.students.iter().copied()))
-        .map(|name| format!("{root}/assets/models/{name}.style.ron"))
+        .flat_map(|family| {
+            std::iter::once(format!("{root}/assets/models/{}.style.ron", family.teacher))
+                .chain(student_cards(&root, family, &candidates))
+        })
         .filter(|card| Path::new(card).exists())
         .collect();
     let timings: HashMap<String, Timing> = cards
@@ -126,7 +182,7 @@ fn main() {
         })
         .collect();
     let mut columns: Vec<Vec<RgbImage>> = vec![photos.iter().map(to_rgb).collect()];
-    for family in &FAMILIES {
+    for family in families {
         let teacher_card = format!("{root}/assets/models/{}.style.ron", family.teacher);
         let teacher = Teacher::<Cpu>::load(
             &TeacherConfig::new(teacher_card.clone()).with_styles(family.styles.to_vec()),
@@ -150,8 +206,13 @@ fn main() {
         let base = Measured::of(&teacher_card, &teacher, &timings, gpu.is_some(), family);
         base.print(family.teacher, &base, None);
         columns.push(grid_column(&taught, teacher.len()));
-        for student in family.students {
-            let card = format!("{root}/assets/models/{student}.style.ron");
+        for card in student_cards(&root, family, &candidates) {
+            let student = Path::new(&card)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".style.ron"))
+                .unwrap_or(&card)
+                .to_string();
             if !Path::new(&card).exists() {
                 println!("| {student} | missing: {card} (train it, see MODELS.md) |");
                 continue;
@@ -178,7 +239,7 @@ fn main() {
                 lpips: mean(pairs().map(|(s, t)| lpips.distance(s.clone(), t.clone()))),
             };
             let measured = Measured::of(&card, &net, &timings, gpu.is_some(), family);
-            measured.print(student, &base, Some(&closeness));
+            measured.print(&student, &base, Some(&closeness));
             columns.push(grid_column(&outputs, net.len()));
         }
     }
