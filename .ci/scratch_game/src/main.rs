@@ -1,4 +1,4 @@
-//! A stylized camera, all a game needs (built by CI, not run).
+//! A stylized camera, all a game needs (type-checked by CI, not run).
 
 use bevy::prelude::*;
 use bevy_gan_style::prelude::*;
